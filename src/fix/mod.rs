@@ -1,0 +1,80 @@
+//! Fixes as values: text edits plus the finding they target, the rule and a human explanation —
+//! detection and fixing are separate, as in go/analysis' SuggestedFix.
+
+pub mod compose;
+pub mod imports;
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Replace bytes `[start, end)` of the ORIGINAL file with `text`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextEdit {
+    pub start: usize,
+    pub end: usize,
+    pub text: String,
+}
+
+/// How a rule's win is proven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// The targeted findings disappear from the compiler's `-m` output.
+    FindingRemoved,
+    /// The win is fewer allocations, which `-m` does not show; needs an allocation measurement.
+    FewerAllocations,
+}
+
+/// Which new findings inside the edited text are the expected price of the rewrite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExpectNew {
+    /// Nothing new may appear.
+    Nothing,
+    /// A value the rewrite produces may be reported as escaping (e.g. `a + "-" + b escapes to heap`
+    /// replaces the result Sprintf always allocated); no variable may move to the heap.
+    ResultAllocation,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Fix {
+    pub id: usize,
+    pub rule: &'static str,
+    #[serde(skip)]
+    pub file: PathBuf,
+    pub package: String,
+    pub edits: Vec<TextEdit>,
+    /// Import paths the edited code refers to that the file may need to import.
+    pub add_imports: Vec<String>,
+    /// (import path, byte offset) of package-name uses the edits delete: when every use of an import
+    /// is deleted, the import goes too.
+    #[serde(skip)]
+    pub removed_uses: Vec<(String, usize)>,
+    /// Finding ids this fix is meant to remove.
+    pub targets: Vec<usize>,
+    /// One line: `fmt.Sprintf("%d", n) → strconv.Itoa(n)`.
+    pub title: String,
+    /// Why this is safe and what it wins, for previews.
+    pub explanation: String,
+    pub evidence: Evidence,
+    pub expect_new: ExpectNew,
+    /// Enclosing function as the compiler names it (`F`, `(*T).M`), to attribute new findings.
+    pub function: Option<String>,
+    /// 1-based line of the first edit, for ordering and display.
+    pub line: u32,
+    pub col: u32,
+}
+
+impl Fix {
+    pub fn span(&self) -> (usize, usize) {
+        let start = self.edits.iter().map(|e| e.start).min().unwrap_or(0);
+        let end = self.edits.iter().map(|e| e.end).max().unwrap_or(0);
+        (start, end)
+    }
+    pub fn overlaps(&self, other: &Fix) -> bool {
+        self.file == other.file
+            && self.edits.iter().any(|a| {
+                other.edits.iter().any(|b| a.start < b.end && b.start < a.end || (a.start == b.start && a.end == b.end))
+            })
+    }
+}

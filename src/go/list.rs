@@ -1,0 +1,169 @@
+//! `go list` as the single source of packages, files, export data and escape analysis text.
+
+use super::{first_line, Toolchain};
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+const FIELDS: &str = "ImportPath,Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Module,Export,DepOnly,Error,Incomplete,Standard,ImportMap,Match,ForTest";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Package {
+    pub import_path: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub dir: PathBuf,
+    #[serde(default)]
+    pub go_files: Vec<String>,
+    #[serde(default)]
+    pub cgo_files: Vec<String>,
+    #[serde(default)]
+    pub test_go_files: Vec<String>,
+    #[serde(default)]
+    pub x_test_go_files: Vec<String>,
+    #[serde(default)]
+    pub imports: Vec<String>,
+    #[serde(default)]
+    pub module: Option<Module>,
+    #[serde(default)]
+    pub export: Option<PathBuf>,
+    #[serde(default)]
+    pub dep_only: bool,
+    #[serde(default)]
+    pub error: Option<PackageError>,
+    #[serde(default)]
+    pub incomplete: bool,
+    #[serde(default)]
+    pub standard: bool,
+    #[serde(default)]
+    pub import_map: HashMap<String, String>,
+    #[serde(default)]
+    pub r#match: Vec<String>,
+    #[serde(default)]
+    pub for_test: String,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Module {
+    pub path: String,
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    #[serde(default)]
+    pub go_version: Option<String>,
+    #[serde(default)]
+    pub main: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct PackageError {
+    #[serde(default)]
+    pub pos: String,
+    pub err: String,
+}
+
+impl Package {
+    /// Absolute paths of the files the compiler sees for this package (Go and cgo files).
+    pub fn source_files(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        self.go_files.iter().chain(&self.cgo_files).map(|f| self.dir.join(f))
+    }
+    /// A package named by the user's patterns (not only a dependency).
+    pub fn is_target(&self) -> bool {
+        !self.dep_only && self.for_test.is_empty()
+    }
+    /// The module's `go` directive, as `go1.22`, for the type checker's language version.
+    pub fn go_version(&self) -> Option<String> {
+        self.module.as_ref()?.go_version.as_ref().map(|v| format!("go{v}"))
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    /// Also list dependencies (needed for export data of imports).
+    pub deps: bool,
+    /// Compile (or take from the cache) and report export data; also prints `-m=2` for targets.
+    pub export: bool,
+    /// `-overlay` file: compile replacement contents without touching the tree.
+    pub overlay: Option<PathBuf>,
+    /// Include test variants (`-test`).
+    pub tests: bool,
+}
+
+/// What one `go list` run produced.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub packages: Vec<Package>,
+    /// The compiler's escape analysis text (stderr), to be parsed by `findings::parse`.
+    pub compiler_output: String,
+}
+
+impl Listing {
+    pub fn targets(&self) -> impl Iterator<Item = &Package> {
+        self.packages.iter().filter(|p| p.is_target())
+    }
+    pub fn by_path(&self, import_path: &str) -> Option<&Package> {
+        self.packages.iter().find(|p| p.import_path == import_path)
+    }
+    /// Export data of every listed package that has one, for the type helper.
+    pub fn export_map(&self) -> HashMap<String, PathBuf> {
+        self.packages.iter().filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect()
+    }
+}
+
+impl Toolchain {
+    /// `go list -e -json=... [-export -gcflags=-m=2] [-deps] [-overlay] -- patterns`.
+    ///
+    /// Packages that do not build are returned with `error` set (from `-e`), never as a failure of the
+    /// whole call; only a `go` command that cannot run at all is an `Err`.
+    pub fn list(&self, patterns: &[String], opts: &ListOptions) -> Result<Listing> {
+        let mut args: Vec<String> = vec!["list".into(), "-e".into(), format!("-json={FIELDS}")];
+        if opts.export {
+            args.push("-export".into());
+            args.extend(self.build_flags());
+        } else if let Some(t) = &self.tags {
+            args.push(format!("-tags={t}"));
+        }
+        if opts.deps {
+            args.push("-deps".into());
+        }
+        if opts.tests {
+            args.push("-test".into());
+        }
+        if let Some(o) = &opts.overlay {
+            args.push(format!("-overlay={}", o.display()));
+        }
+        args.push("--".into());
+        args.extend(patterns.iter().cloned());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.run(&argv, None)?;
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        if !out.status.success() && out.stdout.is_empty() {
+            bail!("go list failed: {}", first_line(&stderr));
+        }
+        let mut packages = Vec::new();
+        for item in serde_json::Deserializer::from_slice(&out.stdout).into_iter::<Package>() {
+            packages.push(item.context("parsing go list -json output")?);
+        }
+        Ok(Listing { packages, compiler_output: stderr })
+    }
+
+    /// Write an overlay file mapping each original path to a file holding its replacement content.
+    /// The files live in `dir` (a temp dir owned by the caller).
+    pub fn write_overlay(dir: &Path, contents: &[(PathBuf, String)]) -> Result<PathBuf> {
+        let mut replace = serde_json::Map::new();
+        for (i, (orig, content)) in contents.iter().enumerate() {
+            let name = orig.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let repl = dir.join(format!("{i}-{name}"));
+            std::fs::write(&repl, content).with_context(|| format!("writing {}", repl.display()))?;
+            replace.insert(orig.display().to_string(), serde_json::Value::String(repl.display().to_string()));
+        }
+        let overlay = dir.join("overlay.json");
+        let json = serde_json::json!({ "Replace": replace });
+        std::fs::write(&overlay, serde_json::to_vec_pretty(&json)?)?;
+        Ok(overlay)
+    }
+}

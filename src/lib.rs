@@ -1,0 +1,17 @@
+//! stackify: finds the heap escapes the Go compiler reports, proposes rewrites that keep values on the
+//! stack, proves each one with the user's own toolchain, and lets the user preview or apply them.
+//!
+//! Data flows one way: [`go`] (the only module that runs `go`) → [`findings`] → [`source`] +
+//! [`rules`] → [`fix`] → [`verify`] → [`session`] front ends → [`output`].
+
+pub mod cli;
+pub mod findings;
+pub mod fix;
+pub mod go;
+pub mod golit;
+pub mod output;
+pub mod progress;
+pub mod rules;
+pub mod session;
+pub mod source;
+pub mod verify;

@@ -1,0 +1,264 @@
+//! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
+
+use crate::findings::{classify, Cost, Finding, Kind, Origin};
+use crate::fix::Fix;
+use crate::session::Analysis;
+use crate::verify::Verification;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct Document<'a> {
+    pub schema: u32,
+    pub stackify: &'static str,
+    pub go: &'a str,
+    pub mode: &'a str,
+    pub dir: String,
+    pub broken_packages: &'a [crate::session::Broken],
+    pub findings: Vec<FindingOut<'a>>,
+    pub fixes: Vec<FixOut<'a>>,
+    pub declined: Vec<DeclinedOut<'a>>,
+    pub summary: Summary,
+}
+
+#[derive(Serialize)]
+pub struct FindingOut<'a> {
+    pub id: usize,
+    pub package: &'a str,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub kind: &'static str,
+    pub message: String,
+    pub subject: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub function: Option<&'a str>,
+    pub cause: crate::findings::Cause,
+    pub cause_text: &'static str,
+    pub cost: Cost,
+    pub origin: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inlined_from: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin_note: Option<&'a str>,
+    pub why: &'a [crate::findings::Flow],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<&'static str>,
+    /// Id of the fix that targets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub declined: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_editable: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct EditOut<'a> {
+    pub start: usize,
+    pub end: usize,
+    pub start_line: u32,
+    pub start_column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    pub new_text: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct FixOut<'a> {
+    pub id: usize,
+    pub rule: &'static str,
+    pub package: &'a str,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub title: &'a str,
+    pub explanation: &'a str,
+    pub evidence: crate::fix::Evidence,
+    pub targets: &'a [usize],
+    /// `candidate` (report mode: not verified), `verified`, or `dropped`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'a str>,
+    pub removed: &'a [String],
+    pub added: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unproven: Option<&'a str>,
+    pub add_imports: &'a [String],
+    pub edits: Vec<EditOut<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct DeclinedOut<'a> {
+    pub rule: &'static str,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub findings: &'a [usize],
+    pub reason: &'a str,
+}
+
+#[derive(Serialize, Default)]
+pub struct Summary {
+    pub packages: usize,
+    pub findings: usize,
+    pub by_kind: BTreeMap<&'static str, usize>,
+    pub by_cost: BTreeMap<String, usize>,
+    pub by_cause: BTreeMap<String, usize>,
+    pub native: usize,
+    pub inlined: usize,
+    pub foreign: usize,
+    pub fixable: usize,
+    pub fixes_candidate: usize,
+    pub fixes_verified: usize,
+    pub fixes_dropped: usize,
+    pub declined: usize,
+    pub files_written: Vec<String>,
+    pub go_invocations: usize,
+    pub verification_builds: usize,
+    pub elapsed_ms: u128,
+    pub timings: crate::session::Timings,
+}
+
+fn cost_name(c: Cost) -> String {
+    serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elapsed_ms: u128) -> Summary {
+    let mut s = Summary { packages: a.listing.targets().count(), ..Default::default() };
+    for f in a.findings.iter().filter(|f| f.is_reportable()) {
+        s.findings += 1;
+        *s.by_kind.entry(f.kind.name()).or_default() += 1;
+        *s.by_cost.entry(cost_name(f.cost)).or_default() += 1;
+        *s.by_cause.entry(cost_name_cause(f)).or_default() += 1;
+        match f.origin {
+            Origin::Native => s.native += 1,
+            Origin::Inlined { .. } => s.inlined += 1,
+            Origin::Foreign { .. } => s.foreign += 1,
+        }
+    }
+    s.fixable = a.fixes.iter().map(|f| f.targets.len()).sum();
+    s.fixes_candidate = a.fixes.len();
+    if let Some(v) = v {
+        s.fixes_verified = v.verified().count();
+        s.fixes_dropped = v.dropped().count();
+        s.verification_builds = v.builds;
+    }
+    s.declined = a.declined.len();
+    s.files_written = written.iter().map(|p| a.display_path(p)).collect();
+    s.go_invocations = a.toolchain.invocations();
+    s.elapsed_ms = elapsed_ms;
+    s.timings = a.timings.clone();
+    s
+}
+
+fn cost_name_cause(f: &Finding) -> String {
+    serde_json::to_value(f.cause).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+pub fn document<'a>(
+    a: &'a Analysis,
+    mode: &'a str,
+    v: Option<&'a Verification>,
+    fixes: &[&'a Fix],
+    written: &[PathBuf],
+    elapsed_ms: u128,
+) -> Document<'a> {
+    let fix_of: BTreeMap<usize, usize> = a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
+    let declined_of: BTreeMap<usize, &str> =
+        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d.reason.as_str()))).collect();
+    let findings = a
+        .findings
+        .iter()
+        .filter(|f| f.is_reportable())
+        .map(|f| {
+            let (origin, inlined_from, origin_note) = match &f.origin {
+                Origin::Native => ("native", None, None),
+                Origin::Inlined { callees } => ("inlined", Some(callees.as_slice()), None),
+                Origin::Foreign { reason } => ("foreign", None, Some(reason.as_str())),
+            };
+            FindingOut {
+                id: f.id,
+                package: &f.package,
+                file: f.file.as_deref().map(|p| a.display_path(p)).unwrap_or_else(|| f.raw.path.clone()),
+                line: f.line(),
+                column: f.col(),
+                kind: f.kind.name(),
+                message: f.message(),
+                subject: &f.subject,
+                function: f.function.as_deref(),
+                cause: f.cause,
+                cause_text: classify::describe(f.cause),
+                cost: f.cost,
+                origin,
+                inlined_from,
+                origin_note,
+                why: &f.flows,
+                remedy: if matches!(f.kind, Kind::LeakingParam { .. }) { None } else { classify::remedy(f.cause) },
+                fix: fix_of.get(&f.id).copied(),
+                declined: declined_of.get(&f.id).copied(),
+                not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(String::as_str),
+            }
+        })
+        .collect();
+    let fixes_out = fixes
+        .iter()
+        .map(|fix| {
+            let outcome = v.and_then(|v| v.outcomes.get(&fix.id));
+            let status = match outcome {
+                None => "candidate",
+                Some(o) if o.verified => "verified",
+                Some(_) => "dropped",
+            };
+            let src = a.sources.get(&fix.file);
+            let pos = |off: usize| src.map(|s| s.position(off)).unwrap_or((0, 0));
+            FixOut {
+                id: fix.id,
+                rule: fix.rule,
+                package: &fix.package,
+                file: a.display_path(&fix.file),
+                line: fix.line,
+                column: fix.col,
+                title: &fix.title,
+                explanation: &fix.explanation,
+                evidence: fix.evidence,
+                targets: &fix.targets,
+                status,
+                reason: outcome.and_then(|o| o.reason.as_deref()),
+                removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
+                added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),
+                unproven: outcome.and_then(|o| o.unproven.as_deref()),
+                add_imports: &fix.add_imports,
+                edits: fix
+                    .edits
+                    .iter()
+                    .map(|e| {
+                        let (sl, sc) = pos(e.start);
+                        let (el, ec) = pos(e.end);
+                        EditOut { start: e.start, end: e.end, start_line: sl, start_column: sc, end_line: el, end_column: ec, new_text: &e.text }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let declined = a
+        .declined
+        .iter()
+        .map(|d| DeclinedOut { rule: d.rule, file: a.display_path(&d.file), line: d.line, column: d.col, findings: &d.findings, reason: &d.reason })
+        .collect();
+    Document {
+        schema: SCHEMA_VERSION,
+        stackify: env!("CARGO_PKG_VERSION"),
+        go: a.toolchain.version(),
+        mode,
+        dir: a.toolchain.dir.display().to_string(),
+        broken_packages: &a.broken,
+        findings,
+        fixes: fixes_out,
+        declined,
+        summary: summary(a, v, written, elapsed_ms),
+    }
+}

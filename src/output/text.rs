@@ -1,0 +1,195 @@
+//! The human report: what costs and can be fixed first, then what costs and cannot, then a count of
+//! what is free or belongs elsewhere (listed with --all).
+
+use crate::findings::{classify, Cost, Finding, Kind, Origin};
+use crate::session::Analysis;
+use console::style;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+fn location(a: &Analysis, f: &Finding) -> String {
+    f.file.as_deref().map(|p| a.display_path(p)).unwrap_or_else(|| f.raw.path.clone())
+}
+
+/// The flow in one line: the steps of the path that reaches the heap, as `expr (reason)`.
+pub fn flow_line(f: &Finding) -> Option<String> {
+    let flow = f.flows.iter().find(|fl| fl.dst == "{heap}").or_else(|| f.flows.last())?;
+    let steps: Vec<String> = flow
+        .steps
+        .iter()
+        .filter(|s| s.reason != "spill")
+        .map(|s| {
+            let expr = if s.expr.chars().count() > 40 { format!("{}…", s.expr.chars().take(39).collect::<String>()) } else { s.expr.clone() };
+            match &s.at {
+                Some(p) => format!("{expr} ({}, line {})", s.reason, p.line),
+                None => format!("{expr} ({})", s.reason),
+            }
+        })
+        .collect();
+    (!steps.is_empty()).then(|| format!("{} ← {}: {}", flow.dst, flow.src, steps.join(" → ")))
+}
+
+fn section(out: &mut String, title: &str, count: usize) {
+    let _ = writeln!(out, "\n{}", style(format!("{title} ({count})")).bold());
+}
+
+fn by_file<'a>(a: &Analysis, items: impl Iterator<Item = &'a Finding>) -> BTreeMap<String, Vec<&'a Finding>> {
+    let mut m: BTreeMap<String, Vec<&Finding>> = BTreeMap::new();
+    for f in items {
+        m.entry(location(a, f)).or_default().push(f);
+    }
+    for v in m.values_mut() {
+        v.sort_by_key(|f| (f.line(), f.col()));
+    }
+    m
+}
+
+fn finding_line(out: &mut String, f: &Finding) {
+    let func = f.function.as_deref().map(|n| format!("  in {n}")).unwrap_or_default();
+    let _ = writeln!(out, "  {:<8} {}{}", format!("{}:{}", f.line(), f.col()), f.message(), style(func).dim());
+}
+
+pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
+    let mut out = String::new();
+    let reportable: Vec<&Finding> = a.findings.iter().filter(|f| f.is_reportable()).collect();
+    let _ = writeln!(
+        out,
+        "stackify: {} findings in {} packages ({})",
+        reportable.len(),
+        a.listing.targets().count(),
+        a.toolchain.version()
+    );
+    let fix_of: BTreeMap<usize, usize> = a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx.id))).collect();
+    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
+
+    // 1. What a rule can fix.
+    if !a.fixes.is_empty() {
+        let targeted: Vec<&Finding> = reportable.iter().copied().filter(|f| fix_of.contains_key(&f.id)).collect();
+        section(&mut out, "Fixable", a.fixes.len());
+        let mut files: BTreeMap<String, Vec<&crate::fix::Fix>> = BTreeMap::new();
+        for fx in &a.fixes {
+            files.entry(a.display_path(&fx.file)).or_default().push(fx);
+        }
+        for (file, fixes) in files {
+            let _ = writeln!(out, "{}", style(&file).underlined());
+            for fx in fixes {
+                for f in targeted.iter().filter(|f| fix_of.get(&f.id) == Some(&fx.id)) {
+                    finding_line(&mut out, f);
+                }
+                let first = &a.findings[fx.targets[0]];
+                let _ = writeln!(out, "           why: {}", classify::describe(first.cause));
+                if verbose {
+                    if let Some(fl) = flow_line(first) {
+                        let _ = writeln!(out, "           flow: {fl}");
+                    }
+                }
+                let _ = writeln!(out, "           {} {}", style(format!("fix #{} [{}]:", fx.id, fx.rule)).green(), fx.title);
+            }
+        }
+    }
+
+    // 2. What costs and no rule fixes.
+    let costly: Vec<&Finding> = reportable
+        .iter()
+        .copied()
+        .filter(|f| f.is_native() && !fix_of.contains_key(&f.id) && matches!(f.cost, Cost::Allocates | Cost::MayAllocate))
+        .collect();
+    if !costly.is_empty() {
+        section(&mut out, "Allocates, no automatic fix", costly.len());
+        for (file, list) in by_file(a, costly.iter().copied()) {
+            let note = list[0].file.as_ref().and_then(|p| a.not_editable.get(p)).map(|r| format!("  ({r})")).unwrap_or_default();
+            let _ = writeln!(out, "{}{}", style(&file).underlined(), style(note).dim());
+            for f in list {
+                finding_line(&mut out, f);
+                let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
+                let _ = writeln!(out, "           why: {}{}", classify::describe(f.cause), cost);
+                if verbose {
+                    if let Some(fl) = flow_line(f) {
+                        let _ = writeln!(out, "           flow: {fl}");
+                    }
+                }
+                if let Some(d) = declined_of.get(&f.id) {
+                    let _ = writeln!(out, "           {} {}", style(format!("{} declined:", d.rule)).yellow(), d.reason);
+                } else if let Some(r) = classify::remedy(f.cause) {
+                    let _ = writeln!(out, "           try: {r}");
+                }
+            }
+        }
+    }
+
+    // 3. The rest: free, informational, or someone else's code.
+    let free: Vec<&Finding> = reportable.iter().copied().filter(|f| f.is_native() && matches!(f.cost, Cost::Free | Cost::NoneHere)).collect();
+    let inlined: Vec<&Finding> = reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Inlined { .. })).collect();
+    let foreign: Vec<&Finding> = reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
+    if all {
+        if !free.is_empty() {
+            section(&mut out, "Free or informational", free.len());
+            for (file, list) in by_file(a, free.iter().copied()) {
+                let _ = writeln!(out, "{}", style(&file).underlined());
+                for f in list {
+                    finding_line(&mut out, f);
+                    let why = if matches!(f.kind, Kind::LeakingParam { .. }) { classify::describe(f.cause) } else { "a constant or small value: boxing it allocates nothing" };
+                    let _ = writeln!(out, "           {why}");
+                }
+            }
+        }
+        if !inlined.is_empty() {
+            section(&mut out, "Reported at inlined call sites (fix the callee)", inlined.len());
+            for (file, list) in by_file(a, inlined.iter().copied()) {
+                let _ = writeln!(out, "{}", style(&file).underlined());
+                for f in list {
+                    finding_line(&mut out, f);
+                    if let Origin::Inlined { callees } = &f.origin {
+                        let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
+                    }
+                }
+            }
+        }
+        if !foreign.is_empty() {
+            section(&mut out, "Code that lives elsewhere", foreign.len());
+            for (file, list) in by_file(a, foreign.iter().copied()) {
+                let _ = writeln!(out, "{}", style(&file).underlined());
+                for f in list {
+                    finding_line(&mut out, f);
+                    if let Origin::Foreign { reason } = &f.origin {
+                        let _ = writeln!(out, "           {reason}");
+                    }
+                }
+            }
+        }
+    }
+    let declined_other: Vec<&crate::session::Declined> =
+        a.declined.iter().filter(|d| d.findings.iter().all(|fid| !costly.iter().any(|c| c.id == *fid))).collect();
+    if !declined_other.is_empty() && (all || verbose) {
+        section(&mut out, "Declined by a rule", declined_other.len());
+        for d in declined_other {
+            let _ = writeln!(out, "  {}:{}:{} [{}] {}", a.display_path(&d.file), d.line, d.col, d.rule, d.reason);
+        }
+    }
+    let hidden = if all { 0 } else { free.len() + inlined.len() + foreign.len() };
+    let _ = writeln!(out);
+    if hidden > 0 {
+        let _ = writeln!(
+            out,
+            "{}",
+            style(format!(
+                "Not shown: {} free or informational (boxed constants, leaking params), {} at inlined call sites, {} in code that lives elsewhere. --all lists them.",
+                free.len(),
+                inlined.len(),
+                foreign.len()
+            ))
+            .dim()
+        );
+    }
+    if !a.fixes.is_empty() {
+        let _ = writeln!(
+            out,
+            "Next: `stackify --diff` proves the {} fixes with the compiler and prints them; `stackify --apply` writes them.",
+            a.fixes.len()
+        );
+    } else {
+        let _ = writeln!(out, "No automatic fixes for these findings.");
+    }
+    out
+}

@@ -1,0 +1,406 @@
+//! The pipeline: find (go list + -m=2) → attribute → rules propose → (verify) → deliver.
+//! Front ends (report, diff, apply, interactive) live in the submodules and only render and collect
+//! decisions; this module owns the analysis they share.
+
+pub mod apply;
+pub mod explain;
+pub mod interactive;
+pub mod run;
+
+use crate::findings::{attribute, parse, Finding};
+use crate::fix::Fix;
+use crate::go::helper::{GoHelper, ImportFacts, PackageRequest, Query};
+use crate::go::{ListOptions, Listing, Package, Toolchain};
+use crate::progress::Progress;
+use crate::rules::{self, Decline, Facts, Rule, Site};
+use crate::source::SourceFile;
+use anyhow::{bail, Result};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dir: PathBuf,
+    pub patterns: Vec<String>,
+    pub go: Option<PathBuf>,
+    pub tags: Option<String>,
+    pub only_rules: Vec<String>,
+    pub skip_rules: Vec<String>,
+    pub tests: bool,
+    pub quiet: bool,
+}
+
+/// A rule that matched a site and would not rewrite it, with its reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Declined {
+    pub rule: &'static str,
+    #[serde(skip)]
+    pub file: PathBuf,
+    pub line: u32,
+    pub col: u32,
+    pub findings: Vec<usize>,
+    pub reason: String,
+}
+
+/// A package that did not build (reported, never fatal for the others).
+#[derive(Debug, Clone, Serialize)]
+pub struct Broken {
+    pub package: String,
+    pub error: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Timings {
+    pub list_ms: u128,
+    pub parse_ms: u128,
+    pub rules_ms: u128,
+    pub typecheck_ms: u128,
+    pub verify_ms: u128,
+}
+
+pub struct Analysis {
+    pub options: Options,
+    pub toolchain: Toolchain,
+    pub listing: Listing,
+    pub findings: Vec<Finding>,
+    /// Candidate fixes in file order (not yet verified).
+    pub fixes: Vec<Fix>,
+    pub declined: Vec<Declined>,
+    pub broken: Vec<Broken>,
+    /// Files that hold findings but are never edited, and why (generated, vendored, test, ...).
+    pub not_editable: BTreeMap<PathBuf, String>,
+    pub sources: HashMap<PathBuf, SourceFile>,
+    pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
+    pub helper: Option<GoHelper>,
+    pub timings: Timings,
+}
+
+impl Analysis {
+    /// Path as shown to users: relative to the directory stackify runs in.
+    pub fn display_path(&self, p: &Path) -> String {
+        display_path(&self.toolchain.dir, p)
+    }
+    pub fn package(&self, import_path: &str) -> Option<&Package> {
+        self.listing.by_path(import_path)
+    }
+    pub fn finding(&self, id: usize) -> &Finding {
+        &self.findings[id]
+    }
+}
+
+pub fn display_path(base: &Path, p: &Path) -> String {
+    let s = p.strip_prefix(base).map(|r| r.to_path_buf()).unwrap_or_else(|_| p.to_path_buf());
+    s.to_string_lossy().replace('\\', "/")
+}
+
+/// Why a file is never edited, or `None` if it may be.
+fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool) -> Option<String> {
+    if !pkg.module.as_ref().is_some_and(|m| m.main) {
+        return Some("not in the main module".into());
+    }
+    if file.components().any(|c| c.as_os_str() == "vendor") {
+        return Some("vendored code".into());
+    }
+    if crate::source::is_generated(text_head) {
+        return Some("generated file (// Code generated ... DO NOT EDIT.)".into());
+    }
+    if !tests && file.to_string_lossy().ends_with("_test.go") {
+        return Some("test file (pass --tests to include)".into());
+    }
+    None
+}
+
+pub fn analyze(options: Options, progress: &Progress) -> Result<Analysis> {
+    let start = Instant::now();
+    let toolchain = Toolchain::discover(options.go.as_deref(), &options.dir, options.tags.clone())?;
+    let patterns = if options.patterns.is_empty() { vec!["./...".to_string()] } else { options.patterns.clone() };
+    progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
+    let listing = toolchain.list(&patterns, &ListOptions { deps: true, export: true, tests: options.tests, ..Default::default() })?;
+    check_patterns(&patterns, &listing)?;
+    let list_ms = start.elapsed().as_millis();
+
+    let mut broken = Vec::new();
+    for p in listing.targets() {
+        if let Some(e) = &p.error {
+            broken.push(Broken { package: p.import_path.clone(), error: e.err.trim().to_string() });
+        }
+    }
+    let target_count = listing.targets().count();
+    if target_count > 0 && broken.len() == target_count {
+        bail!("{} does not build:\n{}", broken[0].package, broken[0].error);
+    }
+
+    let t = Instant::now();
+    let blocks = parse::parse_output(&listing.compiler_output);
+    let index = attribute::FileIndex::new(&listing, Path::new(&toolchain.env.goroot));
+    let findings = attribute::attribute(&blocks, &index);
+    let parse_ms = t.elapsed().as_millis();
+
+    let mut analysis = Analysis {
+        options,
+        toolchain,
+        listing,
+        findings,
+        fixes: Vec::new(),
+        declined: Vec::new(),
+        broken,
+        not_editable: BTreeMap::new(),
+        sources: HashMap::new(),
+        imports: HashMap::new(),
+        helper: None,
+        timings: Timings { list_ms, parse_ms, ..Default::default() },
+    };
+    propose(&mut analysis, progress)?;
+    Ok(analysis)
+}
+
+/// `go list -e` reports a pattern that matches nothing as a pseudo-package without files.
+fn check_patterns(patterns: &[String], listing: &Listing) -> Result<()> {
+    for pat in patterns {
+        let matched: Vec<&Package> = listing.targets().filter(|p| p.r#match.contains(pat) || &p.import_path == pat).collect();
+        let real = matched.iter().any(|p| !p.name.is_empty() || p.error.as_ref().is_some_and(|e| !e.err.contains("matched no packages")));
+        if !real {
+            if let Some(e) = matched.iter().find_map(|p| p.error.as_ref()) {
+                bail!("pattern {pat:?}: {}", e.err.trim());
+            }
+            bail!("pattern {pat:?} matches no packages");
+        }
+    }
+    Ok(())
+}
+
+fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
+    let t = Instant::now();
+    let rules = rules::select(&a.options.only_rules, &a.options.skip_rules);
+    // Which (rule, finding) pairs are worth a look, and which files they need.
+    let mut wanted: Vec<(usize, usize)> = Vec::new();
+    let mut files: Vec<PathBuf> = Vec::new();
+    for f in &a.findings {
+        let Some(file) = &f.file else { continue };
+        if !f.is_native() || !f.is_reportable() {
+            continue;
+        }
+        for (ri, r) in rules.iter().enumerate() {
+            if r.interested(f) {
+                wanted.push((ri, f.id));
+                if !files.contains(file) {
+                    files.push(file.clone());
+                }
+            }
+        }
+    }
+    // Parse the files in parallel (both cores): tree-sitter is the bulk of stackify's own CPU time.
+    progress.step(&format!("parsing {} files", files.len()));
+    let parsed = parse_files(&files);
+    for (path, res) in files.iter().zip(parsed) {
+        match res {
+            Ok(src) => {
+                let pkg = a.findings.iter().find(|f| f.file.as_ref() == Some(path)).and_then(|f| a.listing.by_path(&f.package));
+                if let Some(reason) = pkg.and_then(|p| not_editable_reason(p, path, &src.text[..src.text.len().min(4096)], a.options.tests)) {
+                    a.not_editable.insert(path.clone(), reason);
+                } else {
+                    a.sources.insert(path.clone(), src);
+                }
+            }
+            Err(e) => {
+                a.not_editable.insert(path.clone(), format!("cannot read: {e:#}"));
+            }
+        }
+    }
+
+    // Group findings into sites.
+    struct SiteKey {
+        rule: usize,
+        file: PathBuf,
+        anchor: (usize, usize),
+        findings: Vec<usize>,
+    }
+    let mut sites: Vec<SiteKey> = Vec::new();
+    let mut declined = Vec::new();
+    for (ri, fid) in wanted {
+        let f = &a.findings[fid];
+        let file = f.file.clone().expect("wanted findings have files");
+        let Some(src) = a.sources.get(&file) else { continue };
+        let Some(offset) = src.offset(f.line(), f.col()) else { continue };
+        let Some(anchor) = rules[ri].anchor(f, src, offset) else { continue };
+        if let Some(s) = sites.iter_mut().find(|s| s.rule == ri && s.file == file && s.anchor == anchor) {
+            s.findings.push(fid);
+        } else {
+            sites.push(SiteKey { rule: ri, file, anchor, findings: vec![fid] });
+        }
+    }
+
+    // Ask every type question at once: one helper process for all packages.
+    let mut queries: Vec<Query> = Vec::new();
+    let mut seen_q: HashSet<Query> = HashSet::new();
+    let mut site_ok: Vec<Result<(), Decline>> = Vec::new();
+    let mut packages: Vec<String> = Vec::new();
+    for s in &sites {
+        let src = &a.sources[&s.file];
+        let pkg_path = &a.findings[s.findings[0]].package;
+        let pkg = a.listing.by_path(pkg_path).expect("finding packages are listed");
+        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect() };
+        let node = site.node();
+        if let Some(reason) = src.unsafe_to_edit_near(node) {
+            site_ok.push(Err(Decline(reason)));
+            continue;
+        }
+        match rules[s.rule].queries(&site) {
+            Ok(qs) => {
+                for q in qs.into_iter().chain(std::iter::once(Query::Imports { file: s.file.clone() })) {
+                    if seen_q.insert(q.clone()) {
+                        queries.push(q);
+                    }
+                }
+                if !packages.contains(pkg_path) {
+                    packages.push(pkg_path.clone());
+                }
+                site_ok.push(Ok(()));
+            }
+            Err(d) => site_ok.push(Err(d)),
+        }
+    }
+    a.timings.rules_ms = t.elapsed().as_millis();
+
+    let t = Instant::now();
+    let facts = if queries.is_empty() {
+        Ok(Facts::default())
+    } else {
+        progress.step(&format!("type-checking {} packages", packages.len()));
+        type_facts(a, &packages, &queries)
+    };
+    a.timings.typecheck_ms = t.elapsed().as_millis();
+    let t = Instant::now();
+    let facts = match facts {
+        Ok(f) => f,
+        Err(e) => {
+            // Without types no rule can be sure of anything: every site declines, with the reason.
+            let reason = format!("type facts unavailable: {e:#}");
+            for s in &sites {
+                let f = &a.findings[s.findings[0]];
+                declined.push(Declined { rule: rules[s.rule].id(), file: s.file.clone(), line: f.line(), col: f.col(), findings: s.findings.clone(), reason: reason.clone() });
+            }
+            a.declined = declined;
+            return Ok(());
+        }
+    };
+
+    let mut fixes: Vec<Fix> = Vec::new();
+    for (s, ok) in sites.iter().zip(site_ok) {
+        let src = &a.sources[&s.file];
+        let first = &a.findings[s.findings[0]];
+        let pkg = a.listing.by_path(&first.package).expect("listed");
+        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect() };
+        let rule: &dyn Rule = rules[s.rule].as_ref();
+        let result = ok.and_then(|_| {
+            if let Some(errs) = facts.package_errors.get(&first.package).filter(|e| !e.is_empty()) {
+                return Err(Decline(format!("the package does not type-check cleanly: {}", errs[0])));
+            }
+            rule.propose(&site, &facts)
+        });
+        match result {
+            Ok(p) => {
+                let (line, col) = src.position(p.edits.iter().map(|e| e.start).min().unwrap_or(s.anchor.0));
+                fixes.push(Fix {
+                    id: 0,
+                    rule: rule.id(),
+                    file: s.file.clone(),
+                    package: first.package.clone(),
+                    edits: p.edits,
+                    add_imports: p.add_imports,
+                    removed_uses: p.removed_uses,
+                    targets: s.findings.clone(),
+                    title: p.title,
+                    explanation: p.explanation,
+                    evidence: rule.evidence(),
+                    expect_new: p.expect_new,
+                    function: src.enclosing_function(site.node()),
+                    line,
+                    col,
+                });
+            }
+            Err(Decline(reason)) => declined.push(Declined {
+                rule: rule.id(),
+                file: s.file.clone(),
+                line: first.line(),
+                col: first.col(),
+                findings: s.findings.clone(),
+                reason,
+            }),
+        }
+    }
+    // File order; a fix overlapping an earlier one waits (its site is reported as declined).
+    fixes.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
+    let mut kept: Vec<Fix> = Vec::new();
+    for f in fixes {
+        if let Some(other) = kept.iter().find(|k| k.overlaps(&f)) {
+            declined.push(Declined {
+                rule: f.rule,
+                file: f.file.clone(),
+                line: f.line,
+                col: f.col,
+                findings: f.targets.clone(),
+                reason: format!("overlaps another fix at line {} ({})", other.line, other.rule),
+            });
+            continue;
+        }
+        kept.push(f);
+    }
+    for (i, f) in kept.iter_mut().enumerate() {
+        f.id = i + 1;
+    }
+    a.fixes = kept;
+    declined.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
+    a.declined = declined;
+    for (file, imps) in facts.take_imports() {
+        a.imports.insert(file, imps);
+    }
+    a.timings.rules_ms += t.elapsed().as_millis();
+    Ok(())
+}
+
+fn parse_files(files: &[PathBuf]) -> Vec<Result<SourceFile>> {
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(files.len().max(1));
+    let chunk = files.len().div_ceil(workers.max(1)).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(|f| SourceFile::read(f)).collect::<Vec<_>>()))
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("parser thread panicked")).collect()
+    })
+}
+
+fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Result<Facts> {
+    let helper = match &a.helper {
+        Some(h) => h.clone(),
+        None => {
+            let h = GoHelper::ensure(&a.toolchain)?;
+            a.helper = Some(h.clone());
+            h
+        }
+    };
+    let requests: Vec<PackageRequest> = packages
+        .iter()
+        .filter_map(|p| a.listing.by_path(p))
+        .map(|p| PackageRequest {
+            id: p.import_path.clone(),
+            name: p.name.clone(),
+            dir: p.dir.clone(),
+            files: p.source_files().collect(),
+            import_map: p.import_map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            go_version: p.go_version(),
+        })
+        .collect();
+    let export = a.listing.export_map().into_iter().collect();
+    let resp = helper.typecheck(requests, export, BTreeMap::new(), queries)?;
+    let errors = resp.packages.into_iter().map(|p| (p.id, p.errors)).collect();
+    Ok(Facts::new(queries, resp.results, errors))
+}
+
+/// Import facts for `file` as the helper reported them (needed to drop imports that become unused).
+pub fn file_imports<'a>(a: &'a Analysis, file: &Path) -> &'a [ImportFacts] {
+    a.imports.get(file).map(Vec::as_slice).unwrap_or(&[])
+}

@@ -1,0 +1,189 @@
+//! Dispatch from the command line to a front end; owns exit codes.
+
+use super::{analyze, Analysis, Options};
+use crate::cli::Cli;
+use crate::fix::Fix;
+use crate::output::{self, json};
+use crate::progress::Progress;
+use crate::rules;
+use crate::verify::{Verification, Verifier};
+use anyhow::{bail, Result};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Instant;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_PENDING: u8 = 1;
+
+pub fn options(cli: &Cli) -> Options {
+    Options {
+        dir: std::path::absolute(&cli.dir).unwrap_or_else(|_| cli.dir.clone()),
+        patterns: cli.patterns.clone(),
+        go: cli.go.clone(),
+        tags: cli.tags.clone(),
+        only_rules: cli.rules.clone(),
+        skip_rules: cli.skip_rules.clone(),
+        tests: cli.tests,
+        quiet: cli.quiet,
+    }
+}
+
+pub fn run(cli: &Cli) -> Result<u8> {
+    if cli.list_rules {
+        for r in rules::registry() {
+            println!("{:<16} {}", r.id(), r.summary());
+        }
+        return Ok(EXIT_OK);
+    }
+    let known = rules::known_ids();
+    for id in cli.rules.iter().chain(&cli.skip_rules) {
+        if !known.contains(&id.as_str()) {
+            bail!("unknown rule {id:?} (known: {})", known.join(", "));
+        }
+    }
+    let start = Instant::now();
+    let progress = Progress::new(!cli.quiet);
+    let a = analyze(options(cli), &progress)?;
+    if !cli.quiet && !cli.json {
+        for b in &a.broken {
+            eprintln!("stackify: warning: {} does not build; skipped:\n{}", b.package, indent(&b.error));
+        }
+    }
+    if let Some(target) = &cli.explain {
+        progress.finish();
+        print!("{}", super::explain::explain(&a, target)?);
+        return Ok(EXIT_OK);
+    }
+    if cli.fix {
+        progress.finish();
+        return super::interactive::run(&a, cli);
+    }
+    if cli.diff || cli.apply {
+        let ids: Vec<usize> = a.fixes.iter().map(|f| f.id).collect();
+        let v = verify(&a, &ids, &progress)?;
+        let t = a.timings.clone();
+        let _ = t;
+        if cli.diff {
+            progress.finish();
+            return diff_mode(&a, &v, cli, start);
+        }
+        let files: Vec<PathBuf> = v.files.keys().cloned().collect();
+        let written = if files.is_empty() {
+            Vec::new()
+        } else {
+            let refs: Vec<&std::path::Path> = files.iter().map(PathBuf::as_path).collect();
+            super::apply::check_vcs(&a, &refs, cli.allow_dirty, cli.allow_no_vcs)?;
+            progress.step(&format!("writing {} files and re-checking", files.len()));
+            let packages = verified_packages(&a, &v);
+            super::apply::write_and_recheck(&a, &v.files, &packages)?
+        };
+        progress.finish();
+        if cli.json {
+            print_json(&a, "apply", Some(&v), &written, start)?;
+        } else if !cli.quiet {
+            print_outcomes(&a, &v);
+            eprintln!(
+                "stackify: applied {} fixes in {} files ({} dropped by the verifier, {} verification builds)",
+                v.verified().count(),
+                written.len(),
+                v.dropped().count(),
+                v.builds
+            );
+        }
+        return Ok(EXIT_OK);
+    }
+    progress.finish();
+    if cli.json {
+        print_json(&a, "report", None, &[], start)?;
+    } else {
+        print!("{}", output::text::report(&a, cli.all, cli.verbose));
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn verify(a: &Analysis, ids: &[usize], progress: &Progress) -> Result<Verification> {
+    let t = Instant::now();
+    let v = if ids.is_empty() { Verification::default() } else { Verifier::new(a, progress).verify(ids)? };
+    let _ = t.elapsed();
+    Ok(v)
+}
+
+/// Packages whose files the verified fixes change, plus their dependents, for the final re-check.
+fn verified_packages(a: &Analysis, v: &Verification) -> Vec<String> {
+    let mut set: BTreeSet<String> = v.verified().map(|id| fix(a, id).package.clone()).collect();
+    loop {
+        let n = set.len();
+        for p in a.listing.targets() {
+            if p.imports.iter().any(|i| set.contains(i)) {
+                set.insert(p.import_path.clone());
+            }
+        }
+        if set.len() == n {
+            break;
+        }
+    }
+    set.into_iter().collect()
+}
+
+pub fn fix(a: &Analysis, id: usize) -> &Fix {
+    a.fixes.iter().find(|f| f.id == id).expect("fix ids come from the analysis")
+}
+
+fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Result<u8> {
+    let pending = v.verified().count() > 0;
+    if cli.json {
+        print_json(a, "diff", Some(v), &[], start)?;
+    } else {
+        let diff = output::unified_diff(a, &v.files);
+        if console::Term::stdout().is_term() {
+            print!("{}", output::colorize_diff(&diff));
+        } else {
+            print!("{diff}");
+        }
+        if !cli.quiet {
+            print_outcomes(a, v);
+            eprintln!(
+                "stackify: {} verified fixes, {} dropped, {} declined ({} verification builds, {:.1}s)",
+                v.verified().count(),
+                v.dropped().count(),
+                a.declined.len(),
+                v.builds,
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+    Ok(if pending { EXIT_PENDING } else { EXIT_OK })
+}
+
+fn print_outcomes(a: &Analysis, v: &Verification) {
+    for o in v.outcomes.values() {
+        let f = fix(a, o.fix);
+        let place = format!("{}:{}", a.display_path(&f.file), f.line);
+        if o.verified {
+            let proof = if o.removed.is_empty() { String::new() } else { format!(" — removes: {}", o.removed.join("; ")) };
+            eprintln!("  {} {place} [{}] {}{proof}", console::style("verified").green(), f.rule, f.title);
+            if let Some(u) = &o.unproven {
+                eprintln!("           not proven: {u}");
+            }
+        } else {
+            eprintln!(
+                "  {} {place} [{}] {}: {}",
+                console::style("dropped").yellow(),
+                f.rule,
+                f.title,
+                o.reason.as_deref().unwrap_or("")
+            );
+        }
+    }
+}
+
+fn print_json(a: &Analysis, mode: &str, v: Option<&Verification>, written: &[PathBuf], start: Instant) -> Result<()> {
+    let fixes: Vec<&Fix> = a.fixes.iter().collect();
+    let doc = json::document(a, mode, v, &fixes, written, start.elapsed().as_millis());
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    Ok(())
+}
+
+fn indent(s: &str) -> String {
+    s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
