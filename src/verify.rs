@@ -137,6 +137,10 @@ impl<'a> Verifier<'a> {
         }
     }
 
+    fn is_target(&self, finding: usize) -> bool {
+        self.fixes.values().any(|f| f.targets.contains(&finding))
+    }
+
     fn finish(self, dropped: BTreeMap<usize, String>, per_fix: BTreeMap<usize, FixEval>, files: BTreeMap<PathBuf, String>) -> Verification {
         let mut outcomes = BTreeMap::new();
         for (id, reason) in dropped {
@@ -149,6 +153,16 @@ impl<'a> Verifier<'a> {
             outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, unproven });
         }
         Verification { outcomes, builds: self.builds, files }
+    }
+
+    /// The content each file would have with exactly `ids` applied (imports and gofmt included), without
+    /// compiling: for per-fix previews. `Err` names the fix that cannot be composed.
+    pub fn preview(&self, ids: &[usize]) -> Result<BTreeMap<PathBuf, String>> {
+        let comp = self.compose(ids)?;
+        if let Some((id, why)) = comp.failures.first() {
+            anyhow::bail!("fix #{id}: {why}");
+        }
+        Ok(comp.files.into_iter().map(|(p, c)| (p, c.text)).collect())
     }
 
     fn compose(&self, ids: &[usize]) -> Result<Composition> {
@@ -312,19 +326,33 @@ impl<'a> Verifier<'a> {
             let old = bucket_old.get(&key).cloned().unwrap_or_default();
             let mut new = bucket_new.get(&key).cloned().unwrap_or_default();
             let owners = comp.files.get(&key.0).map(|cf| cf.owners[key.1].clone()).unwrap_or_default();
+            let mut unpaired_old: Vec<&Finding> = Vec::new();
             for o in &old {
                 if let Some(i) = new.iter().position(|n| n.kind == o.kind && n.subject == o.subject) {
                     new.remove(i);
                 } else {
-                    gone_ids.insert(o.id);
-                    for id in &owners {
-                        if let Some(ev) = per_fix.get_mut(id) {
-                            ev.removed.push(describe(o));
-                        }
+                    unpaired_old.push(o);
+                }
+            }
+            // A reworded allocation (the same concatenation with a rewritten operand) is neither
+            // removed nor added: pair what is left by kind and column.
+            let mut new_left: Vec<&Finding> = Vec::new();
+            for n in new {
+                if let Some(i) = unpaired_old.iter().position(|o| o.kind == n.kind && o.col() == n.col() && !self.is_target(o.id)) {
+                    unpaired_old.remove(i);
+                } else {
+                    new_left.push(n);
+                }
+            }
+            for o in unpaired_old {
+                gone_ids.insert(o.id);
+                for id in &owners {
+                    if let Some(ev) = per_fix.get_mut(id) {
+                        ev.removed.push(describe(o));
                     }
                 }
             }
-            for n in new {
+            for n in new_left {
                 if !n.is_native() || n.cost == Cost::Free {
                     continue;
                 }
@@ -337,6 +365,8 @@ impl<'a> Verifier<'a> {
                     let ev = per_fix.get_mut(id).expect("owner is active");
                     if ok {
                         ev.added.push(describe(n));
+                    } else if is_leak_to_result(n) {
+                        ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
                     } else {
                         eval.rejected.push((*id, format!("the rewrite itself escapes: {}", describe(n))));
                     }
@@ -368,7 +398,7 @@ impl<'a> Verifier<'a> {
                             }
                     })
                     .collect();
-                let benign = matches!(n.kind, Kind::LeakingParam { to: LeakTarget::Result { .. } });
+                let benign = is_leak_to_result(n);
                 if culprits.is_empty() {
                     if !benign {
                         eval.unattributed.push(describe(n));
@@ -401,6 +431,12 @@ impl<'a> Verifier<'a> {
         eval.per_fix = per_fix;
         eval
     }
+}
+
+/// A parameter that now flows to a result: no allocation here; callers decide, and callers in the
+/// build set are compared too.
+fn is_leak_to_result(f: &Finding) -> bool {
+    matches!(f.kind, Kind::LeakingParam { to: LeakTarget::Result { .. } })
 }
 
 #[derive(Debug, Default)]

@@ -73,6 +73,35 @@ fn native_at_call_site(subject: &str) -> bool {
     subject == "... argument" || subject.starts_with("~r") || subject.starts_with("~R")
 }
 
+/// What the compiler said besides findings, with resolved files: closure captures and which
+/// functions it inlines. Rules use these (closure-param, return-value).
+#[derive(Debug, Default, Clone)]
+pub struct CompilerNotes {
+    /// (file, capture) for every `F capturing by ref|value: x` line.
+    pub captures: Vec<(PathBuf, super::parse::Capture)>,
+    /// (file, line, col) of a function declaration → (compiler's name, can inline).
+    pub inlinability: HashMap<(PathBuf, u32, u32), (String, bool)>,
+}
+
+pub fn notes(blocks: &[RawPackageOutput], index: &FileIndex) -> CompilerNotes {
+    let mut n = CompilerNotes::default();
+    for b in blocks {
+        for c in &b.captures {
+            if let Some((f, _)) = index.resolve(&c.pos.path, &b.import_path) {
+                if !n.captures.iter().any(|(pf, pc)| pf == &f && pc == c) {
+                    n.captures.push((f, c.clone()));
+                }
+            }
+        }
+        for i in &b.inlinability {
+            if let Some((f, _)) = index.resolve(&i.pos.path, &b.import_path) {
+                n.inlinability.entry((f, i.pos.line, i.pos.col)).or_insert((i.function.clone(), i.can_inline));
+            }
+        }
+    }
+    n
+}
+
 /// Build the findings of all blocks. Test variants repeat the findings of the package they extend;
 /// a finding (same file, position, message) is kept once.
 pub fn attribute(blocks: &[RawPackageOutput], index: &FileIndex) -> Vec<Finding> {

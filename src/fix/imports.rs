@@ -147,12 +147,13 @@ pub fn import_edits(src: &SourceFile, add: &[String], remove: &[String]) -> Resu
         }
         lines.extend(to_add.iter().map(|p| ((*p).clone(), format!("\"{p}\""))));
         lines.sort();
-        let body: String = lines.iter().map(|(_, t)| format!("\t{t}{nl}")).collect();
-        edits.push(TextEdit {
-            start: single.node.start_byte(),
-            end: single.node.end_byte(),
-            text: format!("import ({nl}{body})"),
-        });
+        let text = if let [(_, only)] = lines.as_slice() {
+            format!("import {only}")
+        } else {
+            let body: String = lines.iter().map(|(_, t)| format!("\t{t}{nl}")).collect();
+            format!("import ({nl}{body})")
+        };
+        edits.push(TextEdit { start: single.node.start_byte(), end: single.node.end_byte(), text });
         return Ok(edits);
     }
     if let Some(last) = decls.last() {
@@ -226,6 +227,7 @@ mod tests {
         let t = "package p\n\nimport \"fmt\"\n\nfunc f() {}\n";
         assert_eq!(apply(t, &["strconv"], &[]), "package p\n\nimport (\n\t\"fmt\"\n\t\"strconv\"\n)\n\nfunc f() {}\n");
         assert_eq!(apply(t, &[], &["fmt"]), "package p\n\nfunc f() {}\n");
+        assert_eq!(apply(t, &["strconv"], &["fmt"]), "package p\n\nimport \"strconv\"\n\nfunc f() {}\n");
         // replacing the only import keeps one declaration
         let g = "package p\n\nimport (\n\t\"fmt\"\n)\n\nfunc f() {}\n";
         assert_eq!(apply(g, &["strconv"], &["fmt"]), "package p\n\nimport (\n\t\"strconv\"\n)\n\nfunc f() {}\n");

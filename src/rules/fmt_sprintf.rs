@@ -295,7 +295,7 @@ fn operand_piece(verb: char, op: &Operand, strconv: &mut Strconv) -> Result<Piec
         return Err(format!("{}: fmt decides at run time how to print it", show()).into());
     }
     if let Some(m) = f.methods.first() {
-        return Err(format!("{}: the type has a {m} method that fmt may call", show()).into());
+        return Err(format!("{}: its type has a {m} method, which fmt may call", show()).into());
     }
     let basic = f.basic.as_str();
     let exactly = |t: &str| !f.named && (basic == t || basic == format!("untyped {t}"));

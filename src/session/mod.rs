@@ -65,6 +65,7 @@ pub struct Analysis {
     pub toolchain: Toolchain,
     pub listing: Listing,
     pub findings: Vec<Finding>,
+    pub notes: attribute::CompilerNotes,
     /// Candidate fixes in file order (not yet verified).
     pub fixes: Vec<Fix>,
     pub declined: Vec<Declined>,
@@ -136,6 +137,7 @@ pub fn analyze(options: Options, progress: &Progress) -> Result<Analysis> {
     let blocks = parse::parse_output(&listing.compiler_output);
     let index = attribute::FileIndex::new(&listing, Path::new(&toolchain.env.goroot));
     let findings = attribute::attribute(&blocks, &index);
+    let notes = attribute::notes(&blocks, &index);
     let parse_ms = t.elapsed().as_millis();
 
     let mut analysis = Analysis {
@@ -143,6 +145,7 @@ pub fn analyze(options: Options, progress: &Progress) -> Result<Analysis> {
         toolchain,
         listing,
         findings,
+        notes,
         fixes: Vec::new(),
         declined: Vec::new(),
         broken,
@@ -179,7 +182,8 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     let mut files: Vec<PathBuf> = Vec::new();
     for f in &a.findings {
         let Some(file) = &f.file else { continue };
-        if !f.is_native() || !f.is_reportable() {
+        // Rules see `does not escape` too: a slice that grows without escaping still allocates.
+        if !f.is_native() {
             continue;
         }
         for (ri, r) in rules.iter().enumerate() {
@@ -241,7 +245,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let src = &a.sources[&s.file];
         let pkg_path = &a.findings[s.findings[0]].package;
         let pkg = a.listing.by_path(pkg_path).expect("finding packages are listed");
-        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect() };
+        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect(), notes: &a.notes };
         let node = site.node();
         if let Some(reason) = src.unsafe_to_edit_near(node) {
             site_ok.push(Err(Decline(reason)));
@@ -292,7 +296,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let src = &a.sources[&s.file];
         let first = &a.findings[s.findings[0]];
         let pkg = a.listing.by_path(&first.package).expect("listed");
-        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect() };
+        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect(), notes: &a.notes };
         let rule: &dyn Rule = rules[s.rule].as_ref();
         let result = ok.and_then(|_| {
             if let Some(errs) = facts.package_errors.get(&first.package).filter(|e| !e.is_empty()) {
