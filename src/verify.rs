@@ -276,6 +276,14 @@ impl<'a> Verifier<'a> {
                 eval.unmapped_error.get_or_insert_with(|| err.err.trim().to_string());
             }
         }
+        // Test seam: `STACKIFY_TEST_FAULT=3,7` makes any build containing fix 3 or 7 fail with an error
+        // no position can attribute, so tests can count the bisection's builds on real compiles.
+        if let Ok(spec) = std::env::var("STACKIFY_TEST_FAULT") {
+            let faulty: Vec<usize> = spec.split(',').filter_map(|s| s.trim().parse().ok()).collect();
+            if let Some(id) = ids.iter().find(|id| faulty.contains(id)) {
+                eval.unmapped_error.get_or_insert_with(|| format!("injected fault (STACKIFY_TEST_FAULT) for fix {id}"));
+            }
+        }
         if !eval.compile_errors.is_empty() || eval.unmapped_error.is_some() {
             return eval;
         }
