@@ -5,6 +5,7 @@
 //! [`rules`] → [`fix`] → [`verify`] → [`session`] front ends → [`output`].
 
 pub mod cli;
+pub mod config;
 pub mod findings;
 pub mod fix;
 pub mod go;

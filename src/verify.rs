@@ -200,7 +200,9 @@ impl<'a> Verifier<'a> {
 
     /// Packages to recompile: those touched, plus every listed package that depends on them.
     fn build_set(&self, ids: &[usize]) -> Vec<String> {
-        let mut set: BTreeSet<String> = ids.iter().map(|id| self.fixes[id].package.clone()).collect();
+        // Test variants (`p [p.test]`) are built from their base path with -test.
+        let mut set: BTreeSet<String> =
+            ids.iter().map(|id| self.fixes[id].package.split(" [").next().unwrap_or_default().to_string()).collect();
         loop {
             let before = set.len();
             for p in self.a.listing.targets() {
@@ -221,7 +223,10 @@ impl<'a> Verifier<'a> {
         let contents: Vec<(PathBuf, String)> = comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect();
         let overlay = Toolchain::write_overlay(tmp.path(), &contents)?;
         let patterns = self.build_set(ids);
-        let listing = self.a.toolchain.list(&patterns, &ListOptions { export: true, overlay: Some(overlay), ..Default::default() })?;
+        let listing = self
+            .a
+            .toolchain
+            .list(&patterns, &ListOptions { export: true, overlay: Some(overlay), tests: self.a.options.tests, ..Default::default() })?;
         let blocks = parse::parse_output(&listing.compiler_output);
         let findings = attribute::attribute(&blocks, &self.index);
         Ok((listing, findings))

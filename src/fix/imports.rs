@@ -89,7 +89,12 @@ pub fn import_edits(src: &SourceFile, add: &[String], remove: &[String]) -> Resu
     let to_add: Vec<&String> = add.iter().filter(|p| !present(p) && !remove.contains(p)).collect();
     let group = first_group(&decls);
     // One lone `import "x"` receiving additions is rewritten whole as a sorted group.
-    let lone = (group.is_none() && decls.len() == 1 && decls[0].specs.len() == 1 && !decls[0].specs[0].shares_line)
+    // Never regroup `import "C"`: cgo needs its preamble comment right above that declaration.
+    let lone = (group.is_none()
+        && decls.len() == 1
+        && decls[0].specs.len() == 1
+        && !decls[0].specs[0].shares_line
+        && decls[0].specs[0].path != "C")
         .then(|| &decls[0]);
 
     for d in &decls {
@@ -176,7 +181,7 @@ pub fn import_edits(src: &SourceFile, add: &[String], remove: &[String]) -> Resu
 }
 
 fn first_group<'a, 't>(decls: &'a [Decl<'t>]) -> Option<&'a Decl<'t>> {
-    decls.iter().find(|d| d.grouped && !d.specs.is_empty())
+    decls.iter().find(|d| d.grouped && !d.specs.is_empty() && !d.specs.iter().any(|s| s.path == "C"))
 }
 
 /// Split a group's specs at blank lines: gofmt sorts each run separately.
@@ -239,6 +244,12 @@ mod tests {
         assert_eq!(apply("package p\n\nfunc f() {}\n", &["strconv"], &[]), "package p\n\nimport \"strconv\"\n\nfunc f() {}\n");
         let t = "package p\r\n\r\nimport (\r\n\t\"fmt\"\r\n)\r\n";
         assert_eq!(apply(t, &["strconv"], &[]), "package p\r\n\r\nimport (\r\n\t\"fmt\"\r\n\t\"strconv\"\r\n)\r\n");
+    }
+
+    #[test]
+    fn cgo_import_keeps_its_preamble() {
+        let t = "package p\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc f() {}\n";
+        assert_eq!(apply(t, &["strconv"], &[]), "package p\n\n// #include <stdio.h>\nimport \"C\"\nimport \"strconv\"\n\nfunc f() {}\n");
     }
 
     #[test]

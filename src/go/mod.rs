@@ -97,6 +97,24 @@ impl Toolchain {
         Path::new(anchor).parent().map(Path::to_path_buf).unwrap_or_else(|| self.dir.clone())
     }
 
+    /// In a go.work workspace without a main module, `./...` does not work at the root: the default
+    /// patterns are each workspace module's `path/...` (from `go list -m`).
+    pub fn default_patterns(&self) -> Result<Vec<String>> {
+        let in_module = !self.env.gomod.is_empty() && self.env.gomod != os_null();
+        if in_module {
+            return Ok(vec!["./...".to_string()]);
+        }
+        let out = self.run(&["list", "-m", "-f", "{{.Path}}"], None)?;
+        if !out.status.success() {
+            bail!("go list -m failed: {}", first_line(&String::from_utf8_lossy(&out.stderr)));
+        }
+        let mods: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).map(|m| format!("{}/...", m.trim())).collect();
+        if mods.is_empty() {
+            bail!("the workspace {} lists no modules", self.env.gowork);
+        }
+        Ok(mods)
+    }
+
     /// How many `go` processes this toolchain has started (benchmarks and tests count them).
     pub fn invocations(&self) -> usize {
         self.invocations.load(Ordering::Relaxed)

@@ -116,6 +116,8 @@ pub struct Summary {
     pub fixes_verified: usize,
     pub fixes_dropped: usize,
     pub declined: usize,
+    /// Files with findings that stackify never edits, by why (generated, vendored, test-file, ...).
+    pub skipped_files: BTreeMap<crate::session::SkipKind, usize>,
     pub files_written: Vec<String>,
     pub go_invocations: usize,
     pub verification_builds: usize,
@@ -148,6 +150,9 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
         s.verification_builds = v.builds;
     }
     s.declined = a.declined.len();
+    for skipped in a.not_editable.values() {
+        *s.skipped_files.entry(skipped.kind).or_default() += 1;
+    }
     s.files_written = written.iter().map(|p| a.display_path(p)).collect();
     s.go_invocations = a.toolchain.invocations();
     s.elapsed_ms = elapsed_ms;
@@ -200,7 +205,7 @@ pub fn document<'a>(
                 remedy: if matches!(f.kind, Kind::LeakingParam { .. }) { None } else { classify::remedy(f.cause) },
                 fix: fix_of.get(&f.id).copied(),
                 declined: declined_of.get(&f.id).copied(),
-                not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(String::as_str),
+                not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),
             }
         })
         .collect();

@@ -182,6 +182,14 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             .dim()
         );
     }
+    if !a.not_editable.is_empty() {
+        let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+        for s in a.not_editable.values() {
+            *kinds.entry(format!("{:?}", s.kind).to_lowercase()).or_default() += 1;
+        }
+        let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        let _ = writeln!(out, "{}", style(format!("Files never edited: {} ({}).", a.not_editable.len(), parts.join(", "))).dim());
+    }
     if !a.fixes.is_empty() {
         let _ = writeln!(
             out,

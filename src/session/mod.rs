@@ -44,6 +44,30 @@ pub struct Declined {
     pub reason: String,
 }
 
+/// Why a file holding findings is never edited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipKind {
+    Generated,
+    Vendored,
+    TestFile,
+    OtherModule,
+    Config,
+    Unreadable,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub kind: SkipKind,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// A package that did not build (reported, never fatal for the others).
 #[derive(Debug, Clone, Serialize)]
 pub struct Broken {
@@ -71,7 +95,8 @@ pub struct Analysis {
     pub declined: Vec<Declined>,
     pub broken: Vec<Broken>,
     /// Files that hold findings but are never edited, and why (generated, vendored, test, ...).
-    pub not_editable: BTreeMap<PathBuf, String>,
+    pub not_editable: BTreeMap<PathBuf, Skipped>,
+    pub config: crate::config::Loaded,
     pub sources: HashMap<PathBuf, SourceFile>,
     pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
     pub helper: Option<GoHelper>,
@@ -97,26 +122,34 @@ pub fn display_path(base: &Path, p: &Path) -> String {
 }
 
 /// Why a file is never edited, or `None` if it may be.
-fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool) -> Option<String> {
+fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool, config: &crate::config::Loaded) -> Option<Skipped> {
+    let skip = |kind, reason: String| Some(Skipped { kind, reason });
     if !pkg.module.as_ref().is_some_and(|m| m.main) {
-        return Some("not in the main module".into());
+        return skip(SkipKind::OtherModule, "not in the main module".into());
     }
     if file.components().any(|c| c.as_os_str() == "vendor") {
-        return Some("vendored code".into());
+        return skip(SkipKind::Vendored, "vendored code".into());
     }
     if crate::source::is_generated(text_head) {
-        return Some("generated file (// Code generated ... DO NOT EDIT.)".into());
+        return skip(SkipKind::Generated, "generated file (// Code generated ... DO NOT EDIT.)".into());
     }
     if !tests && file.to_string_lossy().ends_with("_test.go") {
-        return Some("test file (pass --tests to include)".into());
+        return skip(SkipKind::TestFile, "test file (pass --tests to include)".into());
+    }
+    if let Some(glob) = config.skipped(file) {
+        return skip(SkipKind::Config, format!("skipped by {} paths.skip {glob:?}", crate::config::FILE_NAME));
     }
     None
 }
 
-pub fn analyze(options: Options, progress: &Progress) -> Result<Analysis> {
+pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
     let toolchain = Toolchain::discover(options.go.as_deref(), &options.dir, options.tags.clone())?;
-    let patterns = if options.patterns.is_empty() { vec!["./...".to_string()] } else { options.patterns.clone() };
+    let config = crate::config::Loaded::load(&toolchain.module_root(), &rules::known_ids())?;
+    let (only, skip) = config.rule_selection(&options.only_rules, &options.skip_rules);
+    options.only_rules = only;
+    options.skip_rules = skip;
+    let patterns = if options.patterns.is_empty() { toolchain.default_patterns()? } else { options.patterns.clone() };
     progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
     let listing = toolchain.list(&patterns, &ListOptions { deps: true, export: true, tests: options.tests, ..Default::default() })?;
     check_patterns(&patterns, &listing)?;
@@ -150,6 +183,7 @@ pub fn analyze(options: Options, progress: &Progress) -> Result<Analysis> {
         declined: Vec::new(),
         broken,
         not_editable: BTreeMap::new(),
+        config,
         sources: HashMap::new(),
         imports: HashMap::new(),
         helper: None,
@@ -202,14 +236,15 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         match res {
             Ok(src) => {
                 let pkg = a.findings.iter().find(|f| f.file.as_ref() == Some(path)).and_then(|f| a.listing.by_path(&f.package));
-                if let Some(reason) = pkg.and_then(|p| not_editable_reason(p, path, &src.text[..src.text.len().min(4096)], a.options.tests)) {
+                let head = &src.text[..src.text.floor_char_boundary(4096)];
+                if let Some(reason) = pkg.and_then(|p| not_editable_reason(p, path, head, a.options.tests, &a.config)) {
                     a.not_editable.insert(path.clone(), reason);
                 } else {
                     a.sources.insert(path.clone(), src);
                 }
             }
             Err(e) => {
-                a.not_editable.insert(path.clone(), format!("cannot read: {e:#}"));
+                a.not_editable.insert(path.clone(), Skipped { kind: SkipKind::Unreadable, reason: format!("cannot read: {e:#}") });
             }
         }
     }
@@ -335,6 +370,28 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             }),
         }
     }
+    // `//stackify:ignore <rule> <reason>` on or above a line suppresses fixes there.
+    fixes.retain(|f| {
+        let src = &a.sources[&f.file];
+        let mut lines: Vec<u32> = vec![f.line];
+        lines.extend(f.targets.iter().map(|t| a.findings[*t].line()));
+        let hit = lines.iter().find_map(|l| crate::config::ignored(&src.text, *l, f.rule).map(|r| (*l, r)));
+        match hit {
+            Some((line, reason)) => {
+                let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
+                declined.push(Declined {
+                    rule: f.rule,
+                    file: f.file.clone(),
+                    line: f.line,
+                    col: f.col,
+                    findings: f.targets.clone(),
+                    reason: format!("suppressed by //stackify:ignore at line {line}{why}"),
+                });
+                false
+            }
+            None => true,
+        }
+    });
     // File order; a fix overlapping an earlier one waits (its site is reported as declined).
     fixes.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
     let mut kept: Vec<Fix> = Vec::new();
