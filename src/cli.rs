@@ -44,6 +44,19 @@ pub struct Cli {
     #[arg(long, value_name = "FILE:LINE")]
     pub explain: Option<String>,
 
+    /// Also run `go vet` on the rewritten code (through the overlay) before accepting fixes.
+    #[arg(long)]
+    pub vet: bool,
+
+    /// Also run the packages' tests on the rewritten code (through the overlay) before accepting fixes.
+    #[arg(long)]
+    pub test: bool,
+
+    /// Measure allocs/op with the packages' benchmarks before and after (through the overlay): a fix
+    /// that adds allocations is dropped; fewer allocations become its evidence.
+    #[arg(long)]
+    pub bench: bool,
+
     /// Machine-readable output (schema in README, "JSON output").
     #[arg(long)]
     pub json: bool,

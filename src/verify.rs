@@ -30,6 +30,9 @@ pub struct Outcome {
     pub removed: Vec<String>,
     /// New findings the rule expects (e.g. the concatenation's result allocation).
     pub added: Vec<String>,
+    /// Allocation evidence from the package's benchmarks (with --bench).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub bench: Vec<String>,
     /// What this verification could not prove.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unproven: Option<String>,
@@ -42,6 +45,8 @@ pub struct Verification {
     pub builds: usize,
     /// Final content of every file the verified fixes touch.
     pub files: BTreeMap<PathBuf, String>,
+    /// What the optional checks could not use (e.g. tests that already fail without the fixes).
+    pub notes: Vec<String>,
 }
 
 impl Verification {
@@ -69,12 +74,26 @@ struct Composition {
     failures: Vec<(usize, String)>,
 }
 
+/// Stronger proofs on the overlay, when asked: the packages' own vet, tests and benchmarks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Checks {
+    pub vet: bool,
+    pub test: bool,
+    pub bench: bool,
+}
+
 pub struct Verifier<'a> {
     a: &'a Analysis,
     index: attribute::FileIndex,
     fixes: HashMap<usize, &'a Fix>,
     progress: &'a Progress,
     builds: usize,
+    checks: Checks,
+    /// Baselines without any fix, computed once: does vet/test already fail; benchmark allocs.
+    baseline_vet: Option<Option<String>>,
+    baseline_test: Option<Option<String>>,
+    baseline_bench: HashMap<String, crate::go::list::BenchResult>,
+    notes: Vec<String>,
 }
 
 impl<'a> Verifier<'a> {
@@ -85,7 +104,17 @@ impl<'a> Verifier<'a> {
             fixes: a.fixes.iter().map(|f| (f.id, f)).collect(),
             progress,
             builds: 0,
+            checks: Checks::default(),
+            baseline_vet: None,
+            baseline_test: None,
+            baseline_bench: HashMap::new(),
+            notes: Vec::new(),
         }
+    }
+
+    pub fn with_checks(mut self, checks: Checks) -> Self {
+        self.checks = checks;
+        self
     }
 
     /// Verify `ids` together; returns every fix's outcome and the final file contents.
@@ -94,11 +123,32 @@ impl<'a> Verifier<'a> {
         let mut active: Vec<usize> = ids.to_vec();
         active.sort();
         loop {
+            let Some((ok, mut per_fix, comp)) = self.converge(&mut active, &mut dropped)? else {
+                return Ok(self.finish(dropped, BTreeMap::new(), BTreeMap::new()));
+            };
+            if let Some((culprit, why)) = self.extra_checks(&ok, &comp, &mut per_fix)? {
+                dropped.insert(culprit, why);
+                continue;
+            }
+            let files = comp.files.into_iter().map(|(p, c)| (p, c.text)).collect();
+            return Ok(self.finish(dropped, per_fix, files));
+        }
+    }
+
+    /// Rounds of compose → build → compare until one drops nothing. Returns the surviving ids, what
+    /// each proved, and the composition that was compiled last.
+    #[allow(clippy::type_complexity)]
+    fn converge(
+        &mut self,
+        active: &mut Vec<usize>,
+        dropped: &mut BTreeMap<usize, String>,
+    ) -> Result<Option<(Vec<usize>, BTreeMap<usize, FixEval>, Composition)>> {
+        loop {
             active.retain(|id| !dropped.contains_key(id));
             if active.is_empty() {
-                return Ok(self.finish(dropped, BTreeMap::new(), BTreeMap::new()));
+                return Ok(None);
             }
-            let comp = self.compose(&active)?;
+            let comp = self.compose(active)?;
             if !comp.failures.is_empty() {
                 for (id, why) in comp.failures {
                     dropped.insert(id, why);
@@ -106,7 +156,7 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             self.progress.step(&format!("verifying {} fixes (build {})", active.len(), self.builds + 1));
-            let eval = self.build_and_compare(&active, &comp)?;
+            let eval = self.build_and_compare(active, &comp)?;
             if !eval.compile_errors.is_empty() || eval.unmapped_error.is_some() {
                 if eval.unmapped_error.is_none() {
                     for (id, msg) in &eval.compile_errors {
@@ -114,7 +164,7 @@ impl<'a> Verifier<'a> {
                     }
                 } else {
                     let msg = eval.unmapped_error.clone().unwrap_or_default();
-                    let culprit = self.bisect(&active)?;
+                    let culprit = self.bisect(active)?;
                     dropped.insert(culprit, format!("breaks the build (found by bisection): {msg}"));
                 }
                 continue;
@@ -128,13 +178,155 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             if let Some(what) = eval.unattributed.first().cloned() {
-                let culprit = self.bisect(&active)?;
+                let culprit = self.bisect(active)?;
                 dropped.insert(culprit, format!("introduces a new escape outside the edit (found by bisection): {what}"));
                 continue;
             }
-            let files = comp.files.into_iter().map(|(p, c)| (p, c.text)).collect();
-            return Ok(self.finish(dropped, eval.per_fix, files));
+            return Ok(Some((active.clone(), eval.per_fix, comp)));
         }
+    }
+
+    /// vet, tests and benchmarks on the overlay. Returns a fix to drop (found by bisection) when a
+    /// check that passes without the fixes fails with them; records allocation evidence otherwise.
+    fn extra_checks(&mut self, ids: &[usize], comp: &Composition, per_fix: &mut BTreeMap<usize, FixEval>) -> Result<Option<(usize, String)>> {
+        let checks = self.checks;
+        if !(checks.vet || checks.test || checks.bench) {
+            return Ok(None);
+        }
+        let pkgs = self.build_set(ids);
+        let tmp = tempfile::Builder::new().prefix("stackify-checks-").tempdir()?;
+        let overlay = Toolchain::write_overlay(tmp.path(), &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>())?;
+        if checks.vet {
+            if self.baseline_vet.is_none() {
+                self.progress.step("go vet without the fixes (baseline)");
+                self.baseline_vet = Some(self.a.toolchain.vet(&pkgs, None)?);
+            }
+            if let Some(Some(_)) = &self.baseline_vet {
+                self.note("go vet already fails without the fixes; not used as evidence");
+            } else {
+                self.progress.step("go vet with the fixes");
+                if let Some(out) = self.a.toolchain.vet(&pkgs, Some(&overlay))? {
+                    let culprit = self.bisect_by(ids, |v, subset, ov| Ok(v.a.toolchain.vet(&v.build_set(subset), Some(ov))?.is_some()))?;
+                    return Ok(Some((culprit, format!("go vet fails with it: {}", crate::go::first_line(&out)))));
+                }
+            }
+        }
+        if checks.test {
+            if self.baseline_test.is_none() {
+                self.progress.step("go test without the fixes (baseline)");
+                self.baseline_test = Some(self.a.toolchain.test(&pkgs, None)?);
+            }
+            if let Some(Some(_)) = &self.baseline_test {
+                self.note("go test already fails without the fixes; not used as evidence");
+            } else {
+                self.progress.step("go test with the fixes");
+                if let Some(out) = self.a.toolchain.test(&pkgs, Some(&overlay))? {
+                    let culprit = self.bisect_by(ids, |v, subset, ov| Ok(v.a.toolchain.test(&v.build_set(subset), Some(ov))?.is_some()))?;
+                    let first = out.lines().find(|l| l.contains("FAIL") || l.contains("---")).unwrap_or(&out);
+                    return Ok(Some((culprit, format!("go test fails with it: {}", first.trim()))));
+                }
+            }
+        }
+        if checks.bench {
+            let touched: Vec<String> = self.bench_packages(ids);
+            if touched.is_empty() {
+                self.note("no touched package has benchmarks; allocation counts not measured");
+                return Ok(None);
+            }
+            let missing: Vec<String> = touched.iter().filter(|p| !self.baseline_bench.keys().any(|k| k.starts_with(&format!("{p}."))) ).cloned().collect();
+            if !missing.is_empty() {
+                self.progress.step("benchmarks without the fixes (baseline)");
+                for r in self.a.toolchain.bench(&missing, None, BENCH_ITERATIONS)? {
+                    self.baseline_bench.insert(format!("{}.{}", r.package, r.name), r);
+                }
+            }
+            self.progress.step("benchmarks with the fixes");
+            let after = self.a.toolchain.bench(&touched, Some(&overlay), BENCH_ITERATIONS)?;
+            let worse = self.worse(&after);
+            if let Some(w) = worse.first().cloned() {
+                let culprit = self.bisect_by(ids, |v, subset, ov| {
+                    let pk = v.bench_packages(subset);
+                    Ok(!pk.is_empty() && !v.worse(&v.a.toolchain.bench(&pk, Some(ov), BENCH_ITERATIONS)?).is_empty())
+                })?;
+                return Ok(Some((culprit, format!("more allocations with it: {w}"))));
+            }
+            // Credit each package's allocation changes to the fixes in it.
+            for r in &after {
+                let Some(b) = self.baseline_bench.get(&format!("{}.{}", r.package, r.name)) else { continue };
+                let (Some(x), Some(y)) = (b.allocs_per_op, r.allocs_per_op) else { continue };
+                for id in ids {
+                    let fix = self.fixes[id];
+                    if fix.package.split(" [").next() == Some(r.package.as_str()) {
+                        let ev = per_fix.entry(*id).or_default();
+                        // Per package: a benchmark exercises every fix in it, so this is shared evidence.
+                        ev.bench.push(format!("{} (package {}): {x} → {y} allocs/op", r.name, r.package));
+                        if y < x {
+                            ev.fewer_allocs = true;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn note(&mut self, n: &str) {
+        if !self.notes.iter().any(|x| x == n) {
+            self.notes.push(n.to_string());
+        }
+    }
+
+    /// Base packages (test variants stripped) touched by `ids` that have benchmarks in their tests.
+    fn bench_packages(&self, ids: &[usize]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for id in ids {
+            let base = self.fixes[id].package.split(" [").next().unwrap_or_default().to_string();
+            if out.contains(&base) {
+                continue;
+            }
+            let Some(p) = self.a.listing.by_path(&base) else { continue };
+            let has = p.test_go_files.iter().chain(&p.x_test_go_files).any(|f| {
+                std::fs::read_to_string(p.dir.join(f)).is_ok_and(|t| t.contains("func Benchmark"))
+            });
+            if has {
+                out.push(base);
+            }
+        }
+        out
+    }
+
+    /// Benchmarks whose allocs/op went up against the baseline.
+    fn worse(&self, after: &[crate::go::list::BenchResult]) -> Vec<String> {
+        after
+            .iter()
+            .filter_map(|r| {
+                let b = self.baseline_bench.get(&format!("{}.{}", r.package, r.name))?;
+                match (b.allocs_per_op, r.allocs_per_op) {
+                    (Some(x), Some(y)) if y > x => Some(format!("{} {x} → {y} allocs/op", r.name)),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
+
+    /// Like `bisect`, with any predicate run on a subset's overlay.
+    fn bisect_by(&mut self, ids: &[usize], mut bad: impl FnMut(&mut Self, &[usize], &Path) -> Result<bool>) -> Result<usize> {
+        let mut cand: Vec<usize> = ids.to_vec();
+        while cand.len() > 1 {
+            let left = cand[..cand.len() / 2].to_vec();
+            let right = cand[cand.len() / 2..].to_vec();
+            self.progress.step(&format!("isolating a failing fix among {}", cand.len()));
+            let comp = self.compose(&left)?;
+            let is_bad = if !comp.failures.is_empty() {
+                true
+            } else {
+                let tmp = tempfile::Builder::new().prefix("stackify-bisect-").tempdir()?;
+                let overlay = Toolchain::write_overlay(tmp.path(), &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>())?;
+                bad(self, &left, &overlay)?
+            };
+            cand = if is_bad { left } else { right };
+        }
+        Ok(cand[0])
     }
 
     fn is_target(&self, finding: usize) -> bool {
@@ -144,15 +336,20 @@ impl<'a> Verifier<'a> {
     fn finish(self, dropped: BTreeMap<usize, String>, per_fix: BTreeMap<usize, FixEval>, files: BTreeMap<PathBuf, String>) -> Verification {
         let mut outcomes = BTreeMap::new();
         for (id, reason) in dropped {
-            outcomes.insert(id, Outcome { fix: id, verified: false, reason: Some(reason), removed: vec![], added: vec![], unproven: None });
+            outcomes.insert(id, Outcome { fix: id, verified: false, reason: Some(reason), removed: vec![], added: vec![], bench: vec![], unproven: None });
         }
         for (id, ev) in per_fix {
             let fix = self.fixes[&id];
-            let unproven = (fix.evidence == Evidence::FewerAllocations)
-                .then(|| "fewer allocations is not visible in -m output; measure with the package's benchmarks".to_string());
-            outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, unproven });
+            let unproven = (fix.evidence == Evidence::FewerAllocations && !ev.fewer_allocs).then(|| {
+                if ev.bench.is_empty() {
+                    "reduces growth reallocations (not proven by -m); run with --bench where the package has benchmarks".to_string()
+                } else {
+                    "the package's benchmarks show no fewer allocations for it".to_string()
+                }
+            });
+            outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, bench: ev.bench, unproven });
         }
-        Verification { outcomes, builds: self.builds, files }
+        Verification { outcomes, builds: self.builds, files, notes: self.notes }
     }
 
     /// The content each file would have with exactly `ids` applied (imports and gofmt included), without
@@ -456,7 +653,12 @@ fn is_leak_to_result(f: &Finding) -> bool {
 struct FixEval {
     removed: Vec<String>,
     added: Vec<String>,
+    bench: Vec<String>,
+    fewer_allocs: bool,
 }
+
+/// Benchmark iterations for allocation counts: fixed, so amortised growth is identical in both runs.
+const BENCH_ITERATIONS: u32 = 200;
 
 #[derive(Debug, Default)]
 struct Eval {

@@ -167,3 +167,116 @@ impl Toolchain {
         Ok(overlay)
     }
 }
+
+/// One benchmark line of `go test -bench -benchmem`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchResult {
+    pub package: String,
+    pub name: String,
+    pub ns_per_op: f64,
+    pub allocs_per_op: Option<u64>,
+    pub bytes_per_op: Option<u64>,
+}
+
+/// Parse `go test -bench . -benchmem` output (`BenchmarkX-2  200  1234 ns/op  56 B/op  3 allocs/op`),
+/// attributing lines to the package announced by the following `ok  pkg` / preceding `pkg:` line.
+pub fn parse_bench(output: &str) -> Vec<BenchResult> {
+    let mut out = Vec::new();
+    let mut pending: Vec<BenchResult> = Vec::new();
+    let mut current_pkg = String::new();
+    for line in output.lines() {
+        if let Some(p) = line.strip_prefix("pkg: ") {
+            current_pkg = p.trim().to_string();
+            continue;
+        }
+        if line.starts_with("ok ") || line.starts_with("ok\t") || line.starts_with("PASS") {
+            out.append(&mut pending);
+            continue;
+        }
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 4 || !fields[0].starts_with("Benchmark") {
+            continue;
+        }
+        let name = fields[0].rsplit_once('-').filter(|(_, cpu)| cpu.parse::<u32>().is_ok()).map(|(n, _)| n).unwrap_or(fields[0]);
+        let value = |unit: &str| fields.windows(2).find(|w| w[1] == unit).and_then(|w| w[0].parse::<f64>().ok());
+        let Some(ns) = value("ns/op") else { continue };
+        pending.push(BenchResult {
+            package: current_pkg.clone(),
+            name: name.to_string(),
+            ns_per_op: ns,
+            allocs_per_op: value("allocs/op").map(|v| v as u64),
+            bytes_per_op: value("B/op").map(|v| v as u64),
+        });
+    }
+    out.append(&mut pending);
+    out
+}
+
+impl Toolchain {
+    /// `go vet` of `packages`, through an overlay when given. Ok(None) when clean, Ok(Some(output)) when not.
+    pub fn vet(&self, packages: &[String], overlay: Option<&Path>) -> Result<Option<String>> {
+        let mut args: Vec<String> = vec!["vet".into()];
+        if let Some(t) = &self.tags {
+            args.push(format!("-tags={t}"));
+        }
+        if let Some(o) = overlay {
+            args.push(format!("-overlay={}", o.display()));
+        }
+        args.extend(packages.iter().cloned());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.run(&argv, None)?;
+        Ok((!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).trim().to_string()))
+    }
+
+    /// `go test` of `packages` (tests only, no benchmarks), through an overlay when given.
+    pub fn test(&self, packages: &[String], overlay: Option<&Path>) -> Result<Option<String>> {
+        let mut args: Vec<String> = vec!["test".into(), "-count=1".into()];
+        if let Some(t) = &self.tags {
+            args.push(format!("-tags={t}"));
+        }
+        if let Some(o) = overlay {
+            args.push(format!("-overlay={}", o.display()));
+        }
+        args.extend(packages.iter().cloned());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.run(&argv, None)?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        Ok((!out.status.success()).then(|| text.trim().to_string()))
+    }
+
+    /// Run the benchmarks of `packages` a fixed number of iterations with -benchmem. A fixed count makes
+    /// allocs/op comparable between two runs (amortised growth is the same for the same n).
+    pub fn bench(&self, packages: &[String], overlay: Option<&Path>, iterations: u32) -> Result<Vec<BenchResult>> {
+        let mut args: Vec<String> =
+            vec!["test".into(), "-run=^$".into(), "-bench=.".into(), "-benchmem".into(), format!("-benchtime={iterations}x"), "-count=1".into()];
+        if let Some(t) = &self.tags {
+            args.push(format!("-tags={t}"));
+        }
+        if let Some(o) = overlay {
+            args.push(format!("-overlay={}", o.display()));
+        }
+        args.extend(packages.iter().cloned());
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = self.run(&argv, None)?;
+        if !out.status.success() {
+            anyhow::bail!("benchmarks failed: {}", first_line(&String::from_utf8_lossy(&out.stdout)));
+        }
+        Ok(parse_bench(&String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+#[cfg(test)]
+mod bench_tests {
+    use super::*;
+
+    #[test]
+    fn parses_benchmem_output() {
+        let text = "goos: linux\ngoarch: amd64\npkg: stackify.test/demo\ncpu: X\nBenchmarkFormatLine-2   \t     200\t      1187 ns/op\t     160 B/op\t       4 allocs/op\nBenchmarkPath         200   55.5 ns/op\nPASS\nok  \tstackify.test/demo\t0.004s\n";
+        let r = parse_bench(text);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].name, "BenchmarkFormatLine");
+        assert_eq!(r[0].package, "stackify.test/demo");
+        assert_eq!((r[0].allocs_per_op, r[0].bytes_per_op), (Some(4), Some(160)));
+        assert_eq!(r[1].allocs_per_op, None);
+    }
+}

@@ -85,6 +85,8 @@ pub struct FixOut<'a> {
     pub reason: Option<&'a str>,
     pub removed: &'a [String],
     pub added: &'a [String],
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub bench: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unproven: Option<&'a str>,
     pub add_imports: &'a [String],
@@ -119,6 +121,7 @@ pub struct Summary {
     /// Files with findings that stackify never edits, by why (generated, vendored, test-file, ...).
     pub skipped_files: BTreeMap<crate::session::SkipKind, usize>,
     pub files_written: Vec<String>,
+    pub verification_notes: Vec<String>,
     pub go_invocations: usize,
     pub verification_builds: usize,
     pub elapsed_ms: u128,
@@ -148,6 +151,7 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
         s.fixes_verified = v.verified().count();
         s.fixes_dropped = v.dropped().count();
         s.verification_builds = v.builds;
+        s.verification_notes = v.notes.clone();
     }
     s.declined = a.declined.len();
     for skipped in a.not_editable.values() {
@@ -235,6 +239,7 @@ pub fn document<'a>(
                 reason: outcome.and_then(|o| o.reason.as_deref()),
                 removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
                 added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),
+                bench: outcome.map(|o| o.bench.as_slice()).unwrap_or(&[]),
                 unproven: outcome.and_then(|o| o.unproven.as_deref()),
                 add_imports: &fix.add_imports,
                 edits: fix

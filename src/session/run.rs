@@ -6,7 +6,7 @@ use crate::fix::Fix;
 use crate::output::{self, json};
 use crate::progress::Progress;
 use crate::rules;
-use crate::verify::{Verification, Verifier};
+use crate::verify::{Checks, Verification, Verifier};
 use anyhow::{bail, Result};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -60,9 +60,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
     }
     if cli.diff || cli.apply {
         let ids: Vec<usize> = a.fixes.iter().map(|f| f.id).collect();
-        let v = verify(&a, &ids, &progress)?;
-        let t = a.timings.clone();
-        let _ = t;
+        let v = verify_with(&a, &ids, &progress, checks(cli))?;
         if cli.diff {
             progress.finish();
             return diff_mode(&a, &v, cli, start);
@@ -102,10 +100,18 @@ pub fn run(cli: &Cli) -> Result<u8> {
 }
 
 pub fn verify(a: &Analysis, ids: &[usize], progress: &Progress) -> Result<Verification> {
-    let t = Instant::now();
-    let v = if ids.is_empty() { Verification::default() } else { Verifier::new(a, progress).verify(ids)? };
-    let _ = t.elapsed();
-    Ok(v)
+    verify_with(a, ids, progress, Checks::default())
+}
+
+pub fn checks(cli: &Cli) -> Checks {
+    Checks { vet: cli.vet, test: cli.test, bench: cli.bench }
+}
+
+pub fn verify_with(a: &Analysis, ids: &[usize], progress: &Progress, checks: Checks) -> Result<Verification> {
+    if ids.is_empty() {
+        return Ok(Verification::default());
+    }
+    Verifier::new(a, progress).with_checks(checks).verify(ids)
 }
 
 /// Packages whose files the verified fixes change, plus their dependents, for the final re-check.
@@ -156,12 +162,18 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
 }
 
 fn print_outcomes(a: &Analysis, v: &Verification) {
+    for n in &v.notes {
+        eprintln!("  note: {n}");
+    }
     for o in v.outcomes.values() {
         let f = fix(a, o.fix);
         let place = format!("{}:{}", a.display_path(&f.file), f.line);
         if o.verified {
             let proof = if o.removed.is_empty() { String::new() } else { format!(" — removes: {}", o.removed.join("; ")) };
             eprintln!("  {} {place} [{}] {}{proof}", console::style("verified").green(), f.rule, f.title);
+            for b in &o.bench {
+                eprintln!("           measured: {b}");
+            }
             if let Some(u) = &o.unproven {
                 eprintln!("           not proven: {u}");
             }
