@@ -577,6 +577,8 @@ impl<'a> Verifier<'a> {
                         ev.added.push(describe(n));
                     } else if is_leak_to_result(n) {
                         ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
+                    } else if is_private_leak(n) {
+                        ev.added.push(format!("{} (unexported: every caller is in the package and was re-checked)", describe(n)));
                     } else {
                         eval.rejected.push((*id, format!("the rewrite itself escapes: {}", describe(n))));
                     }
@@ -608,7 +610,7 @@ impl<'a> Verifier<'a> {
                             }
                     })
                     .collect();
-                let benign = is_leak_to_result(n);
+                let benign = is_leak_to_result(n) || is_private_leak(n);
                 if culprits.is_empty() {
                     if !benign {
                         eval.unattributed.push(describe(n));
@@ -617,8 +619,12 @@ impl<'a> Verifier<'a> {
                 }
                 for id in culprits {
                     let ev = per_fix.get_mut(&id).expect("active");
-                    if benign {
+                    if is_leak_to_result(n) {
                         ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
+                    } else if is_private_leak(n) {
+                        ev.added.push(format!("{} (unexported: every caller is in the package and was re-checked)", describe(n)));
+                    } else if matches!(n.kind, Kind::LeakingParam { .. }) {
+                        eval.rejected.push((id, format!("changes the escape contract of an exported function: {} (callers outside the module could allocate more)", describe(n))));
                     } else {
                         eval.rejected.push((id, format!("new escape in the same function: {}", describe(n))));
                     }
@@ -649,6 +655,19 @@ fn is_leak_to_result(f: &Finding) -> bool {
     matches!(f.kind, Kind::LeakingParam { to: LeakTarget::Result { .. } })
 }
 
+/// A parameter leak in an unexported function: every caller is in the package, and the package
+/// and its dependents are recompiled, so any new escape it causes at a caller shows up there.
+fn is_private_leak(f: &Finding) -> bool {
+    matches!(f.kind, Kind::LeakingParam { .. }) && f.function.as_deref().is_some_and(|name| !is_exported_func(name))
+}
+
+/// `F`, `T.M`, `(*T).M`, `F.func1`: exported when the function (or, for methods, the method) name is.
+fn is_exported_func(name: &str) -> bool {
+    let base = name.split(".func").next().unwrap_or(name);
+    let last = base.rsplit('.').next().unwrap_or(base);
+    last.chars().next().is_some_and(char::is_uppercase)
+}
+
 #[derive(Debug, Default)]
 struct FixEval {
     removed: Vec<String>,
@@ -659,6 +678,22 @@ struct FixEval {
 
 /// Benchmark iterations for allocation counts: fixed, so amortised growth is identical in both runs.
 const BENCH_ITERATIONS: u32 = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::is_exported_func;
+
+    #[test]
+    fn exported_names() {
+        assert!(is_exported_func("Sort"));
+        assert!(is_exported_func("PrioritizedSlice.Sort"));
+        assert!(is_exported_func("(*T).Get"));
+        assert!(!is_exported_func("(*T).get"));
+        assert!(!is_exported_func("helper"));
+        assert!(!is_exported_func("helper.func1"));
+        assert!(is_exported_func("Run.func2"));
+    }
+}
 
 #[derive(Debug, Default)]
 struct Eval {
