@@ -33,6 +33,8 @@ pub enum Query {
     Scope { file: PathBuf, offset: usize, name: String },
     Imports { file: PathBuf },
     PackageNames { file: PathBuf },
+    /// Every reference to the object the identifier starting at `offset` denotes (declaration or use).
+    Uses { file: PathBuf, offset: usize },
 }
 
 #[derive(Debug, Serialize)]
@@ -81,6 +83,24 @@ pub struct ExprFacts {
     pub object: Option<ObjectFacts>,
     #[serde(default)]
     pub side_effects: bool,
+    /// The type as Go source valid at the expression in its file (imports under this file's local
+    /// names, own package unqualified); "" when it cannot be written there. Untyped constants give
+    /// their default type (`int`, `float64`, `rune`...).
+    #[serde(default)]
+    pub type_src: String,
+    /// gc `Sizeof` for the helper's GOARCH; 0 when not applicable (type parameters, tuples, nil).
+    #[serde(default)]
+    pub size: i64,
+    /// Element (value) type of a slice, array, map, pointer or channel, spelled like `type_src`.
+    #[serde(default)]
+    pub elem_type_src: String,
+    /// Key type of a map, spelled like `type_src`.
+    #[serde(default)]
+    pub key_type_src: String,
+    /// Kind of the underlying type: basic, slice, array, map, pointer, struct, interface, signature,
+    /// chan, typeparam, tuple, or "".
+    #[serde(default)]
+    pub kind: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Serialize)]
@@ -92,6 +112,68 @@ pub struct ObjectFacts {
     pub name: String,
     #[serde(default)]
     pub scope: String,
+    #[serde(default)]
+    pub exported: bool,
+    /// For funcs: parameter, result and receiver types spelled like [`ExprFacts::type_src`]
+    /// relative to the queried file and position.
+    #[serde(default)]
+    pub signature: Option<SignatureFacts>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Serialize)]
+pub struct SignatureFacts {
+    /// A variadic func's last parameter is its slice type (`[]T`, not `...T`).
+    #[serde(default)]
+    pub params: Vec<String>,
+    #[serde(default)]
+    pub results: Vec<String>,
+    #[serde(default)]
+    pub variadic: bool,
+    /// "" for plain functions.
+    #[serde(default)]
+    pub recv: String,
+}
+
+/// Answer to [`Query::Uses`]: every identifier in the requested packages that refers to the object,
+/// sorted by file then offset, the declaration included (`decl: true`).
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Serialize)]
+pub struct UsesFacts {
+    #[serde(default)]
+    pub object: ObjectFacts,
+    /// Where the object is declared, when that is in a requested package.
+    #[serde(default)]
+    pub decl: Option<RefPos>,
+    #[serde(default)]
+    pub refs: Vec<RefFacts>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq, Serialize)]
+pub struct RefPos {
+    pub file: PathBuf,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq, Serialize)]
+pub struct RefFacts {
+    pub file: PathBuf,
+    pub offset: usize,
+    #[serde(default)]
+    pub decl: bool,
+    /// Assigned (=, :=, op=, ++/--, range key/value); also `x.f = v` and `x[i] = v` with `x` an
+    /// array, which write the variable's own storage.
+    #[serde(default)]
+    pub write: bool,
+    /// Address taken: `&x`, `&x.f`, `&x[i]` (array), slicing an array, or a pointer-receiver method
+    /// selected on the addressable value (`x.M()`, method value `x.M`).
+    #[serde(default)]
+    pub addr: bool,
+    /// The function of a call (`x(...)`, `pkg.F(...)`, `v.M(...)`), not a conversion.
+    #[serde(default)]
+    pub call: bool,
+    /// Enclosing top-level function as the compiler prints it (`F`, `T.M`, `(*T).M`, `init.0`);
+    /// "" at package level.
+    #[serde(default)]
+    pub func: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Serialize)]
@@ -129,6 +211,8 @@ pub struct QueryResult {
     pub imports: Option<Vec<ImportFacts>>,
     #[serde(default)]
     pub package_names: Option<Vec<String>>,
+    #[serde(default)]
+    pub uses: Option<UsesFacts>,
     #[serde(default)]
     pub error: Option<String>,
 }
@@ -314,5 +398,61 @@ impl GoHelper {
                 (None, e) => Err(e.unwrap_or_else(|| "unknown format error".into())),
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uses_query_serializes_with_its_tag() {
+        let q = Query::Uses { file: PathBuf::from("/m/a.go"), offset: 42 };
+        let v = serde_json::to_value(QueryWithId { id: 3, query: &q }).unwrap();
+        assert_eq!(v, serde_json::json!({"id": 3, "kind": "uses", "file": "/m/a.go", "offset": 42}));
+    }
+
+    #[test]
+    fn answer_with_new_fields_deserializes() {
+        let json = r#"{"packages":[{"id":"example.com/m/u","errors":[]}],"results":[
+          {"id":0,"expr":{"found":true,"mode":"variable","type":"*example.com/m/store.Item",
+            "underlying":"*example.com/m/store.Item","basic":"","named":false,"type_param":false,
+            "interface":false,"pointer":true,"slice_of_byte":false,"methods":[],"side_effects":false,
+            "type_src":"*st.Item","size":8,"elem_type_src":"st.Item","key_type_src":"","kind":"pointer",
+            "object":{"kind":"func","pkg":"example.com/m/u","name":"Sig","scope":"package","exported":true,
+              "signature":{"params":["int","[]string"],"results":["*st.Item","error"],"variadic":true,"recv":""}}}},
+          {"id":1,"uses":{"object":{"kind":"var","pkg":"example.com/m/w","name":"x","scope":"local","exported":false},
+            "decl":{"file":"/m/w.go","offset":10},
+            "refs":[{"file":"/m/w.go","offset":10,"decl":true,"write":true,"addr":false,"call":false,"func":"Closure"},
+                    {"file":"/m/w.go","offset":30,"decl":false,"write":false,"addr":true,"call":false,"func":"(*T).M"}]}},
+          {"id":2,"expr":{"found":true,"type":"int"}},
+          {"id":3,"error":"no identifier starts at offset 5 of /m/w.go"}]}"#;
+        let resp: TypecheckResponse = serde_json::from_str(json).unwrap();
+        let e = resp.results[0].expr.as_ref().unwrap();
+        assert_eq!((e.type_src.as_str(), e.size, e.elem_type_src.as_str(), e.kind.as_str()), ("*st.Item", 8, "st.Item", "pointer"));
+        let o = e.object.as_ref().unwrap();
+        assert!(o.exported);
+        assert_eq!(
+            o.signature,
+            Some(SignatureFacts {
+                params: vec!["int".into(), "[]string".into()],
+                results: vec!["*st.Item".into(), "error".into()],
+                variadic: true,
+                recv: String::new(),
+            })
+        );
+
+        let u = resp.results[1].uses.as_ref().unwrap();
+        assert_eq!(u.object.name, "x");
+        assert!(!u.object.exported && u.object.signature.is_none());
+        assert_eq!(u.decl, Some(RefPos { file: "/m/w.go".into(), offset: 10 }));
+        assert_eq!(u.refs.len(), 2);
+        assert!(u.refs[0].decl && u.refs[0].write && !u.refs[0].addr);
+        assert_eq!(u.refs[1], RefFacts { file: "/m/w.go".into(), offset: 30, addr: true, func: "(*T).M".into(), ..Default::default() });
+
+        // Answers from an older helper (no new fields) still parse, with empty defaults.
+        let old = resp.results[2].expr.as_ref().unwrap();
+        assert_eq!((old.type_src.as_str(), old.size, old.kind.as_str()), ("", 0, ""));
+        assert!(resp.results[3].uses.is_none() && resp.results[3].error.is_some());
     }
 }

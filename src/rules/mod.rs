@@ -14,7 +14,7 @@ pub mod sort_slice;
 
 use crate::findings::Finding;
 use crate::fix::{Evidence, ExpectNew, TextEdit};
-use crate::go::helper::{ExprFacts, ImportFacts, Query, QueryResult, ScopeFacts};
+use crate::go::helper::{ExprFacts, ImportFacts, Query, QueryResult, ScopeFacts, UsesFacts};
 use crate::go::Package;
 use crate::source::SourceFile;
 use std::collections::HashMap;
@@ -165,6 +165,12 @@ impl Facts {
     pub fn scope(&self, file: &Path, offset: usize, name: &str) -> Option<&ScopeFacts> {
         let q = Query::Scope { file: file.to_path_buf(), offset, name: name.to_string() };
         self.answers.get(&q)?.scope.as_ref()
+    }
+
+    /// Every reference to the object denoted by the identifier starting at `offset` in `file`.
+    pub fn uses(&self, file: &Path, offset: usize) -> Option<&UsesFacts> {
+        let q = Query::Uses { file: file.to_path_buf(), offset };
+        self.answers.get(&q)?.uses.as_ref()
     }
 
     pub fn imports(&self, file: &Path) -> Option<&[ImportFacts]> {

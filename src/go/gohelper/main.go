@@ -133,6 +133,7 @@ type queryResult struct {
 	Scope        *scopeFacts    `json:"scope,omitempty"`
 	Imports      *[]importFacts `json:"imports,omitempty"`
 	PackageNames *[]string      `json:"package_names,omitempty"`
+	Uses         *usesFacts     `json:"uses,omitempty"`
 }
 
 type exprFacts struct {
@@ -150,6 +151,15 @@ type exprFacts struct {
 	Methods     []string     `json:"methods"`
 	Object      *objectFacts `json:"object,omitempty"`
 	SideEffects bool         `json:"side_effects"`
+	// TypeSrc spells the type as Go source valid at the expression's
+	// position in its file ("" when it cannot be written there); ElemTypeSrc
+	// and KeyTypeSrc do the same for the element and map key types.
+	TypeSrc     string `json:"type_src"`
+	Size        int64  `json:"size"`
+	ElemTypeSrc string `json:"elem_type_src"`
+	KeyTypeSrc  string `json:"key_type_src"`
+	// Kind is the coarse kind of the underlying type (see typeKind).
+	Kind string `json:"kind"`
 }
 
 type exprNotFound struct {
@@ -157,10 +167,45 @@ type exprNotFound struct {
 }
 
 type objectFacts struct {
-	Kind  string `json:"kind"`
-	Pkg   string `json:"pkg"`
-	Name  string `json:"name"`
-	Scope string `json:"scope"`
+	Kind      string          `json:"kind"`
+	Pkg       string          `json:"pkg"`
+	Name      string          `json:"name"`
+	Scope     string          `json:"scope"`
+	Exported  bool            `json:"exported"`
+	Signature *signatureFacts `json:"signature,omitempty"`
+}
+
+// signatureFacts spells a func's parameter, result and receiver types like
+// exprFacts.TypeSrc. A variadic func's last parameter is spelled as the
+// slice type it has inside the function ("[]T", not "...T").
+type signatureFacts struct {
+	Params   []string `json:"params"`
+	Results  []string `json:"results"`
+	Variadic bool     `json:"variadic"`
+	Recv     string   `json:"recv"`
+}
+
+type usesFacts struct {
+	Object *objectFacts `json:"object"`
+	// Decl is where the object is declared, when that is in one of the
+	// requested packages (null otherwise, e.g. for imported objects).
+	Decl *refPos    `json:"decl"`
+	Refs []refFacts `json:"refs"`
+}
+
+type refPos struct {
+	File   string `json:"file"`
+	Offset int    `json:"offset"`
+}
+
+type refFacts struct {
+	File   string `json:"file"`
+	Offset int    `json:"offset"`
+	Decl   bool   `json:"decl"`
+	Write  bool   `json:"write"`
+	Addr   bool   `json:"addr"`
+	Call   bool   `json:"call"`
+	Func   string `json:"func"`
 }
 
 type scopeFacts struct {
@@ -202,8 +247,11 @@ type pkgState struct {
 	path   string
 	pkg    *types.Package
 	info   *types.Info
+	sizes  types.Sizes
 	files  []*fileState
 	errors []string
+
+	refIdx *refIndex // built by the first uses query that needs it
 }
 
 type fileState struct {
@@ -215,6 +263,7 @@ type fileState struct {
 	// nothing, and many queries on one file share one walk.
 	exprs   map[[2]int]ast.Expr
 	imports []importFacts
+	idents  map[int]*ast.Ident // by start offset; filled by pkgState.refs
 }
 
 // mappedImporter applies one package's import_map before delegating to the
@@ -254,8 +303,10 @@ func typecheck(req *typecheckRequest) *typecheckResponse {
 
 	resp := &typecheckResponse{Packages: []packageResult{}, Results: []queryResult{}}
 	byFile := map[string]*fileState{}
+	var pkgs []*pkgState
 	for i := range req.Packages {
 		st := checkPackage(fset, shared, overlay, &req.Packages[i])
+		pkgs = append(pkgs, st)
 		resp.Packages = append(resp.Packages, packageResult{ID: req.Packages[i].ID, Errors: st.errors})
 		for _, fs := range st.files {
 			// A file listed by several packages (e.g. a package and its
@@ -267,7 +318,7 @@ func typecheck(req *typecheckRequest) *typecheckResponse {
 		}
 	}
 	for _, q := range req.Queries {
-		resp.Results = append(resp.Results, answer(byFile, q))
+		resp.Results = append(resp.Results, answer(byFile, pkgs, q))
 	}
 	return resp
 }
@@ -279,7 +330,11 @@ func checkPackage(fset *token.FileSet, shared types.Importer, overlay map[string
 	if i := strings.Index(path, " ["); i >= 0 {
 		path = path[:i]
 	}
-	st := &pkgState{path: path, errors: []string{}}
+	sizes := types.SizesFor("gc", runtime.GOARCH)
+	if sizes == nil {
+		sizes = &types.StdSizes{WordSize: 8, MaxAlign: 8}
+	}
+	st := &pkgState{path: path, sizes: sizes, errors: []string{}}
 	var files []*ast.File
 	for _, name := range p.Files {
 		var src []byte
@@ -320,6 +375,7 @@ func checkPackage(fset *token.FileSet, shared types.Importer, overlay map[string
 		Selections: map[*ast.SelectorExpr]*types.Selection{},
 		Implicits:  map[ast.Node]types.Object{},
 		Scopes:     map[ast.Node]*types.Scope{},
+		Instances:  map[*ast.Ident]types.Instance{},
 	}
 	if len(files) == 0 {
 		st.pkg = types.NewPackage(path, p.Name)
@@ -339,7 +395,7 @@ func checkPackage(fset *token.FileSet, shared types.Importer, overlay map[string
 		GoVersion:   goVersion,
 		Importer:    mappedImporter{shared: shared, importMap: p.ImportMap},
 		FakeImportC: true,
-		Sizes:       types.SizesFor("gc", runtime.GOARCH),
+		Sizes:       sizes,
 		Error:       func(err error) { st.errors = append(st.errors, err.Error()) },
 	}
 	// The package name comes from the files, as for the compiler; a wrong
@@ -361,7 +417,7 @@ func checkPackage(fset *token.FileSet, shared types.Importer, overlay map[string
 // Go 1.21): go1, go1.N, go1.N.P, and go1.NrcK / go1.NbetaK.
 var goVersionRE = regexp.MustCompile(`^go1(\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*)|(rc|beta)[1-9][0-9]*)?)?$`)
 
-func answer(byFile map[string]*fileState, q query) queryResult {
+func answer(byFile map[string]*fileState, pkgs []*pkgState, q query) queryResult {
 	res := queryResult{ID: q.ID}
 	fs := byFile[filepath.Clean(q.File)]
 	if fs == nil {
@@ -384,6 +440,13 @@ func answer(byFile map[string]*fileState, q query) queryResult {
 	case "package_names":
 		names := fs.pkg.packageNames()
 		res.PackageNames = &names
+	case "uses":
+		uf, err := fs.usesQuery(q.Offset, pkgs)
+		if err != nil {
+			res.Error = err.Error()
+		} else {
+			res.Uses = uf
+		}
 	default:
 		res.Error = fmt.Sprintf("unknown query kind %q", q.Kind)
 	}
@@ -463,9 +526,10 @@ func (fs *fileState) exprQuery(start, end int) any {
 	if f.Mode == "void" {
 		t = nil
 	}
-	fs.describeType(f, t)
+	sp := fs.speller(e.Pos())
+	fs.describeType(f, t, sp)
 	if obj != nil {
-		f.Object = describeObject(obj)
+		f.Object = describeObject(obj, fs.objectSpeller(e))
 	}
 	f.SideEffects = hasSideEffects(info, e)
 	return f
@@ -497,12 +561,34 @@ func modeOf(tv types.TypeAndValue) string {
 
 var fmtMethodNames = []string{"Error", "Format", "GoString", "String"} // sorted
 
-func (fs *fileState) describeType(f *exprFacts, t types.Type) {
+func (fs *fileState) describeType(f *exprFacts, t types.Type, sp *typeSpeller) {
 	if t == nil {
 		return
 	}
 	if tup, ok := t.(*types.Tuple); ok && tup.Len() == 0 {
 		return
+	}
+	f.Kind = typeKind(t)
+	// An untyped constant is described by the type it gets by default
+	// ("int" for 42), which is what a rewrite declaring it would write.
+	typed := t
+	if b, ok := t.(*types.Basic); ok && b.Info()&types.IsUntyped != 0 {
+		typed = types.Default(b)
+	}
+	f.TypeSrc = sp.spell(typed)
+	f.Size = fs.pkg.sizeof(typed)
+	switch u := typed.Underlying().(type) {
+	case *types.Slice:
+		f.ElemTypeSrc = sp.spell(u.Elem())
+	case *types.Array:
+		f.ElemTypeSrc = sp.spell(u.Elem())
+	case *types.Pointer:
+		f.ElemTypeSrc = sp.spell(u.Elem())
+	case *types.Chan:
+		f.ElemTypeSrc = sp.spell(u.Elem())
+	case *types.Map:
+		f.ElemTypeSrc = sp.spell(u.Elem())
+		f.KeyTypeSrc = sp.spell(u.Key())
 	}
 	f.Type = types.TypeString(t, fs.qualifier)
 	u := t.Underlying()
@@ -577,12 +663,19 @@ func objectOf(info *types.Info, e ast.Expr) types.Object {
 	return nil
 }
 
-func describeObject(obj types.Object) *objectFacts {
-	of := &objectFacts{Kind: objectKind(obj), Name: obj.Name(), Scope: objectLevel(obj)}
+// describeObject describes obj; types in a func's signature are spelled
+// for the file and position of sp.
+func describeObject(obj types.Object, sp *typeSpeller) *objectFacts {
+	of := &objectFacts{Kind: objectKind(obj), Name: obj.Name(), Scope: objectLevel(obj), Exported: obj.Exported()}
 	if pn, ok := obj.(*types.PkgName); ok {
 		of.Pkg = pn.Imported().Path()
 	} else if obj.Pkg() != nil {
 		of.Pkg = obj.Pkg().Path()
+	}
+	if fn, ok := obj.(*types.Func); ok {
+		if sig, ok := fn.Type().(*types.Signature); ok {
+			of.Signature = sp.signature(sig)
+		}
 	}
 	return of
 }
@@ -692,14 +785,7 @@ func (fs *fileState) scopeQuery(offset int, name string) (*scopeFacts, error) {
 	}
 	pos := fs.tok.Pos(offset)
 	pkg := fs.pkg.pkg
-	scope := pkg.Scope().Innermost(pos)
-	if scope == nil {
-		scope = fs.pkg.info.Scopes[fs.ast]
-	}
-	if scope == nil {
-		scope = pkg.Scope() // type checking never reached this file
-	}
-	s, obj := scope.LookupParent(name, pos)
+	s, obj := fs.scopeAt(pos).LookupParent(name, pos)
 	if obj == nil {
 		sf := &scopeFacts{Kind: "none"}
 		for _, other := range fs.pkg.files {
@@ -721,6 +807,18 @@ func (fs *fileState) scopeQuery(offset int, name string) (*scopeFacts, error) {
 		sf.PkgPath = pn.Imported().Path()
 	}
 	return sf, nil
+}
+
+// scopeAt is the innermost scope at pos in fs.
+func (fs *fileState) scopeAt(pos token.Pos) *types.Scope {
+	scope := fs.pkg.pkg.Scope().Innermost(pos)
+	if scope == nil {
+		scope = fs.pkg.info.Scopes[fs.ast]
+	}
+	if scope == nil {
+		scope = fs.pkg.pkg.Scope() // type checking never reached this file
+	}
+	return scope
 }
 
 // ---- imports ----
@@ -821,6 +919,854 @@ func (ps *pkgState) packageNames() []string {
 		}
 	}
 	return out
+}
+
+// ---- type spelling ----
+
+// typeSpeller writes types as Go source that is valid at one position of
+// one file: other packages are qualified by the name this file imports them
+// under, and every name used must resolve to the same object at that
+// position (so shadowed names, unimported packages, unexported types of
+// other packages and type parameters out of scope make the spelling fail).
+type typeSpeller struct {
+	fs    *fileState
+	pos   token.Pos
+	scope *types.Scope
+}
+
+func (fs *fileState) speller(pos token.Pos) *typeSpeller {
+	return &typeSpeller{fs: fs, pos: pos, scope: fs.scopeAt(pos)}
+}
+
+// objectSpeller spells the facts of the object e denotes. On the name of a
+// function declaration that is the position right after its type
+// parameters, so that the signature is written as inside the declaration
+// (where they are in scope); elsewhere it is e's position.
+func (fs *fileState) objectSpeller(e ast.Expr) *typeSpeller {
+	if id, ok := e.(*ast.Ident); ok {
+		for _, d := range fs.ast.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Name == id && fd.Type.Params != nil {
+				return fs.speller(fd.Type.Params.Pos())
+			}
+		}
+	}
+	return fs.speller(e.Pos())
+}
+
+// spell returns the spelling of t, or "" when it cannot be written here.
+func (sp *typeSpeller) spell(t types.Type) string {
+	if t == nil {
+		return ""
+	}
+	var b strings.Builder
+	if !sp.write(&b, t) {
+		return ""
+	}
+	return b.String()
+}
+
+func (sp *typeSpeller) signature(sig *types.Signature) *signatureFacts {
+	sf := &signatureFacts{Params: []string{}, Results: []string{}, Variadic: sig.Variadic()}
+	for i := 0; i < sig.Params().Len(); i++ {
+		sf.Params = append(sf.Params, sp.spell(sig.Params().At(i).Type()))
+	}
+	for i := 0; i < sig.Results().Len(); i++ {
+		sf.Results = append(sf.Results, sp.spell(sig.Results().At(i).Type()))
+	}
+	if r := sig.Recv(); r != nil {
+		sf.Recv = sp.spell(r.Type())
+	}
+	return sf
+}
+
+// visible reports whether name, looked up at the speller's position,
+// resolves to obj.
+func (sp *typeSpeller) visible(name string, obj types.Object) bool {
+	_, found := sp.scope.LookupParent(name, sp.pos)
+	return found != nil && found == obj
+}
+
+// importName is the name under which the file refers to pkg at the
+// speller's position: "" when it does not (not imported, blank or dot
+// import, or the name is shadowed).
+func (sp *typeSpeller) importName(pkg *types.Package) string {
+	info := sp.fs.pkg.info
+	for _, spec := range sp.fs.ast.Imports {
+		var pn *types.PkgName
+		if spec.Name != nil {
+			pn, _ = info.Defs[spec.Name].(*types.PkgName)
+		} else {
+			pn, _ = info.Implicits[spec].(*types.PkgName)
+		}
+		if pn == nil || pn.Name() == "_" || pn.Name() == "." || pn.Imported().Path() != pkg.Path() {
+			continue
+		}
+		if sp.visible(pn.Name(), pn) {
+			return pn.Name()
+		}
+	}
+	return ""
+}
+
+// writeObjName writes the name of a type (or alias) object as this file
+// must spell it.
+func (sp *typeSpeller) writeObjName(b *strings.Builder, obj *types.TypeName) bool {
+	pkg := obj.Pkg()
+	switch {
+	case pkg == nil || pkg.Path() == sp.fs.pkg.pkg.Path():
+		// Universe (error, any, comparable) or this package, including
+		// types declared in functions: the plain name must reach obj.
+		if !sp.visible(obj.Name(), obj) {
+			return false
+		}
+	case !obj.Exported():
+		return false
+	default:
+		if q := sp.importName(pkg); q != "" {
+			b.WriteString(q)
+			b.WriteByte('.')
+		} else if !sp.visible(obj.Name(), obj) { // dot import
+			return false
+		}
+	}
+	b.WriteString(obj.Name())
+	return true
+}
+
+func (sp *typeSpeller) writeTypeArgs(b *strings.Builder, targs *types.TypeList) bool {
+	if targs == nil || targs.Len() == 0 {
+		return true
+	}
+	b.WriteByte('[')
+	for i := 0; i < targs.Len(); i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if !sp.write(b, targs.At(i)) {
+			return false
+		}
+	}
+	b.WriteByte(']')
+	return true
+}
+
+func (sp *typeSpeller) write(b *strings.Builder, t types.Type) bool {
+	switch t := t.(type) {
+	case *types.Basic:
+		if t.Info()&types.IsUntyped != 0 {
+			d := types.Default(t)
+			if d == t {
+				return false // untyped nil
+			}
+			return sp.write(b, d)
+		}
+		switch t.Kind() {
+		case types.Invalid:
+			return false
+		case types.UnsafePointer:
+			q := sp.importName(types.Unsafe)
+			if q == "" {
+				return false
+			}
+			b.WriteString(q + ".Pointer")
+			return true
+		}
+		// Predeclared, including the byte and rune aliases (whose
+		// Basic carries that name).
+		if !sp.visible(t.Name(), types.Universe.Lookup(t.Name())) {
+			return false
+		}
+		b.WriteString(t.Name())
+		return true
+	case *types.Pointer:
+		b.WriteByte('*')
+		return sp.write(b, t.Elem())
+	case *types.Slice:
+		b.WriteString("[]")
+		return sp.write(b, t.Elem())
+	case *types.Array:
+		b.WriteString("[" + strconv.FormatInt(t.Len(), 10) + "]")
+		return sp.write(b, t.Elem())
+	case *types.Map:
+		b.WriteString("map[")
+		if !sp.write(b, t.Key()) {
+			return false
+		}
+		b.WriteByte(']')
+		return sp.write(b, t.Elem())
+	case *types.Chan:
+		parens := false
+		switch t.Dir() {
+		case types.SendRecv:
+			b.WriteString("chan ")
+			// chan (<-chan T) needs the parentheses.
+			if c, ok := t.Elem().(*types.Chan); ok && c.Dir() == types.RecvOnly {
+				parens = true
+			}
+		case types.SendOnly:
+			b.WriteString("chan<- ")
+		case types.RecvOnly:
+			b.WriteString("<-chan ")
+		}
+		if parens {
+			b.WriteByte('(')
+		}
+		if !sp.write(b, t.Elem()) {
+			return false
+		}
+		if parens {
+			b.WriteByte(')')
+		}
+		return true
+	case *types.Struct:
+		b.WriteString("struct{")
+		for i := 0; i < t.NumFields(); i++ {
+			f := t.Field(i)
+			if !sp.ownName(f) {
+				return false
+			}
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			if !f.Embedded() {
+				b.WriteString(f.Name() + " ")
+			}
+			if !sp.write(b, f.Type()) {
+				return false
+			}
+			if tag := t.Tag(i); tag != "" {
+				b.WriteString(" " + strconv.Quote(tag))
+			}
+		}
+		b.WriteByte('}')
+		return true
+	case *types.Signature:
+		if t.TypeParams().Len() > 0 {
+			return false // a generic func type has no spelling
+		}
+		b.WriteString("func")
+		return sp.writeSignature(b, t)
+	case *types.Interface:
+		if anyObj := types.Universe.Lookup("any"); anyObj != nil && t == anyObj.Type() {
+			if sp.visible("any", anyObj) {
+				b.WriteString("any")
+				return true
+			}
+		}
+		b.WriteString("interface{")
+		n := 0
+		for i := 0; i < t.NumEmbeddeds(); i++ {
+			if n > 0 {
+				b.WriteString("; ")
+			}
+			n++
+			if !sp.write(b, t.EmbeddedType(i)) {
+				return false
+			}
+		}
+		for i := 0; i < t.NumExplicitMethods(); i++ {
+			m := t.ExplicitMethod(i)
+			sig, ok := m.Type().(*types.Signature)
+			if !ok || !sp.ownName(m) {
+				return false
+			}
+			if n > 0 {
+				b.WriteString("; ")
+			}
+			n++
+			b.WriteString(m.Name())
+			if !sp.writeSignature(b, sig) {
+				return false
+			}
+		}
+		b.WriteByte('}')
+		return true
+	case *types.Union:
+		for i := 0; i < t.Len(); i++ {
+			if i > 0 {
+				b.WriteString(" | ")
+			}
+			if t.Term(i).Tilde() {
+				b.WriteByte('~')
+			}
+			if !sp.write(b, t.Term(i).Type()) {
+				return false
+			}
+		}
+		return true
+	case *types.Named:
+		return sp.writeObjName(b, t.Obj()) && sp.writeTypeArgs(b, t.TypeArgs())
+	case *types.TypeParam:
+		// In scope only where its declaration is (the enclosing generic
+		// function or method); LookupParent checks exactly that.
+		if !sp.visible(t.Obj().Name(), t.Obj()) {
+			return false
+		}
+		b.WriteString(t.Obj().Name())
+		return true
+	case *types.Tuple:
+		return false
+	}
+	// *types.Alias (Go 1.22+), reached through its methods so that this
+	// file builds against the Go 1.21 API: its own name when this file can
+	// write it, else what it stands for.
+	if a, ok := t.(interface {
+		Obj() *types.TypeName
+		Rhs() types.Type
+	}); ok {
+		var name strings.Builder
+		ok := sp.writeObjName(&name, a.Obj())
+		if ta, isGeneric := t.(interface{ TypeArgs() *types.TypeList }); ok && isGeneric {
+			ok = sp.writeTypeArgs(&name, ta.TypeArgs())
+		}
+		if ok {
+			b.WriteString(name.String())
+			return true
+		}
+		return sp.write(b, a.Rhs())
+	}
+	return false
+}
+
+// ownName reports whether a field or method name written in a struct or
+// interface literal here denotes the same name: an unexported name belongs
+// to the package that declared it.
+func (sp *typeSpeller) ownName(obj types.Object) bool {
+	return obj.Exported() || obj.Pkg() == nil || obj.Pkg().Path() == sp.fs.pkg.pkg.Path()
+}
+
+// writeSignature writes "(params) results" without the func keyword.
+func (sp *typeSpeller) writeSignature(b *strings.Builder, sig *types.Signature) bool {
+	b.WriteByte('(')
+	params := sig.Params()
+	for i := 0; i < params.Len(); i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		t := params.At(i).Type()
+		if sig.Variadic() && i == params.Len()-1 {
+			s, ok := t.(*types.Slice)
+			if !ok {
+				return false // append([]byte, string...) style: builtins only
+			}
+			b.WriteString("...")
+			t = s.Elem()
+		}
+		if !sp.write(b, t) {
+			return false
+		}
+	}
+	b.WriteByte(')')
+	results := sig.Results()
+	switch results.Len() {
+	case 0:
+	case 1:
+		b.WriteByte(' ')
+		return sp.write(b, results.At(0).Type())
+	default:
+		b.WriteString(" (")
+		for i := 0; i < results.Len(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if !sp.write(b, results.At(i).Type()) {
+				return false
+			}
+		}
+		b.WriteByte(')')
+	}
+	return true
+}
+
+// typeKind is the coarse kind of t's underlying type; a type parameter is
+// "typeparam" (its underlying type would be its constraint).
+func typeKind(t types.Type) string {
+	if t == nil {
+		return ""
+	}
+	switch unalias(t).(type) {
+	case *types.TypeParam:
+		return "typeparam"
+	case *types.Tuple:
+		return "tuple"
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		if u.Kind() == types.Invalid {
+			return ""
+		}
+		return "basic"
+	case *types.Slice:
+		return "slice"
+	case *types.Array:
+		return "array"
+	case *types.Map:
+		return "map"
+	case *types.Pointer:
+		return "pointer"
+	case *types.Struct:
+		return "struct"
+	case *types.Interface:
+		return "interface"
+	case *types.Signature:
+		return "signature"
+	case *types.Chan:
+		return "chan"
+	}
+	return ""
+}
+
+// sizeof is the gc size of t for the helper's GOARCH, or 0 when t has no
+// fixed size (type parameters inside, invalid or untyped types, tuples).
+func (ps *pkgState) sizeof(t types.Type) (size int64) {
+	if t == nil || !fixedSize(t, 0) {
+		return 0
+	}
+	defer func() {
+		if recover() != nil {
+			size = 0
+		}
+	}()
+	if s := ps.sizes.Sizeof(t); s > 0 {
+		return s
+	}
+	return 0
+}
+
+func fixedSize(t types.Type, depth int) bool {
+	if depth > 64 {
+		return false // invalid recursive types
+	}
+	switch unalias(t).(type) {
+	case *types.TypeParam, *types.Tuple:
+		return false
+	}
+	switch u := t.Underlying().(type) {
+	case *types.Basic:
+		return u.Kind() != types.Invalid && u.Info()&types.IsUntyped == 0
+	case *types.Array:
+		return fixedSize(u.Elem(), depth+1)
+	case *types.Struct:
+		for i := 0; i < u.NumFields(); i++ {
+			if !fixedSize(u.Field(i).Type(), depth+1) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// ---- uses ----
+
+// refIndex lists, for one package, every identifier that refers to each
+// object, with what the reference does.
+type refIndex struct {
+	byObj map[types.Object][]refFacts
+	// byKey finds this package's objects by a name that is the same for
+	// the source-checked object and its copy imported from export data
+	// (see objectKey), so references in other requested packages count.
+	byKey map[string][]types.Object
+	// primary is the object(s) a query on an identifier is about.
+	primary map[*ast.Ident][]types.Object
+}
+
+func (fs *fileState) usesQuery(offset int, pkgs []*pkgState) (*usesFacts, error) {
+	ps := fs.pkg
+	idx := ps.refs()
+	id := fs.idents[offset]
+	if id == nil {
+		return nil, fmt.Errorf("no identifier starts at offset %d of %s", offset, fs.tok.Name())
+	}
+	objs := idx.primary[id]
+	if len(objs) == 0 {
+		return nil, fmt.Errorf("identifier %q at offset %d denotes no object", id.Name, offset)
+	}
+	type at struct {
+		file   string
+		offset int
+	}
+	merged := map[at]*refFacts{}
+	add := func(list []refFacts) {
+		for _, r := range list {
+			k := at{r.File, r.Offset}
+			if m := merged[k]; m != nil {
+				// The same file checked in two packages (a package and its
+				// test variant): one reference, whatever either saw.
+				m.Decl, m.Write, m.Addr, m.Call = m.Decl || r.Decl, m.Write || r.Write, m.Addr || r.Addr, m.Call || r.Call
+				continue
+			}
+			r := r
+			merged[k] = &r
+		}
+	}
+	for _, obj := range objs {
+		add(idx.byObj[obj])
+		key := objectKey(obj)
+		if key == "" {
+			continue
+		}
+		for _, other := range pkgs {
+			if other == ps {
+				continue
+			}
+			oidx := other.refs()
+			for _, o := range oidx.byKey[key] {
+				add(oidx.byObj[o])
+			}
+		}
+	}
+	uf := &usesFacts{Object: describeObject(objs[0], fs.objectSpeller(id)), Refs: []refFacts{}}
+	for _, r := range merged {
+		uf.Refs = append(uf.Refs, *r)
+	}
+	sort.Slice(uf.Refs, func(i, j int) bool {
+		a, b := uf.Refs[i], uf.Refs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Offset < b.Offset
+	})
+	for _, r := range uf.Refs {
+		if r.Decl {
+			uf.Decl = &refPos{File: r.File, Offset: r.Offset}
+			break
+		}
+	}
+	return uf, nil
+}
+
+// origin maps the instantiated copy of a generic func, method or field to
+// the declared object.
+func origin(obj types.Object) types.Object {
+	switch o := obj.(type) {
+	case *types.Func:
+		return o.Origin()
+	case *types.Var:
+		return o.Origin()
+	}
+	return obj
+}
+
+// objectKey names package-level objects and methods across packages ("" for
+// everything else, which only matches by identity).
+func objectKey(obj types.Object) string {
+	pkg := obj.Pkg()
+	if pkg == nil {
+		return "" // universe objects are shared, identity is enough
+	}
+	switch o := obj.(type) {
+	case *types.PkgName, *types.Label:
+		return ""
+	case *types.Func:
+		if sig, ok := o.Type().(*types.Signature); ok && sig.Recv() != nil {
+			t := unalias(sig.Recv().Type())
+			if p, ok := t.(*types.Pointer); ok {
+				t = unalias(p.Elem())
+			}
+			if n, ok := t.(*types.Named); ok {
+				return pkg.Path() + " " + n.Obj().Name() + "." + o.Name()
+			}
+			return ""
+		}
+	}
+	if obj.Parent() != nil && obj.Parent() == pkg.Scope() {
+		return pkg.Path() + " " + obj.Name()
+	}
+	return ""
+}
+
+func (ps *pkgState) refs() *refIndex {
+	if ps.refIdx != nil {
+		return ps.refIdx
+	}
+	idx := &refIndex{
+		byObj:   map[types.Object][]refFacts{},
+		byKey:   map[string][]types.Object{},
+		primary: map[*ast.Ident][]types.Object{},
+	}
+	ps.refIdx = idx
+	info := ps.info
+
+	// The compiler renames init functions init.0, init.1, ... in the order
+	// it sees them (files in command-line order, which is the request's).
+	funcNames := map[*ast.FuncDecl]string{}
+	inits := 0
+	for _, fs := range ps.files {
+		for _, d := range fs.ast.Decls {
+			if fd, ok := d.(*ast.FuncDecl); ok {
+				if fd.Recv == nil && fd.Name.Name == "init" {
+					funcNames[fd] = "init." + strconv.Itoa(inits)
+					inits++
+				} else {
+					funcNames[fd] = funcDeclName(fd)
+				}
+			}
+		}
+	}
+
+	record := func(obj types.Object, r refFacts) {
+		obj = origin(obj)
+		if _, seen := idx.byObj[obj]; !seen {
+			if key := objectKey(obj); key != "" {
+				idx.byKey[key] = append(idx.byKey[key], obj)
+			}
+		}
+		idx.byObj[obj] = append(idx.byObj[obj], r)
+	}
+
+	for _, fs := range ps.files {
+		fs.idents = map[int]*ast.Ident{}
+		name := fs.tok.Name()
+		var stack []ast.Node
+		ast.Inspect(fs.ast, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return false
+			}
+			stack = append(stack, n)
+			fn := ""
+			if len(stack) > 1 {
+				if fd, ok := stack[1].(*ast.FuncDecl); ok {
+					fn = funcNames[fd]
+				}
+			}
+			switch n := n.(type) {
+			case *ast.TypeSwitchStmt:
+				// `switch v := x.(type)`: v declares one implicit object
+				// per clause; the header identifier declares them all.
+				a, ok := n.Assign.(*ast.AssignStmt)
+				if !ok || len(a.Lhs) != 1 {
+					break
+				}
+				id, ok := a.Lhs[0].(*ast.Ident)
+				if !ok {
+					break
+				}
+				for _, c := range n.Body.List {
+					if obj := info.Implicits[c]; obj != nil {
+						idx.primary[id] = append(idx.primary[id], origin(obj))
+						record(obj, refFacts{File: name, Offset: fs.offset(id.Pos()), Decl: true, Func: fn})
+					}
+				}
+			case *ast.Ident:
+				off := fs.offset(n.Pos())
+				fs.idents[off] = n
+				def, use := info.Defs[n], info.Uses[n]
+				if def == nil && use == nil {
+					break
+				}
+				write, addr := refAccess(info, stack)
+				r := refFacts{File: name, Offset: off, Write: write, Addr: addr, Call: isCallee(info, stack), Func: fn}
+				if def != nil {
+					idx.primary[n] = []types.Object{origin(def)}
+					d := r
+					d.Decl = true
+					record(def, d)
+				}
+				// An embedded field's name both declares the field and
+				// uses the type.
+				if use != nil && use != def {
+					if def == nil {
+						idx.primary[n] = []types.Object{origin(use)}
+					}
+					record(use, r)
+				}
+			}
+			return true
+		})
+	}
+	return idx
+}
+
+// funcDeclName is the name the compiler gives a function in -m output:
+// F, T.M or (*T).M, without type parameters.
+func funcDeclName(fd *ast.FuncDecl) string {
+	if fd.Recv == nil || len(fd.Recv.List) == 0 {
+		return fd.Name.Name
+	}
+	t := fd.Recv.List[0].Type
+	ptr := false
+	for done := false; !done; {
+		switch x := t.(type) {
+		case *ast.ParenExpr:
+			t = x.X
+		case *ast.StarExpr:
+			ptr = true
+			t = x.X
+		case *ast.IndexExpr:
+			t = x.X
+		case *ast.IndexListExpr:
+			t = x.X
+		default:
+			done = true
+		}
+	}
+	recv := "?"
+	if id, ok := t.(*ast.Ident); ok {
+		recv = id.Name
+	}
+	if ptr {
+		return "(*" + recv + ")." + fd.Name.Name
+	}
+	return recv + "." + fd.Name.Name
+}
+
+// refAccess tells what happens to the storage the identifier on top of
+// stack names. Walking up from it through parentheses, field selections
+// that do not go through a pointer and indexing of arrays (the operand is
+// still part of the variable's storage):
+//   - write: the operand is assigned (=, :=, op=, ++/--, range key/value);
+//     so `x = v`, `x.f = v` and `x[i] = v` (x an array) all write x.
+//   - addr: its address is taken: &x, &x.f, &x[i] (array x), slicing an
+//     array, or a method with a pointer receiver selected on it (implicit
+//     &x in x.M() and the method value x.M).
+func refAccess(info *types.Info, stack []ast.Node) (write, addr bool) {
+	var cur ast.Expr = stack[len(stack)-1].(*ast.Ident)
+	for i := len(stack) - 2; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.ParenExpr:
+			cur = p
+			continue
+		case *ast.SelectorExpr:
+			if p.Sel == cur {
+				// The identifier is the selected field (or qualified
+				// name): follow the selector expression.
+				cur = p
+				continue
+			}
+			sel := info.Selections[p]
+			if sel == nil {
+				return // a package name
+			}
+			idx := sel.Index()
+			switch sel.Kind() {
+			case types.FieldVal:
+				if _, indirect := pathType(info.TypeOf(cur), idx); indirect {
+					return
+				}
+				cur = p
+				continue
+			case types.MethodVal:
+				fn, _ := sel.Obj().(*types.Func)
+				if fn == nil {
+					return
+				}
+				sig, _ := fn.Type().(*types.Signature)
+				if sig == nil || sig.Recv() == nil {
+					return
+				}
+				if _, ptrRecv := unalias(sig.Recv().Type()).(*types.Pointer); !ptrRecv {
+					return
+				}
+				t, indirect := pathType(info.TypeOf(cur), idx[:len(idx)-1])
+				if indirect {
+					return
+				}
+				if t != nil {
+					if _, isPtr := t.Underlying().(*types.Pointer); isPtr {
+						return
+					}
+				}
+				addr = true
+			}
+			return
+		case *ast.IndexExpr:
+			if p.X != cur || !isArray(info.TypeOf(cur)) {
+				return
+			}
+			cur = p
+			continue
+		case *ast.SliceExpr:
+			addr = p.X == cur && isArray(info.TypeOf(cur))
+			return
+		case *ast.UnaryExpr:
+			addr = p.Op == token.AND && p.X == cur
+			return
+		case *ast.AssignStmt:
+			for _, l := range p.Lhs {
+				if l == cur {
+					write = true
+				}
+			}
+			return
+		case *ast.IncDecStmt:
+			write = p.X == cur
+			return
+		case *ast.RangeStmt:
+			write = p.Tok != token.ILLEGAL && (p.Key == cur || p.Value == cur)
+			return
+		}
+		return
+	}
+	return
+}
+
+func isArray(t types.Type) bool {
+	if t == nil {
+		return false
+	}
+	_, ok := t.Underlying().(*types.Array)
+	return ok
+}
+
+// pathType follows a selection path of struct fields from t. indirect is
+// true when a step goes through a pointer (or cannot be followed, which
+// counts the same: the root's storage is not what is reached).
+func pathType(t types.Type, path []int) (types.Type, bool) {
+	for _, i := range path {
+		if t == nil {
+			return nil, true
+		}
+		if _, ok := t.Underlying().(*types.Pointer); ok {
+			return nil, true
+		}
+		st, ok := t.Underlying().(*types.Struct)
+		if !ok || i < 0 || i >= st.NumFields() {
+			return nil, true
+		}
+		t = st.Field(i).Type()
+	}
+	return t, false
+}
+
+// isCallee reports whether the identifier on top of stack is the function
+// called by a call expression (f(), pkg.F(), x.M(), F[int]()), not a
+// conversion.
+func isCallee(info *types.Info, stack []ast.Node) bool {
+	id := stack[len(stack)-1].(*ast.Ident)
+	var cur ast.Expr = id
+	i := len(stack) - 2
+	if i >= 0 {
+		if s, ok := stack[i].(*ast.SelectorExpr); ok && s.Sel == id {
+			cur = s
+			i--
+		}
+	}
+	for ; i >= 0; i-- {
+		switch p := stack[i].(type) {
+		case *ast.ParenExpr:
+			cur = p
+		case *ast.IndexExpr:
+			if _, inst := info.Instances[id]; !inst || p.X != cur {
+				return false
+			}
+			cur = p
+		case *ast.IndexListExpr:
+			if _, inst := info.Instances[id]; !inst || p.X != cur {
+				return false
+			}
+			cur = p
+		case *ast.CallExpr:
+			if p.Fun != cur {
+				return false
+			}
+			tv, ok := info.Types[p.Fun]
+			return !ok || !tv.IsType()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // ---- format ----

@@ -106,6 +106,7 @@ type testResponse struct {
 		Scope        *scopeFacts   `json:"scope"`
 		Imports      []importFacts `json:"imports"`
 		PackageNames []string      `json:"package_names"`
+		Uses         *usesFacts    `json:"uses"`
 	} `json:"results"`
 }
 
@@ -303,7 +304,7 @@ func TestExprTypes(t *testing.T) {
 		{"_ = Answer", "Answer", func(t *testing.T, f *exprFacts) {
 			eq(t, "mode", f.Mode, "constant")
 			eq(t, "const_value", f.ConstValue, "42")
-			eq(t, "object", *f.Object, objectFacts{Kind: "const", Pkg: "example.com/m/p", Name: "Answer", Scope: "package"})
+			eq(t, "object", *f.Object, objectFacts{Kind: "const", Pkg: "example.com/m/p", Name: "Answer", Scope: "package", Exported: true})
 		}},
 		{"const Answer = 42", "42", func(t *testing.T, f *exprFacts) {
 			eq(t, "type", f.Type, "untyped int")
@@ -311,7 +312,8 @@ func TestExprTypes(t *testing.T) {
 			eq(t, "const_value", f.ConstValue, "42")
 		}},
 		{`fmt.Sprintf("%d", i)`, "fmt.Sprintf", func(t *testing.T, f *exprFacts) {
-			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "fmt", Name: "Sprintf", Scope: "package"})
+			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "fmt", Name: "Sprintf", Scope: "package", Exported: true,
+				Signature: &signatureFacts{Params: []string{"string", "[]any"}, Results: []string{"string"}, Variadic: true}})
 			eq(t, "mode", f.Mode, "value")
 			eq(t, "side_effects", f.SideEffects, false)
 		}},
@@ -357,10 +359,12 @@ func TestExprTypes(t *testing.T) {
 			eq(t, "named", f.Named, false)
 		}},
 		{`_ = rand.IntN(3)`, "rand.IntN", func(t *testing.T, f *exprFacts) {
-			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "math/rand/v2", Name: "IntN", Scope: "package"})
+			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "math/rand/v2", Name: "IntN", Scope: "package", Exported: true,
+				Signature: &signatureFacts{Params: []string{"int"}, Results: []string{"int"}}})
 		}},
 		{"func (Val) String() string", "String", func(t *testing.T, f *exprFacts) {
-			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "example.com/m/p", Name: "String", Scope: "member"})
+			eq(t, "object", *f.Object, objectFacts{Kind: "func", Pkg: "example.com/m/p", Name: "String", Scope: "member", Exported: true,
+				Signature: &signatureFacts{Params: []string{}, Results: []string{"string"}, Recv: "Val"}})
 		}},
 	}
 	var queries []map[string]any
@@ -669,4 +673,475 @@ func TestProtocolErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	eq(t, "empty response", strings.TrimSpace(out.String()), `{"packages":[],"results":[]}`)
+}
+
+// ---- type spelling, size, kind, uses ----
+
+const srcStore = `package store
+
+type Item struct{ N int }
+
+type hidden struct{ n int }
+
+func NewHidden() hidden { return hidden{} }
+
+type Big struct {
+	a [25]int64
+}
+
+type List[T any] struct{ items []T }
+`
+
+// srcU imports store under an alias; srcV (same package) does not import it.
+const srcU = `package u
+
+import (
+	"errors"
+	st "example.com/m/store"
+)
+
+type Local struct{ A int }
+
+type Pair[K comparable, V any] struct {
+	K K
+	V V
+}
+
+func Items() []*st.Item { return nil }
+
+func Spell(m map[string][]*st.Item, fn func(int) error, send chan<- int, recv <-chan int, ch chan (<-chan int)) {
+	it := &st.Item{}
+	h := st.NewHidden()
+	var big st.Big
+	var arr [4]int
+	var sl []int
+	var mp map[string]int
+	var anon struct {
+		A int
+		b string ` + "`json:\"b\"`" + `
+	}
+	var loc Local
+	var lst st.List[Local]
+	var pr Pair[string, *st.Item]
+	var e error = errors.New("x")
+	var a any
+	const r = 'x'
+	const fl = 1.5
+	_, _, _, _, _, _, _, _, _ = it, h, big, arr, sl, mp, anon, loc, lst /*VALUES*/
+	_, _, _ = pr, e, a
+	_, _, _, _, _, _, _ = m, fn, send, recv, ch, r, fl /*PARAMS*/
+	_ = 42 /*UNTYPED*/
+	_ = nil == e /*NIL*/
+	_, _ = Sig(1) /*TUPLE*/
+	{
+		st := 1
+		_, _ = st, it /*SHADOWED*/
+	}
+}
+
+func Gen[T any](xs []T) T {
+	v := xs[0]
+	return v /*GEN*/
+}
+
+func UseGen() int {
+	return Gen([]int{1}) /*CALLGEN*/
+}
+
+func Sig(a int, b ...string) (*st.Item, error) { return nil, nil }
+`
+
+const srcV = `package u
+
+func other() {
+	xs := Items()
+	_ = xs /*NOIMPORT*/
+}
+`
+
+// srcW exercises the uses query.
+const srcW = `package w
+
+import "fmt"
+
+type S struct {
+	f   int
+	arr [3]int
+	in  Inner
+	p   *Inner
+}
+
+type Inner struct{ n int }
+
+func (in *Inner) Bump() { in.n++ }
+
+func (s *S) Ptr() {}
+
+func (s S) Val() {}
+
+func helper() int { return 1 }
+
+func Exported() int { return helper() }
+
+type T struct{}
+
+func (t *T) M() int { return helper() + 1 }
+
+var _ = helper
+
+func init() { _ = helper() }
+
+func Closure() func() int {
+	x := 1
+	f := func() int { return x }
+	x = 2
+	x++
+	return f
+}
+
+func Addr() {
+	var s S
+	p := &s.f
+	s.Val()
+	s.Ptr()
+	q := &s
+	_ = s.arr[:]
+	s.arr[1] = 2
+	s.f = 3
+	s.in.Bump()
+	s.p.Bump()
+	g := s.Ptr
+	ps := &S{}
+	ps.Ptr()
+	ps.f = 4
+	_, _, _ = p, q, g
+	fmt.Println(s)
+}
+
+func Ranges(xs []int, m map[string]int) {
+	var k string
+	for i, v := range xs {
+		_, _ = i, v
+	}
+	for k = range m {
+	}
+	_ = k
+}
+
+func Switch(x any) int {
+	switch v := x.(type) {
+	case int:
+		return v
+	case string:
+		return len(v)
+	}
+	return 0
+}
+`
+
+// srcZ is another package calling into w: its references count too.
+const srcZ = `package z
+
+import "example.com/m/w"
+
+func Z() int { return w.Exported() }
+`
+
+type spellFixture struct {
+	dir, u, v, w, z string
+	exports         map[string]string
+}
+
+func newSpellFixture(t *testing.T) *spellFixture {
+	dir := newModule(t, map[string]string{
+		"store/store.go": srcStore, "u/u.go": srcU, "u/v.go": srcV, "w/w.go": srcW, "z/z.go": srcZ,
+	})
+	fx := &spellFixture{dir: dir, u: filepath.Join(dir, "u", "u.go"), v: filepath.Join(dir, "u", "v.go"),
+		w: filepath.Join(dir, "w", "w.go"), z: filepath.Join(dir, "z", "z.go")}
+	fx.exports = exportData(t, dir, "./...")
+	return fx
+}
+
+func (fx *spellFixture) run(t *testing.T, queries ...map[string]any) testResponse {
+	t.Helper()
+	resp := run(t, map[string]any{
+		"packages": []map[string]any{
+			{"id": "example.com/m/u", "name": "u", "files": []string{fx.u, fx.v}, "go_version": "go1.22"},
+			{"id": "example.com/m/w", "name": "w", "files": []string{fx.w}, "go_version": "go1.22"},
+			{"id": "example.com/m/z", "name": "z", "files": []string{fx.z}, "go_version": "go1.22"},
+		},
+		"export":  fx.exports,
+		"queries": queries,
+	})
+	for _, p := range resp.Packages {
+		if len(p.Errors) != 0 {
+			t.Fatalf("unexpected package errors: %+v", resp.Packages)
+		}
+	}
+	return resp
+}
+
+func TestTypeSrcSizeKind(t *testing.T) {
+	fx := newSpellFixture(t)
+	type want struct {
+		file, src, context, target string
+		typeSrc, elem, key, kind   string
+		size                       int64
+	}
+	const vals = "_, _, _, _, _, _, _, _, _ = it, h, big, arr, sl, mp, anon, loc, lst /*VALUES*/"
+	const params = "_, _, _, _, _, _, _ = m, fn, send, recv, ch, r, fl /*PARAMS*/"
+	cases := []want{
+		// Aliased import: the file's own name for the package.
+		{fx.u, srcU, vals, "it", "*st.Item", "st.Item", "", "pointer", 8},
+		// Unexported type of another package: not writable here.
+		{fx.u, srcU, vals, "h", "", "", "", "struct", 8},
+		{fx.u, srcU, vals, "big", "st.Big", "", "", "struct", 200},
+		{fx.u, srcU, vals, "arr", "[4]int", "int", "", "array", 32},
+		{fx.u, srcU, vals, "sl", "[]int", "int", "", "slice", 24},
+		{fx.u, srcU, vals, "mp", "map[string]int", "int", "string", "map", 8},
+		{fx.u, srcU, vals, "anon", "struct{A int; b string \"json:\\\"b\\\"\"}", "", "", "struct", 24},
+		{fx.u, srcU, vals, "loc", "Local", "", "", "struct", 8},
+		{fx.u, srcU, vals, "lst", "st.List[Local]", "", "", "struct", 24},
+		{fx.u, srcU, "_, _, _ = pr, e, a", "pr", "Pair[string, *st.Item]", "", "", "struct", 24},
+		{fx.u, srcU, "_, _, _ = pr, e, a", "e", "error", "", "", "interface", 16},
+		{fx.u, srcU, "_, _, _ = pr, e, a", "a", "any", "", "", "interface", 16},
+		{fx.u, srcU, params, "m", "map[string][]*st.Item", "[]*st.Item", "string", "map", 8},
+		{fx.u, srcU, params, "fn", "func(int) error", "", "", "signature", 8},
+		{fx.u, srcU, params, "send", "chan<- int", "int", "", "chan", 8},
+		{fx.u, srcU, params, "recv", "<-chan int", "int", "", "chan", 8},
+		{fx.u, srcU, params, "ch", "chan (<-chan int)", "<-chan int", "", "chan", 8},
+		// Untyped constants: the default type's spelling.
+		{fx.u, srcU, ", r, fl /*PARAMS*/", "r", "rune", "", "", "basic", 4},
+		{fx.u, srcU, ", r, fl /*PARAMS*/", "fl", "float64", "", "", "basic", 8},
+		{fx.u, srcU, "_ = 42 /*UNTYPED*/", "42", "int", "", "", "basic", 8},
+		{fx.u, srcU, "_ = nil == e /*NIL*/", "nil", "", "", "", "basic", 0},
+		{fx.u, srcU, "_ = nil == e /*NIL*/", "nil == e", "bool", "", "", "basic", 1},
+		// The package name is shadowed where the expression is.
+		{fx.u, srcU, "_, _ = st, it /*SHADOWED*/", "it", "", "", "", "pointer", 8},
+		// Type parameters of the enclosing function are in scope.
+		{fx.u, srcU, "v := xs[0]", "xs", "[]T", "T", "", "slice", 24},
+		{fx.u, srcU, "return v /*GEN*/", "v", "T", "", "", "typeparam", 0},
+		{fx.u, srcU, "return Gen([]int{1}) /*CALLGEN*/", "Gen([]int{1})", "int", "", "", "basic", 8},
+		// The other file of the package does not import store.
+		{fx.v, srcV, "_ = xs /*NOIMPORT*/", "xs", "", "", "", "slice", 24},
+		// Tuples have no spelling.
+		{fx.u, srcU, "_, _ = Sig(1) /*TUPLE*/", "Sig(1)", "", "", "", "tuple", 0},
+	}
+	var queries []map[string]any
+	for i, c := range cases {
+		queries = append(queries, exprQuery(t, i, c.file, c.src, c.context, c.target))
+	}
+	resp := fx.run(t, queries...)
+	for i, c := range cases {
+		f := resp.Results[i].Expr
+		if f == nil || !f.Found {
+			t.Errorf("case %d %q: not found: %+v", i, c.target, resp.Results[i])
+			continue
+		}
+		name := c.context + "/" + c.target
+		eq(t, name+" type_src", f.TypeSrc, c.typeSrc)
+		eq(t, name+" elem_type_src", f.ElemTypeSrc, c.elem)
+		eq(t, name+" key_type_src", f.KeyTypeSrc, c.key)
+		eq(t, name+" kind", f.Kind, c.kind)
+		eq(t, name+" size", f.Size, c.size)
+	}
+}
+
+func TestSignatureAndExported(t *testing.T) {
+	fx := newSpellFixture(t)
+	resp := fx.run(t,
+		exprQuery(t, 0, fx.u, srcU, "func Sig(a int", "Sig"),
+		exprQuery(t, 1, fx.u, srcU, "return Gen([]int{1}) /*CALLGEN*/", "Gen"),
+		exprQuery(t, 2, fx.u, srcU, "func Gen[T any](xs []T) T {", "Gen"),
+		exprQuery(t, 3, fx.w, srcW, "func (t *T) M() int", "M"),
+		exprQuery(t, 4, fx.w, srcW, "func helper() int", "helper"),
+		// The same function seen from a file that does not import store.
+		exprQuery(t, 5, fx.v, srcV, "xs := Items()", "Items"),
+	)
+	obj := func(i int) *objectFacts {
+		t.Helper()
+		f := resp.Results[i].Expr
+		if f == nil || f.Object == nil {
+			t.Fatalf("query %d: no object: %+v", i, resp.Results[i])
+		}
+		return f.Object
+	}
+	eq(t, "Sig", *obj(0), objectFacts{Kind: "func", Pkg: "example.com/m/u", Name: "Sig", Scope: "package", Exported: true,
+		Signature: &signatureFacts{Params: []string{"int", "[]string"}, Results: []string{"*st.Item", "error"}, Variadic: true}})
+	// At the call site T is out of scope; inside Gen's declaration it is not.
+	eq(t, "Gen at call", *obj(1).Signature, signatureFacts{Params: []string{""}, Results: []string{""}})
+	eq(t, "Gen at decl", *obj(2).Signature, signatureFacts{Params: []string{"[]T"}, Results: []string{"T"}})
+	eq(t, "M", *obj(3), objectFacts{Kind: "func", Pkg: "example.com/m/w", Name: "M", Scope: "member", Exported: true,
+		Signature: &signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T"}})
+	eq(t, "helper exported", obj(4).Exported, false)
+	eq(t, "Items from v.go", *obj(5).Signature, signatureFacts{Params: []string{}, Results: []string{""}})
+}
+
+// usesOf runs one uses query on srcW at the start of target in context.
+func (fx *spellFixture) usesOf(t *testing.T, context, target string) *usesFacts {
+	t.Helper()
+	s, _ := span(t, srcW, context, target)
+	resp := fx.run(t, map[string]any{"id": 0, "kind": "uses", "file": fx.w, "offset": s})
+	r := resp.Results[0]
+	if r.Uses == nil {
+		t.Fatalf("uses %q: %+v", target, r)
+	}
+	return r.Uses
+}
+
+// ref builds the expected reference at target inside context (in srcW).
+func (fx *spellFixture) ref(t *testing.T, context, target, fn string, flags ...string) refFacts {
+	t.Helper()
+	s, _ := span(t, srcW, context, target)
+	r := refFacts{File: fx.w, Offset: s, Func: fn}
+	for _, f := range flags {
+		switch f {
+		case "decl":
+			r.Decl = true
+		case "write":
+			r.Write = true
+		case "addr":
+			r.Addr = true
+		case "call":
+			r.Call = true
+		default:
+			t.Fatalf("bad flag %q", f)
+		}
+	}
+	return r
+}
+
+func TestUsesClosureWrites(t *testing.T) {
+	fx := newSpellFixture(t)
+	u := fx.usesOf(t, "f := func() int { return x }", "x")
+	eq(t, "object", *u.Object, objectFacts{Kind: "var", Pkg: "example.com/m/w", Name: "x", Scope: "local"})
+	decl := fx.ref(t, "x := 1", "x", "Closure", "decl", "write")
+	eq(t, "decl", u.Decl, &refPos{File: fx.w, Offset: decl.Offset})
+	// The writes after the closure (which captures x) are visible as such.
+	eq(t, "refs", u.Refs, []refFacts{
+		decl,
+		fx.ref(t, "return x }", "x", "Closure"),
+		fx.ref(t, "x = 2", "x", "Closure", "write"),
+		fx.ref(t, "x++", "x", "Closure", "write"),
+	})
+	closure, _ := span(t, srcW, "f := func() int { return x }", "func")
+	later := 0
+	for _, r := range u.Refs {
+		if r.Offset > closure && r.Write {
+			later++
+		}
+	}
+	eq(t, "writes after the closure", later, 2)
+}
+
+func TestUsesAddr(t *testing.T) {
+	fx := newSpellFixture(t)
+	u := fx.usesOf(t, "var s S", "s")
+	eq(t, "refs", u.Refs, []refFacts{
+		fx.ref(t, "var s S", "s", "Addr", "decl"),
+		fx.ref(t, "p := &s.f", "s", "Addr", "addr"),
+		fx.ref(t, "s.Val()", "s", "Addr"),
+		// Pointer receiver on an addressable value: implicit &s.
+		fx.ref(t, "\ts.Ptr()", "s", "Addr", "addr"),
+		fx.ref(t, "q := &s", "s", "Addr", "addr"),
+		fx.ref(t, "_ = s.arr[:]", "s", "Addr", "addr"),
+		// Assigning into a field or an array element writes s itself.
+		fx.ref(t, "s.arr[1] = 2", "s", "Addr", "write"),
+		fx.ref(t, "s.f = 3", "s", "Addr", "write"),
+		// Bump has a pointer receiver on the embedded value field: &s.in.
+		fx.ref(t, "s.in.Bump()", "s", "Addr", "addr"),
+		// Through the pointer field p, s's storage is not addressed.
+		fx.ref(t, "s.p.Bump()", "s", "Addr"),
+		// A method value takes the address just like a call.
+		fx.ref(t, "g := s.Ptr", "s", "Addr", "addr"),
+		fx.ref(t, "fmt.Println(s)", "s", "Addr"),
+	})
+	// ps is a pointer: neither ps.Ptr() nor ps.f = 4 address or write ps.
+	u = fx.usesOf(t, "ps := &S{}", "ps")
+	eq(t, "ps refs", u.Refs, []refFacts{
+		fx.ref(t, "ps := &S{}", "ps", "Addr", "decl", "write"),
+		fx.ref(t, "ps.Ptr()", "ps", "Addr"),
+		fx.ref(t, "ps.f = 4", "ps", "Addr"),
+	})
+	// The field f: its address is taken once, and it is written twice.
+	u = fx.usesOf(t, "	f   int", "f")
+	eq(t, "field object", *u.Object, objectFacts{Kind: "var", Pkg: "example.com/m/w", Name: "f", Scope: "member"})
+	eq(t, "f refs", u.Refs, []refFacts{
+		fx.ref(t, "	f   int", "f", "", "decl"),
+		fx.ref(t, "p := &s.f", "f", "Addr", "addr"),
+		fx.ref(t, "s.f = 3", "f", "Addr", "write"),
+		fx.ref(t, "ps.f = 4", "f", "Addr", "write"),
+	})
+}
+
+func TestUsesCallsAndFuncNames(t *testing.T) {
+	fx := newSpellFixture(t)
+	u := fx.usesOf(t, "func helper() int", "helper")
+	eq(t, "object", *u.Object, objectFacts{Kind: "func", Pkg: "example.com/m/w", Name: "helper", Scope: "package",
+		Exported: false, Signature: &signatureFacts{Params: []string{}, Results: []string{"int"}}})
+	eq(t, "refs", u.Refs, []refFacts{
+		fx.ref(t, "func helper() int", "helper", "helper", "decl"),
+		fx.ref(t, "return helper() }", "helper", "Exported", "call"),
+		fx.ref(t, "return helper() + 1", "helper", "(*T).M", "call"),
+		fx.ref(t, "var _ = helper", "helper", ""),
+		fx.ref(t, "func init() { _ = helper() }", "helper", "init.0", "call"),
+	})
+
+	// An exported function: its callers in another requested package count
+	// too, although that package sees it through export data.
+	u = fx.usesOf(t, "func Exported() int", "Exported")
+	eq(t, "exported", u.Object.Exported, true)
+	s, _ := span(t, srcZ, "return w.Exported()", "Exported")
+	eq(t, "Exported refs", u.Refs, []refFacts{
+		fx.ref(t, "func Exported() int", "Exported", "Exported", "decl"),
+		{File: fx.z, Offset: s, Call: true, Func: "Z"},
+	})
+
+	// A method: the declaring identifier and the receiver's spelling.
+	u = fx.usesOf(t, "func (t *T) M() int", "M")
+	eq(t, "M signature", *u.Object.Signature, signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T"})
+	eq(t, "M refs", u.Refs, []refFacts{fx.ref(t, "func (t *T) M() int", "M", "(*T).M", "decl")})
+
+	// Querying from the use finds the same answer.
+	u2 := fx.usesOf(t, "return helper() + 1", "helper")
+	eq(t, "from a use", len(u2.Refs), 5)
+}
+
+func TestUsesRangeSwitchAndErrors(t *testing.T) {
+	fx := newSpellFixture(t)
+	u := fx.usesOf(t, "var k string", "k")
+	eq(t, "k refs", u.Refs, []refFacts{
+		fx.ref(t, "var k string", "k", "Ranges", "decl"),
+		fx.ref(t, "for k = range m", "k", "Ranges", "write"),
+		fx.ref(t, "_ = k", "k", "Ranges"),
+	})
+	u = fx.usesOf(t, "for i, v := range xs", "v")
+	eq(t, "v refs", u.Refs, []refFacts{
+		fx.ref(t, "for i, v := range xs", "v", "Ranges", "decl", "write"),
+		fx.ref(t, "_, _ = i, v", "v", "Ranges"),
+	})
+	// A type switch variable: the header declares one object per clause.
+	u = fx.usesOf(t, "switch v := x.(type)", "v")
+	eq(t, "switch refs", u.Refs, []refFacts{
+		fx.ref(t, "switch v := x.(type)", "v", "Switch", "decl"),
+		fx.ref(t, "return v\n", "v", "Switch"),
+		fx.ref(t, "return len(v)", "v", "Switch"),
+	})
+	u = fx.usesOf(t, "return len(v)", "v")
+	eq(t, "switch clause refs", u.Refs, []refFacts{
+		fx.ref(t, "switch v := x.(type)", "v", "Switch", "decl"),
+		fx.ref(t, "return len(v)", "v", "Switch"),
+	})
+
+	inside, _ := span(t, srcW, "func helper() int", "elper")
+	resp := fx.run(t,
+		map[string]any{"id": 0, "kind": "uses", "file": fx.w, "offset": inside},
+		map[string]any{"id": 1, "kind": "uses", "file": fx.w, "offset": strings.Index(srcW, "w")},
+	)
+	if r := resp.Results[0]; r.Uses != nil || !strings.Contains(r.Error, "no identifier") {
+		t.Errorf("mid-identifier offset: %+v", r)
+	}
+	if r := resp.Results[1]; r.Uses != nil || !strings.Contains(r.Error, "no object") {
+		t.Errorf("package clause name: %+v", r)
+	}
 }
