@@ -33,7 +33,13 @@ impl Rule for FmtSprintf {
     }
 
     fn interested(&self, f: &Finding) -> bool {
-        f.kind == Kind::EscapesToHeap && f.subject != "... argument" && f.is_native()
+        // The compiler's flow names the call that boxes the operand (`from fmt.Sprintf(...) (call
+        // parameter)`, printed with the package's name whatever the import alias), so only files
+        // with real fmt boxing get parsed.
+        f.kind == Kind::EscapesToHeap
+            && f.subject != "... argument"
+            && f.is_native()
+            && f.flows.iter().flat_map(|fl| &fl.steps).any(|s| FUNCS.iter().any(|name| s.expr.starts_with(&format!("fmt.{name}("))))
     }
 
     fn anchor(&self, _f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
