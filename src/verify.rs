@@ -47,6 +47,7 @@ pub struct Verification {
     pub files: BTreeMap<PathBuf, String>,
     /// What the optional checks could not use (e.g. tests that already fail without the fixes).
     pub notes: Vec<String>,
+    pub elapsed_ms: u128,
 }
 
 impl Verification {
@@ -94,6 +95,7 @@ pub struct Verifier<'a> {
     baseline_test: Option<Option<String>>,
     baseline_bench: HashMap<String, crate::go::list::BenchResult>,
     notes: Vec<String>,
+    started: std::time::Instant,
 }
 
 impl<'a> Verifier<'a> {
@@ -109,6 +111,7 @@ impl<'a> Verifier<'a> {
             baseline_test: None,
             baseline_bench: HashMap::new(),
             notes: Vec::new(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -349,7 +352,7 @@ impl<'a> Verifier<'a> {
             });
             outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, bench: ev.bench, unproven });
         }
-        Verification { outcomes, builds: self.builds, files, notes: self.notes }
+        Verification { outcomes, builds: self.builds, files, notes: self.notes, elapsed_ms: self.started.elapsed().as_millis() }
     }
 
     /// The content each file would have with exactly `ids` applied (imports and gofmt included), without

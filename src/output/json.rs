@@ -161,6 +161,9 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
     s.go_invocations = a.toolchain.invocations();
     s.elapsed_ms = elapsed_ms;
     s.timings = a.timings.clone();
+    if let Some(v) = v {
+        s.timings.verify_ms = v.elapsed_ms;
+    }
     s
 }
 
