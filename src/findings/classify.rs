@@ -117,7 +117,9 @@ pub fn describe(cause: Cause) -> &'static str {
         Cause::MethodValue => "a method value (x.M) allocates a closure bound to x",
         Cause::InterfaceMethodCall => "passed to a method called through an interface (implementation unknown)",
         Cause::TooLarge => "too large for the stack (over 64 KB implicit, 128 KB explicit)",
-        Cause::PassedToEscapingCall => "passed to a function that keeps it (that function's parameter leaks)",
+        Cause::PassedToEscapingCall => {
+            "passed to a call that keeps it (the callee's parameter leaks, or it is a method called through an interface the compiler cannot see into)"
+        }
         Cause::ParamLeak => "this parameter flows out of the function; callers pay for it, not this function",
         Cause::Unknown => "the compiler's flow does not name a common cause",
     }
@@ -142,7 +144,9 @@ pub fn remedy(cause: Cause) -> Option<&'static str> {
         Cause::MethodValue => "call the method directly, or use a method expression (T.M)",
         Cause::InterfaceMethodCall => "devirtualize when there is one concrete type",
         Cause::TooLarge => "allocate once and reuse (a field, or sync.Pool for short-lived buffers)",
-        Cause::PassedToEscapingCall => "inherent unless the callee can be changed not to keep its argument",
+        Cause::PassedToEscapingCall => {
+            "inherent unless the callee can be changed not to keep its argument; through an interface, call the concrete type when there is only one"
+        }
         Cause::ParamLeak | Cause::Unknown => return None,
     })
 }
