@@ -47,6 +47,8 @@ pub struct Verification {
     pub files: BTreeMap<PathBuf, String>,
     /// What the optional checks could not use (e.g. tests that already fail without the fixes).
     pub notes: Vec<String>,
+    /// Findings that went away in code no fix edited (callers of a function that no longer leaks).
+    pub also_removed: Vec<String>,
     pub elapsed_ms: u128,
 }
 
@@ -95,6 +97,7 @@ pub struct Verifier<'a> {
     baseline_test: Option<Option<String>>,
     baseline_bench: HashMap<String, crate::go::list::BenchResult>,
     notes: Vec<String>,
+    also_removed: Vec<String>,
     started: std::time::Instant,
 }
 
@@ -111,6 +114,7 @@ impl<'a> Verifier<'a> {
             baseline_test: None,
             baseline_bench: HashMap::new(),
             notes: Vec::new(),
+            also_removed: Vec::new(),
             started: std::time::Instant::now(),
         }
     }
@@ -185,6 +189,7 @@ impl<'a> Verifier<'a> {
                 dropped.insert(culprit, format!("introduces a new escape outside the edit (found by bisection): {what}"));
                 continue;
             }
+            self.also_removed = eval.elsewhere;
             return Ok(Some((active.clone(), eval.per_fix, comp)));
         }
     }
@@ -352,7 +357,8 @@ impl<'a> Verifier<'a> {
             });
             outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, bench: ev.bench, unproven });
         }
-        Verification { outcomes, builds: self.builds, files, notes: self.notes, elapsed_ms: self.started.elapsed().as_millis() }
+        let also_removed = if files.is_empty() { Vec::new() } else { self.also_removed };
+        Verification { outcomes, builds: self.builds, files, notes: self.notes, also_removed, elapsed_ms: self.started.elapsed().as_millis() }
     }
 
     /// The content each file would have with exactly `ids` applied (imports and gofmt included), without
@@ -593,6 +599,11 @@ impl<'a> Verifier<'a> {
             let have = stable_new.get(k).map_or(0, Vec::len);
             for o in olds.iter().skip(have) {
                 gone_ids.insert(o.id);
+                // Gone from code no fix touched: a caller whose argument stopped escaping because
+                // the callee no longer leaks it. Evidence for the set, not for one fix.
+                if o.is_native() && o.cost != Cost::Free {
+                    eval.elsewhere.push(describe(o));
+                }
             }
         }
         for (k, news) in &stable_new {
@@ -705,6 +716,7 @@ struct Eval {
     rejected: Vec<(usize, String)>,
     unattributed: Vec<String>,
     per_fix: BTreeMap<usize, FixEval>,
+    elsewhere: Vec<String>,
 }
 
 impl ComposedFile {

@@ -92,14 +92,19 @@ pub fn allocates_by_syntax(subject: &str) -> bool {
         || subject.contains(" + ")
 }
 
-/// `3`, `-1.5`, `"a"`, `'x'`, `true`, `nil`: boxing these allocates nothing.
+/// `3`, `-1.5`, `"a"`, `'x'`, `true`, `nil`: boxing these allocates nothing. The WHOLE subject must be
+/// one literal: `"items: " + s` starts like a constant but allocates.
 pub fn is_constant_literal(subject: &str) -> bool {
     let s = subject.strip_prefix('-').unwrap_or(subject);
-    s.starts_with(|c: char| c.is_ascii_digit())
-        || s.starts_with('"')
-        || s.starts_with('`')
-        || s.starts_with('\'')
-        || matches!(s, "true" | "false" | "nil")
+    if s.starts_with('"') || s.starts_with('`') {
+        return crate::golit::decode(s).is_some();
+    }
+    if let Some(body) = s.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+        return !body.is_empty() && !body.contains('\'');
+    }
+    let number = s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'));
+    number || matches!(s, "true" | "false" | "nil")
 }
 
 /// One sentence: why this escapes, for the report.
@@ -181,6 +186,10 @@ mod tests {
     fn costs() {
         assert_eq!(cost(&Kind::EscapesToHeap, "\"n\""), Cost::Free);
         assert_eq!(cost(&Kind::EscapesToHeap, "-3"), Cost::Free);
+        assert_eq!(cost(&Kind::EscapesToHeap, "1e9"), Cost::Free);
+        assert_eq!(cost(&Kind::EscapesToHeap, "'x'"), Cost::Free);
+        assert_eq!(cost(&Kind::EscapesToHeap, "\"items: \" + ~r0"), Cost::Allocates);
+        assert_eq!(cost(&Kind::EscapesToHeap, "\"a\" + \"b\""), Cost::Allocates);
         assert_eq!(cost(&Kind::EscapesToHeap, "make([]byte, 1048576)"), Cost::Allocates);
         assert_eq!(cost(&Kind::EscapesToHeap, "a + \"/\" + b"), Cost::Allocates);
         assert_eq!(cost(&Kind::EscapesToHeap, "n"), Cost::MayAllocate);

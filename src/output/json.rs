@@ -122,6 +122,8 @@ pub struct Summary {
     pub skipped_files: BTreeMap<crate::session::SkipKind, usize>,
     pub files_written: Vec<String>,
     pub verification_notes: Vec<String>,
+    /// Findings that disappeared from code no fix edited (e.g. callers of a function that no longer leaks).
+    pub also_removed: Vec<String>,
     pub go_invocations: usize,
     pub verification_builds: usize,
     pub elapsed_ms: u128,
@@ -152,6 +154,7 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
         s.fixes_dropped = v.dropped().count();
         s.verification_builds = v.builds;
         s.verification_notes = v.notes.clone();
+        s.also_removed = v.also_removed.clone();
     }
     s.declined = a.declined.len();
     for skipped in a.not_editable.values() {

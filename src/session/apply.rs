@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What git says about the files to be written.
 pub enum VcsState {
@@ -77,9 +78,44 @@ pub fn write_atomic(path: &Path, content: &str) -> Result<()> {
     Ok(())
 }
 
+static IN_WRITE: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// From the first write until the re-check has passed (or the originals are back), Ctrl-C is held
+/// back: every file ends up either untouched or fully written, as a set. The handler is installed
+/// only here, after any interactive prompt has restored the terminal.
+fn hold_interrupts() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = ctrlc::set_handler(|| {
+            if IN_WRITE.load(Ordering::SeqCst) {
+                INTERRUPTED.store(true, Ordering::SeqCst);
+            } else {
+                std::process::exit(130);
+            }
+        });
+    });
+    IN_WRITE.store(true, Ordering::SeqCst);
+}
+
+fn release_interrupts() {
+    IN_WRITE.store(false, Ordering::SeqCst);
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        eprintln!("stackify: interrupted; the write had already completed and was re-checked");
+        std::process::exit(130);
+    }
+}
+
 /// Write `files`, recompile the packages they belong to (and their dependents), and restore every
 /// original if that build fails. Returns the files written.
 pub fn write_and_recheck(a: &Analysis, files: &BTreeMap<PathBuf, String>, packages: &[String]) -> Result<Vec<PathBuf>> {
+    hold_interrupts();
+    let result = write_and_recheck_inner(a, files, packages);
+    release_interrupts();
+    result
+}
+
+fn write_and_recheck_inner(a: &Analysis, files: &BTreeMap<PathBuf, String>, packages: &[String]) -> Result<Vec<PathBuf>> {
     let originals: Vec<(PathBuf, String)> =
         files.keys().map(|p| Ok((p.clone(), std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?))).collect::<Result<_>>()?;
     // The sources changed under us since the analysis read them: stop before writing anything.

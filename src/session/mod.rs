@@ -197,12 +197,14 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
 fn check_patterns(patterns: &[String], listing: &Listing) -> Result<()> {
     for pat in patterns {
         let matched: Vec<&Package> = listing.targets().filter(|p| p.r#match.contains(pat) || &p.import_path == pat).collect();
-        let real = matched.iter().any(|p| !p.name.is_empty() || p.error.as_ref().is_some_and(|e| !e.err.contains("matched no packages")));
-        if !real {
-            if let Some(e) = matched.iter().find_map(|p| p.error.as_ref()) {
-                bail!("pattern {pat:?}: {}", e.err.trim());
+        // A real package has a name even when it does not build; the pseudo-package go list -e
+        // prints for a bad pattern has none.
+        if !matched.iter().any(|p| !p.name.is_empty()) {
+            let why = matched.iter().find_map(|p| p.error.as_ref()).map(|e| crate::go::first_line(e.err.trim()).to_string());
+            match why {
+                Some(w) if !w.contains("matched no packages") => bail!("pattern {pat:?} matches no packages ({w})"),
+                _ => bail!("pattern {pat:?} matches no packages"),
             }
-            bail!("pattern {pat:?} matches no packages");
         }
     }
     Ok(())

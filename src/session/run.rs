@@ -41,6 +41,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
             bail!("unknown rule {id:?} (known: {})", known.join(", "));
         }
     }
+    if cli.fix {
+        // Fail before the (possibly long) analysis when no one can answer the prompts.
+        super::interactive::require_terminal()?;
+    }
     let start = Instant::now();
     let progress = Progress::new(!cli.quiet);
     let a = analyze(options(cli), &progress)?;
@@ -164,6 +168,9 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
 fn print_outcomes(a: &Analysis, v: &Verification) {
     for n in &v.notes {
         eprintln!("  note: {n}");
+    }
+    for r in &v.also_removed {
+        eprintln!("  also gone (code no fix edited): {r}");
     }
     for o in v.outcomes.values() {
         let f = fix(a, o.fix);
