@@ -1,0 +1,405 @@
+//! The command line as scripts see it: report, --json, --verbose, --all, exit codes, one-line errors,
+//! rule selection, and --diff's promise to write nothing. Every test runs the built binary against a
+//! scratch copy of a fixture with the real Go toolchain; expectations come from the fixtures' own
+//! documentation (their READMEs and comments), never from a recording of stackify's output.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const RULE: &str = "fmt-sprintf";
+
+/// The demo README's fixable sites: `demo.go` lines of the four fmt-sprintf fixes.
+const DEMO_FIX_LINES: [u64; 4] = [56, 62, 68, 74];
+
+/// SHA-256 of every file under `dir` (relative path → digest), `.git` excluded.
+fn hashes(dir: &Path) -> BTreeMap<PathBuf, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            if e.file_name() == ".git" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &p, out);
+            } else {
+                let digest = Sha256::digest(std::fs::read(&p).unwrap());
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                out.insert(p.strip_prefix(root).unwrap().to_path_buf(), hex);
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().unwrap_or_else(|| panic!("killed by a signal: {}", stderr(o)))
+}
+
+/// Exit 2, nothing on stdout, and stderr opening with `stackify: error: `. Returns the first line.
+fn assert_error(o: &std::process::Output) -> String {
+    assert_eq!(code(o), 2, "want exit 2\nstdout:\n{}\nstderr:\n{}", stdout(o), stderr(o));
+    assert!(stdout(o).is_empty(), "an error prints nothing on stdout, got:\n{}", stdout(o));
+    let err = stderr(o);
+    let first = err.lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("stackify: error: "), "stderr must open with `stackify: error: `:\n{err}");
+    first
+}
+
+/// The error is one line: nothing else on stderr.
+fn assert_one_line(o: &std::process::Output) {
+    let err = stderr(o);
+    assert_eq!(err.trim_end().lines().count(), 1, "the reason must fit on one line:\n{err}");
+}
+
+fn fmt_fixes(doc: &Value) -> Vec<&Value> {
+    doc["fixes"].as_array().unwrap().iter().filter(|f| f["rule"] == RULE).collect()
+}
+
+// ---------------------------------------------------------------- report
+
+#[test]
+fn report_lists_the_demo_fixable_sites_with_their_fix_titles() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    // The titles are the tool's own; ask for them in JSON and find each in the text report.
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    let fixes = fmt_fixes(&doc);
+    let mut lines: Vec<u64> = fixes.iter().map(|f| f["line"].as_u64().unwrap()).collect();
+    lines.sort();
+    assert_eq!(lines, DEMO_FIX_LINES, "the demo README lists four fmt-sprintf sites");
+    for f in &fixes {
+        assert_eq!(f["file"], "demo.go");
+        let title = f["title"].as_str().unwrap();
+        assert!(title.starts_with("fmt.Sprint"), "a fix title names the call it rewrites: {title}");
+        assert!(text.contains(title), "report does not show fix title {title:?}:\n{text}");
+    }
+    // Each fixed finding is shown at its line:column under its file.
+    for f in doc["findings"].as_array().unwrap().iter().filter(|f| f["fix"].is_u64()) {
+        let at = format!("{}:{}", f["line"], f["column"]);
+        assert!(text.contains(&at), "fixable finding {at} missing from the report:\n{text}");
+    }
+    assert!(text.contains("demo.go"));
+}
+
+#[test]
+fn report_shows_the_declined_stringer_case_with_its_reason() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    // demo.go:80 `fmt.Sprintf("%v", level)`: Level has a String method.
+    let line = text.lines().position(|l| l.trim_start().starts_with("80:")).unwrap_or_else(|| panic!("no demo.go:80 in:\n{text}"));
+    let block: String = text.lines().skip(line).take(4).collect::<Vec<_>>().join("\n");
+    assert!(block.contains("declined"), "the Stringer site must say the rule declined it:\n{block}");
+    assert!(block.contains("String"), "the decline must give the String method as the reason:\n{block}");
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    assert!(
+        !fmt_fixes(&doc).iter().any(|f| f["line"] == 80),
+        "no fix may target the Stringer site"
+    );
+    let declined = doc["declined"].as_array().unwrap();
+    assert!(
+        declined.iter().any(|d| d["rule"] == RULE && d["file"] == "demo.go" && d["line"] == 80),
+        "JSON `declined` must list demo.go:80: {declined:#?}"
+    );
+}
+
+#[test]
+fn report_hides_free_findings_unless_all() {
+    let dir = fixture("demo");
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    // Leaking params cost nothing in the function that reports them; the demo has several.
+    let leaking: Vec<&Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "leaking-param").collect();
+    assert!(!leaking.is_empty());
+    assert!(leaking.iter().all(|f| f["cost"] == "none-here"));
+    let plain = stdout(&stackify(dir.path(), &[]));
+    let all = stdout(&stackify(dir.path(), &["--all"]));
+    assert!(!plain.contains("leaking param: "), "free findings must be hidden without --all:\n{plain}");
+    assert!(all.contains("leaking param: "), "--all must list free findings:\n{all}");
+    for f in &leaking {
+        let at = format!("{}:{}", f["line"], f["column"]);
+        assert!(all.contains(&at), "--all is missing {at}");
+    }
+    // Inlined copies are hidden without --all too (the fix belongs in the callee).
+    let inlined: Vec<&Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["origin"] == "inlined").collect();
+    assert!(!inlined.is_empty());
+    assert!(all.lines().count() > plain.lines().count());
+}
+
+#[test]
+fn json_report_has_the_documented_schema_and_consistent_summary() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &["--json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = json(&o);
+    assert_eq!(doc["schema"], 1);
+    assert_eq!(doc["mode"], "report");
+    assert!(doc["go"].as_str().unwrap().starts_with("go"), "go version: {}", doc["go"]);
+    let findings = doc["findings"].as_array().unwrap();
+    let fixes = doc["fixes"].as_array().unwrap();
+    let declined = doc["declined"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    let mut ids = std::collections::BTreeSet::new();
+    for f in findings {
+        for key in ["id", "line", "column"] {
+            assert!(f[key].is_u64(), "finding.{key} must be a number: {f}");
+        }
+        for key in ["file", "kind", "cause", "cost", "origin", "message", "subject", "package"] {
+            assert!(f[key].is_string(), "finding.{key} must be a string: {f}");
+        }
+        assert!(f["why"].is_array(), "finding.why must be an array: {f}");
+        assert!(matches!(f["origin"].as_str().unwrap(), "native" | "inlined" | "foreign"), "{f}");
+        assert!(f["line"].as_u64().unwrap() >= 1 && f["column"].as_u64().unwrap() >= 1, "{f}");
+        assert!(ids.insert(f["id"].as_u64().unwrap()), "duplicate finding id: {f}");
+        // Files are shown relative to the module, and exist there.
+        let file = f["file"].as_str().unwrap();
+        if f["origin"] != "foreign" {
+            assert!(dir.path().join(file).is_file(), "finding file {file} is not in the module");
+        }
+    }
+    assert!(!fixes.is_empty());
+    for x in fixes {
+        assert_eq!(x["status"], "candidate", "report mode does not verify: {x}");
+        assert!(x["title"].is_string() && x["rule"].is_string() && x["edits"].is_array(), "{x}");
+        for t in x["targets"].as_array().unwrap() {
+            let target = findings.iter().find(|f| f["id"] == *t).unwrap_or_else(|| panic!("fix targets unknown finding {t}"));
+            assert_eq!(target["fix"], x["id"], "the targeted finding must point back at its fix");
+        }
+    }
+    let s = &doc["summary"];
+    let n = findings.len() as u64;
+    assert_eq!(s["findings"], n);
+    let sum = |key: &str| s[key].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("by_kind"), n, "by_kind must add up to the findings");
+    assert_eq!(sum("by_cost"), n, "by_cost must add up to the findings");
+    assert_eq!(sum("by_cause"), n, "by_cause must add up to the findings");
+    for (key, origin) in [("native", "native"), ("inlined", "inlined"), ("foreign", "foreign")] {
+        let count = findings.iter().filter(|f| f["origin"] == origin).count() as u64;
+        assert_eq!(s[key], count, "summary.{key}");
+    }
+    for (kind, count) in s["by_kind"].as_object().unwrap() {
+        assert_eq!(findings.iter().filter(|f| f["kind"] == kind.as_str()).count() as u64, count.as_u64().unwrap(), "by_kind.{kind}");
+    }
+    assert_eq!(s["fixes_candidate"], fixes.len() as u64);
+    assert_eq!(s["fixes_verified"], 0);
+    assert_eq!(s["declined"], declined.len() as u64);
+    let targets: usize = fixes.iter().map(|x| x["targets"].as_array().unwrap().len()).sum();
+    assert_eq!(s["fixable"], targets as u64);
+    assert_eq!(s["packages"], 2, "demo and demo/internal/store");
+    assert_eq!(s["files_written"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn verbose_report_shows_the_compilers_flow() {
+    let dir = fixture("demo");
+    let plain = stdout(&stackify(dir.path(), &[]));
+    let o = stackify(dir.path(), &["--verbose"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let flows: Vec<&str> = text.lines().filter(|l| l.trim_start().starts_with("flow:")).collect();
+    assert!(!flows.is_empty(), "--verbose must show flow lines:\n{text}");
+    assert!(!plain.lines().any(|l| l.trim_start().starts_with("flow:")), "flows only with --verbose");
+    // The flow of demo.go:62 (`fmt.Sprintf("%d", n)`) goes through the call's ... argument.
+    assert!(flows.iter().any(|l| l.contains("... argument")), "{flows:#?}");
+}
+
+#[test]
+#[ignore = "bug: a string concatenation that escapes (\"items: \" + ~r0, demo.go:110:33) is classified cost=free because its subject starts with a quote"]
+fn escaping_string_concatenation_is_never_free() {
+    for name in ["demo", "inlined", "vendored"] {
+        let dir = fixture(name);
+        let doc = json(&stackify(dir.path(), &["--json"]));
+        for f in doc["findings"].as_array().unwrap() {
+            let subject = f["subject"].as_str().unwrap();
+            if f["kind"] == "escapes-to-heap" && subject.contains(" + ") {
+                assert_ne!(f["cost"], "free", "{name}: `{subject}` concatenates at run time and escapes, so it allocates: {f}");
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- exit codes and errors
+
+#[test]
+fn diff_with_verified_fixes_exits_1_with_a_unified_diff_on_stdout() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &["--diff"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let diff = stdout(&o);
+    assert!(diff.starts_with("diff --git a/demo.go b/demo.go\n--- a/demo.go\n+++ b/demo.go\n@@ "), "not a unified diff:\n{diff}");
+    for l in diff.lines() {
+        assert!(
+            l.starts_with("diff --git ") || l.starts_with("--- ") || l.starts_with("+++ ") || l.starts_with("@@ ")
+                || l.starts_with(' ') || l.starts_with('+') || l.starts_with('-') || l.is_empty(),
+            "unexpected line in a unified diff: {l:?}"
+        );
+    }
+    assert!(diff.lines().any(|l| l.starts_with("-\t") && l.contains("fmt.Sprintf(")));
+    assert!(diff.lines().any(|l| l == "+\t\"strconv\""), "the diff adds the strconv import:\n{diff}");
+    assert!(!diff.contains('\x1b'), "no colour when stdout is not a terminal");
+}
+
+#[test]
+fn diff_without_fixes_exits_0_with_empty_stdout() {
+    let dir = fixture("fmt-sprintf");
+    let o = stackify(dir.path(), &["--rule", RULE, "--diff", "./keep/..."]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "no fix: nothing on stdout");
+}
+
+#[test]
+fn not_a_go_module_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.go"), "package x\n").unwrap();
+    let o = stackify(dir.path(), &[]);
+    let first = assert_error(&o);
+    assert!(first.contains("not a Go module"), "{first}");
+    assert_one_line(&o);
+}
+
+#[test]
+fn pattern_matching_nothing_is_an_error() {
+    let dir = fixture("demo");
+    for pattern in ["./nope/...", "stackify.test/demo/nope/..."] {
+        let o = stackify(dir.path(), &[pattern]);
+        let first = assert_error(&o);
+        assert!(first.contains(pattern), "the error must name the pattern {pattern}: {first}");
+    }
+    // A directory that exists but holds no Go package.
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    let o = stackify(dir.path(), &["./empty/..."]);
+    let first = assert_error(&o);
+    assert!(first.contains("./empty/...") && first.contains("no packages"), "{first}");
+    assert_one_line(&o);
+}
+
+#[test]
+#[ignore = "bug: a pattern naming a missing directory (./nope/...) is reported as `./nope/... does not build:` plus go's lstat text on a second line"]
+fn missing_directory_pattern_error_is_one_line_saying_it_matches_nothing() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &["./nope/..."]);
+    let first = assert_error(&o);
+    assert_one_line(&o);
+    assert!(!first.contains("does not build"), "nothing failed to build; the pattern matched nothing: {first}");
+    assert!(first.contains("./nope/...") && (first.contains("no packages") || first.contains("no such")), "{first}");
+}
+
+#[test]
+fn missing_go_binary_is_an_error() {
+    let dir = fixture("demo");
+    let o = stackify(dir.path(), &["--go", "/nonexistent/go"]);
+    let first = assert_error(&o);
+    assert!(first.contains("/nonexistent/go"), "the error names the path tried: {first}");
+    assert_one_line(&o);
+}
+
+#[test]
+fn unknown_rule_is_an_error() {
+    let dir = fixture("demo");
+    for flag in ["--rule", "--skip-rule"] {
+        let o = stackify(dir.path(), &[flag, "no-such-rule", "--diff"]);
+        let first = assert_error(&o);
+        assert!(first.contains("no-such-rule") && first.contains(RULE), "names the bad id and the known ones: {first}");
+        assert_one_line(&o);
+    }
+}
+
+#[test]
+fn module_whose_only_package_does_not_build_is_an_error_with_the_compilers_message() {
+    let dir = fixture("notbuilding");
+    let before = hashes(dir.path());
+    for args in [&[][..], &["--json"], &["--diff"], &["--apply", "--allow-no-vcs"]] {
+        let o = stackify(dir.path(), args);
+        let first = assert_error(&o);
+        assert!(first.contains("stackify.test/notbuilding"), "{args:?}: names the package: {first}");
+        let err = stderr(&o);
+        // The compiler's own words (fixtures/notbuilding/README.md).
+        assert!(err.contains("nb.go:12:1") && err.contains("syntax error: unexpected }"), "{args:?}: compiler message missing:\n{err}");
+    }
+    assert_eq!(hashes(dir.path()), before, "nothing may be written");
+}
+
+// ---------------------------------------------------------------- rule selection
+
+#[test]
+fn list_rules_lists_fmt_sprintf() {
+    let o = Command::new(env!("CARGO_BIN_EXE_stackify")).arg("--list-rules").env("NO_COLOR", "1").output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = stdout(&o);
+    let line = text.lines().find(|l| l.split_whitespace().next() == Some(RULE)).unwrap_or_else(|| panic!("no {RULE} in:\n{text}"));
+    assert!(line.len() > RULE.len() + 5, "each rule comes with a summary: {line:?}");
+    // --list-rules needs no module and no toolchain.
+    let o = Command::new(env!("CARGO_BIN_EXE_stackify"))
+        .args(["--list-rules", "--go", "/nonexistent/go", "-C", "/"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[test]
+fn skip_rule_leaves_nothing_to_diff() {
+    // The fmt-sprintf fixture holds only fmt calls: with the rule skipped there is nothing to fix.
+    let dir = fixture("fmt-sprintf");
+    let o = stackify(dir.path(), &["--skip-rule", RULE, "--diff"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o), "", "no diff when the only applicable rule is skipped");
+    let doc = json(&stackify(dir.path(), &["--skip-rule", RULE, "--json"]));
+    assert!(fmt_fixes(&doc).is_empty(), "a skipped rule proposes nothing");
+    assert!(doc["declined"].as_array().unwrap().iter().all(|d| d["rule"] != RULE), "a skipped rule declines nothing either");
+}
+
+#[test]
+fn rule_flag_limits_fixes_to_that_rule() {
+    let dir = fixture("demo");
+    let doc = json(&stackify(dir.path(), &["--rule", RULE, "--json"]));
+    let fixes = doc["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), DEMO_FIX_LINES.len());
+    assert!(fixes.iter().all(|f| f["rule"] == RULE));
+}
+
+// ---------------------------------------------------------------- --diff writes nothing
+
+#[test]
+fn diff_writes_nothing() {
+    for name in ["demo", "fmt-sprintf", "crlf", "syntax-error"] {
+        let dir = fixture(name);
+        git_init(dir.path());
+        let before = hashes(dir.path());
+        let o = stackify(dir.path(), &["--diff"]);
+        assert_eq!(code(&o), 1, "{name}: {}", stderr(&o));
+        assert_eq!(hashes(dir.path()), before, "{name}: --diff changed, added or removed a file");
+        let status = Command::new("git").args(["status", "--porcelain", "--ignored"]).current_dir(dir.path()).output().unwrap();
+        assert_eq!(stdout(&status), "", "{name}: git sees changes after --diff");
+    }
+}
+
+#[test]
+fn git_apply_of_the_diff_equals_apply() {
+    for name in ["demo", "fmt-sprintf", "crlf", "generated", "inlined"] {
+        let by_diff = fixture(name);
+        let by_apply = fixture(name);
+        git_init(by_diff.path());
+        git_init(by_apply.path());
+        let d = stackify(by_diff.path(), &["--diff"]);
+        assert_eq!(code(&d), 1, "{name}: {}", stderr(&d));
+        let patch = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(patch.path(), &d.stdout).unwrap();
+        let g = Command::new("git").arg("apply").arg(patch.path()).current_dir(by_diff.path()).output().unwrap();
+        assert!(g.status.success(), "{name}: git apply refused stackify's diff: {}\n{}", stderr(&g), stdout(&d));
+        let a = stackify(by_apply.path(), &["--apply"]);
+        assert_eq!(code(&a), 0, "{name}: {}", stderr(&a));
+        let (x, y) = (hashes(by_diff.path()), hashes(by_apply.path()));
+        assert_eq!(x, y, "{name}: `git apply` of --diff and --apply wrote different bytes");
+        assert_ne!(x, hashes(&repo().join("fixtures").join(name)), "{name}: something must have changed");
+    }
+}
