@@ -136,11 +136,10 @@ pub fn parse_output(text: &str) -> Vec<RawPackageOutput> {
     for line in text.lines() {
         if let Some(header) = line.strip_prefix("# ") {
             finish(current.take(), &mut expls, &mut blocks);
-            let (path, variant) = match header.split_once(" [") {
-                Some((p, v)) => (p.to_string(), Some(v.trim_end_matches(']').to_string())),
-                None => (header.trim().to_string(), None),
-            };
-            current = Some(RawPackageOutput { import_path: path, variant, ..Default::default() });
+            // `# p [p.test]` is the test variant, whose go list ImportPath is that whole string.
+            let header = header.trim();
+            let variant = header.split_once(" [").map(|(_, v)| v.trim_end_matches(']').to_string());
+            current = Some(RawPackageOutput { import_path: header.to_string(), variant, ..Default::default() });
             continue;
         }
         let Some((pos, msg)) = split_pos(line) else { continue };
@@ -450,6 +449,7 @@ mod tests {
         let text = "# example.com/p [example.com/p.test]\n./p.go:3:2: moved to heap: v\n# example.com/q\nq/q.go:3:23: cannot use \"x\" (untyped string constant) as int value in return statement\n";
         let blocks = parse_output(text);
         assert_eq!(blocks[0].variant.as_deref(), Some("example.com/p.test"));
+        assert_eq!(blocks[0].import_path, "example.com/p [example.com/p.test]");
         assert_eq!(blocks[1].other.len(), 1);
         assert!(blocks[1].findings.is_empty());
     }

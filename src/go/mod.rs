@@ -104,11 +104,22 @@ impl Toolchain {
         if in_module {
             return Ok(vec!["./...".to_string()]);
         }
-        let out = self.run(&["list", "-m", "-f", "{{.Path}}"], None)?;
+        // Directory patterns, not module paths: `example.com/m/...` in a workspace also makes go
+        // query the module proxy for the workspace's own modules.
+        let out = self.run(&["list", "-m", "-f", "{{.Dir}}"], None)?;
         if !out.status.success() {
             bail!("go list -m failed: {}", first_line(&String::from_utf8_lossy(&out.stderr)));
         }
-        let mods: Vec<String> = String::from_utf8_lossy(&out.stdout).lines().filter(|l| !l.trim().is_empty()).map(|m| format!("{}/...", m.trim())).collect();
+        let mods: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|d| match Path::new(d).strip_prefix(&self.dir) {
+                Ok(rel) if rel.as_os_str().is_empty() => "./...".to_string(),
+                Ok(rel) => format!("./{}/...", rel.display()),
+                Err(_) => format!("{d}/..."),
+            })
+            .collect();
         if mods.is_empty() {
             bail!("the workspace {} lists no modules", self.env.gowork);
         }
