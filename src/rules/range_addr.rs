@@ -1,3 +1,1493 @@
-//! `range-addr`: &v of a range value variable collected into []*T or a map → &xs[i]. Not implemented yet (stub).
+//! `range-addr`: `for _, v := range xs { ps = append(ps, &v) }` → `for i := range xs { ps = append(ps, &xs[i]) }`.
+//!
+//! Since Go 1.22 every iteration has its own `v`, so collecting `&v` moves `v` to the heap: one
+//! allocation per collected element (`moved to heap: v`). `&xs[i]` points into the slice instead.
+//!
+//! The two are not the same program in general: each `&v` points to a PRIVATE COPY of the element,
+//! `&xs[i]` to the element itself, so after the rewrite the pointers see later writes to xs's
+//! elements and writes through the pointers change xs. The rule therefore only rewrites when nobody
+//! can tell, and proves that from the syntax of the enclosing function plus type facts:
+//! - the module says go 1.22 or later (before that, `&v` was one variable for the whole loop);
+//! - `xs` is a slice (an array is ranged over as a copy; maps, strings, channels and functions have
+//!   no addressable elements) named by a plain variable or field path, which the loop does not
+//!   reassign;
+//! - the body only reads `v` (no `v = …`, `v.f = …`, `&v.f`, method calls, closures over `v`);
+//! - every `&v` is collected into a local slice (`ps = append(ps, &v)`) or map/slice element
+//!   (`m[k] = &v`) declared in the function; the collection never leaves the function (not returned,
+//!   passed, stored, captured or aliased) and the collected pointers are only dereferenced to read;
+//! - while the collected pointers are alive (from the loop to the end of the block that declares the
+//!   collection), nothing writes xs's elements: no write to or through `xs`, no write through any
+//!   pointer or slice that could alias them, no call that could (only builtins, conversions and a few
+//!   pure standard-library packages), no channel operation or goroutine — unless `xs` is a slice the
+//!   function built itself and never shared, in which case only `xs` and the collected pointers reach
+//!   its elements.
+//!
+//! Anything else is declined with the reason. See rules/range-addr.md.
 
-crate::stub_rule!(RangeAddr, "range-addr", "&v of a range value variable collected into []*T or a map → &xs[i]", crate::fix::Evidence::FindingRemoved);
+use super::sort_slice::{block_statements, go_minor, plain_path};
+use super::{Decline, Facts, Proposal, Rule, Site};
+use crate::findings::{Finding, Kind};
+use crate::fix::{Evidence, ExpectNew, TextEdit};
+use crate::go::helper::{ExprFacts, Query};
+use crate::source::SourceFile;
+use std::path::Path;
+use tree_sitter::Node;
+
+pub struct RangeAddr;
+
+pub const ID: &str = "range-addr";
+
+/// Standard-library packages whose package-level functions take values and write nothing the caller
+/// can see (no pointers into the caller's data are written).
+const PURE_PACKAGES: &[&str] = &["strings", "strconv", "unicode", "unicode/utf8", "math", "math/bits", "cmp"];
+
+/// Builtins that write nothing through their arguments.
+const PURE_BUILTINS: &[&str] =
+    &["len", "cap", "delete", "min", "max", "print", "println", "panic", "recover", "new", "make", "complex", "real", "imag"];
+
+/// Builtins that write into the backing array of their first argument.
+const WRITING_BUILTINS: &[&str] = &["append", "copy", "clear"];
+
+impl Rule for RangeAddr {
+    fn id(&self) -> &'static str {
+        ID
+    }
+    fn summary(&self) -> &'static str {
+        "for _, v := range xs { ps = append(ps, &v) } → for i := range xs { ps = append(ps, &xs[i]) } when nobody can observe the aliasing"
+    }
+    fn evidence(&self) -> Evidence {
+        Evidence::FindingRemoved
+    }
+
+    fn interested(&self, f: &Finding) -> bool {
+        f.kind == Kind::MovedToHeap && f.is_native()
+    }
+
+    fn anchor(&self, f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
+        let id = source.smallest_node_at(offset).filter(|n| n.kind() == "identifier")?;
+        if source.node_text(id) != f.subject {
+            return None;
+        }
+        // Only the shape here: the second variable of a range clause. Everything else is a decline
+        // with a reason, in `propose`.
+        let for_stmt = id_loop(id)?;
+        let list = id.parent()?;
+        (named(list).get(1).map(|n| n.id()) == Some(id.id())).then(|| (for_stmt.start_byte(), for_stmt.end_byte()))
+    }
+
+    fn queries(&self, site: &Site) -> Result<Vec<Query>, Decline> {
+        let src = site.source;
+        let file = site.file();
+        let l = Loop::parse(src, site.node())?;
+        let mut q = vec![Facts::expr_query(file, l.xs), Query::Uses { file: file.to_path_buf(), offset: l.value.start_byte() }];
+        // The syntactic analysis may decline; the slice's type is asked anyway so that an array or
+        // a map is reported as such (the more telling reason).
+        if let Ok(plan) = Plan::analyze(src, &l) {
+            for need in &plan.needs {
+                q.extend(need.nodes().into_iter().map(|n| Facts::expr_query(file, n)));
+            }
+        }
+        q.sort();
+        q.dedup();
+        Ok(q)
+    }
+
+    fn propose(&self, site: &Site, facts: &Facts) -> Result<Proposal, Decline> {
+        let src = site.source;
+        let file = site.file();
+        let l = Loop::parse(src, site.node())?;
+        let v = src.node_text(l.value).to_string();
+
+        match go_minor(site.package.go_version().as_deref()) {
+            Some(m) if m >= 22 => {}
+            Some(m) => {
+                return Err(format!(
+                    "the module says go 1.{m}: before Go 1.22 `{v}` is ONE variable for the whole loop, so every `&{v}` is the same pointer \
+                     (a bug the rewrite would silently change); fix it by hand"
+                )
+                .into())
+            }
+            None => return Err("the module's go version is unknown (per-iteration loop variables need go 1.22)".into()),
+        }
+
+        let xs_text = src.node_text(l.xs).to_string();
+        let xs = facts.expr(file, l.xs.start_byte(), l.xs.end_byte()).ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
+        check_ranged_type(&xs_text, xs)?;
+        if xs.side_effects {
+            return Err(format!("`{xs_text}` has side effects").into());
+        }
+
+        let path = l.xs_path.join(".");
+        let named_xs = |d: Decline| Decline(name_xs(&d.0, &path));
+        let plan = Plan::analyze(src, &l).map_err(named_xs)?;
+        check_value_refs(src, file, facts, &l, &plan)?;
+        for need in &plan.needs {
+            need.check(src, file, facts, &plan).map_err(named_xs)?;
+        }
+
+        // The edits: the range clause, and every `&v`.
+        let index = &plan.index;
+        let mut edits = Vec::new();
+        let key_text = l.key.map(|k| src.node_text(k).to_string());
+        let new_left = match (&key_text, plan.keep_value) {
+            (None, false) => Some(index.clone()),
+            (None, true) => Some(format!("{index}, {v}")),
+            (Some(k), false) => Some(k.clone()),
+            (Some(_), true) => None,
+        };
+        if let Some(text) = new_left {
+            edits.push(TextEdit { start: l.left.start_byte(), end: l.left.end_byte(), text });
+        }
+        for u in &plan.addr_uses {
+            edits.push(TextEdit { start: u.start_byte(), end: u.end_byte(), text: format!("&{path}[{index}]") });
+        }
+
+        let old_left = src.node_text(l.left);
+        let new_clause = match (&key_text, plan.keep_value) {
+            (None, false) | (Some(_), false) => index.clone(),
+            _ => format!("{index}, {v}"),
+        };
+        let alive = if plan.fresh_root {
+            format!("`{path}` is built by this function and never shared, so only it and the collected pointers reach its elements")
+        } else {
+            "nothing writes its elements or calls code that could while the collected pointers are alive".to_string()
+        };
+        Ok(Proposal {
+            edits,
+            add_imports: vec![],
+            removed_uses: vec![],
+            title: format!("for {old_left} := range {path} {{ … &{v} … }} → for {new_clause} := range {path} {{ … &{path}[{index}] … }}"),
+            explanation: format!(
+                "Each iteration's `{v}` is a separate variable since Go 1.22, and collecting `&{v}` moves it to the heap: one allocation per element. \
+                 `&{path}[{index}]` points into the slice instead. That makes the pointers alias the elements rather than private copies, which \
+                 nobody can observe here: the loop only reads `{v}`, the collected pointers ({containers}) stay in this function and are only read \
+                 through, and {alive}. The compiler may report `{root}` as leaking instead.",
+                containers = plan.containers.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                root = l.xs_path[0],
+            ),
+            expect_new: ExpectNew::Nothing,
+        })
+    }
+}
+
+/// The type checker's view of `v` in the body: written nowhere, its address taken only by the
+/// collected `&v` (a pointer-receiver method call `v.M()` takes it too).
+fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan: &Plan) -> Result<(), Decline> {
+    let v = src.node_text(l.value);
+    let Some(uses) = facts.uses(file, l.value.start_byte()) else {
+        if plan.method_calls.is_empty() {
+            return Ok(()); // the syntax alone decided
+        }
+        return Err(format!("no uses facts for `{v}`, so the receiver of `{v}.M()` is unknown").into());
+    };
+    let collected: Vec<usize> = plan.addr_uses.iter().filter_map(|a| a.child_by_field_name("operand")).map(|o| innermost(o).start_byte()).collect();
+    let (from, to) = (l.body.start_byte(), l.body.end_byte());
+    for r in uses.refs.iter().filter(|r| r.file == file && r.offset >= from && r.offset < to) {
+        let (line, _) = src.position(r.offset);
+        if r.write {
+            return Err(format!("line {line}: the body writes `{v}`; the collected pointer must see that write, and the rewrite's would not").into());
+        }
+        if r.addr && !collected.contains(&r.offset) {
+            let what = plan
+                .method_calls
+                .iter()
+                .find(|m| m.start_byte() == r.offset)
+                .and_then(|m| m.parent())
+                .map(|sel| format!("calls `{}`, a pointer-receiver method that may modify `{v}`", one_line(src.node_text(sel))))
+                .unwrap_or_else(|| format!("takes the address of `{v}` outside the collection"));
+            return Err(format!("line {line}: the body {what}").into());
+        }
+    }
+    Ok(())
+}
+
+/// `(v)` → `v`.
+fn innermost(n: Node) -> Node {
+    let mut cur = n;
+    while cur.kind() == "parenthesized_expression" {
+        match cur.named_child(0) {
+            Some(c) => cur = c,
+            None => break,
+        }
+    }
+    cur
+}
+
+/// The `for` statement of a range-clause variable.
+fn id_loop(id: Node) -> Option<Node> {
+    let list = id.parent().filter(|p| p.kind() == "expression_list")?;
+    let clause = list.parent().filter(|c| c.kind() == "range_clause")?;
+    clause.parent().filter(|f| f.kind() == "for_statement")
+}
+
+fn check_ranged_type(text: &str, f: &ExprFacts) -> Result<(), Decline> {
+    let u = f.underlying.as_str();
+    let kind = f.kind.as_str();
+    let what = if f.type_param || kind == "typeparam" {
+        Some("a type parameter")
+    } else if kind == "slice" || (kind.is_empty() && u.starts_with("[]")) {
+        None
+    } else if kind == "array" || u.starts_with('[') {
+        Some("an array: `range` iterates over a COPY of it, so `&arr[i]` would alias the original the loop never saw")
+    } else if f.pointer {
+        Some("a pointer to an array")
+    } else if u.starts_with("map[") {
+        Some("a map: its elements have no address")
+    } else if u.starts_with("chan") || u.starts_with("<-chan") {
+        Some("a channel: its values have no address")
+    } else if f.basic == "string" || f.basic == "untyped string" {
+        Some("a string: its runes have no address")
+    } else if u.starts_with("func") {
+        Some("an iterator function")
+    } else if !f.basic.is_empty() {
+        Some("an integer")
+    } else {
+        Some("not a slice")
+    };
+    match what {
+        None => Ok(()),
+        Some(w) => Err(format!("`{text}` is {w}").into()),
+    }
+}
+
+/// The syntax of `for k, v := range xs { body }`.
+struct Loop<'t> {
+    for_stmt: Node<'t>,
+    /// The `k, v` expression list.
+    left: Node<'t>,
+    /// `None` for `_`.
+    key: Option<Node<'t>>,
+    value: Node<'t>,
+    xs: Node<'t>,
+    xs_path: Vec<String>,
+    body: Node<'t>,
+}
+
+impl<'t> Loop<'t> {
+    fn parse(src: &SourceFile, for_stmt: Node<'t>) -> Result<Self, Decline> {
+        if for_stmt.kind() != "for_statement" {
+            return Err("not a for statement".into());
+        }
+        let mut c = for_stmt.walk();
+        let clause = for_stmt.named_children(&mut c).find(|n| n.kind() == "range_clause").ok_or("not a range loop")?;
+        let left = clause.child_by_field_name("left").ok_or("range loop without variables")?;
+        if !has_token(clause, ":=") {
+            return Err("the loop assigns existing variables (`=`), it does not declare them".into());
+        }
+        let vars = named(left);
+        let [key, value] = vars.as_slice() else {
+            return Err("the loop does not declare both an index and a value variable".into());
+        };
+        if key.kind() != "identifier" || value.kind() != "identifier" || src.node_text(*value) == "_" {
+            return Err("the loop variables are not plain names".into());
+        }
+        let xs = clause.child_by_field_name("right").ok_or("range loop without an operand")?;
+        let body = for_stmt.child_by_field_name("body").ok_or("for statement without a body")?;
+        let xs_path = plain_path(src, xs).ok_or_else(|| {
+            let text = one_line(src.node_text(xs));
+            format!("the loop ranges over `{text}`, not a plain variable or field path: `&{text}[i]` would evaluate it again in every iteration")
+        })?;
+        let key = (src.node_text(*key) != "_").then_some(*key);
+        Ok(Loop { for_stmt, left, key, value: *value, xs, xs_path, body })
+    }
+}
+
+/// A question the syntax cannot answer.
+enum Need<'t> {
+    /// A written place (left of `=`, `++`): it must not reach xs's elements.
+    Place(Node<'t>),
+    /// A call: it must not be able to write xs's elements.
+    Call(Node<'t>),
+    /// `v.x` or `p.x` read through the value or a collected pointer: `x` must be a field (a method
+    /// value would bind the variable's address, and calling it later could write).
+    Field(Node<'t>),
+}
+
+impl<'t> Need<'t> {
+    /// The expressions whose type facts the check needs.
+    fn nodes(&self) -> Vec<Node<'t>> {
+        match self {
+            Need::Place(n) => {
+                let mut out = Vec::new();
+                let mut cur = *n;
+                loop {
+                    let next = match cur.kind() {
+                        "parenthesized_expression" => cur.named_child(0),
+                        "selector_expression" | "index_expression" => cur.child_by_field_name("operand"),
+                        _ => None,
+                    };
+                    match next {
+                        Some(x) => {
+                            out.push(x);
+                            cur = x;
+                        }
+                        None => break,
+                    }
+                }
+                out
+            }
+            Need::Call(call) => {
+                let mut out = Vec::new();
+                if let Some(f) = call.child_by_field_name("function") {
+                    out.push(f);
+                    if let Some(op) = f.child_by_field_name("operand").filter(|_| f.kind() == "selector_expression") {
+                        out.push(op);
+                    }
+                }
+                out
+            }
+            Need::Field(sel) => vec![*sel],
+        }
+    }
+
+    fn check(&self, src: &SourceFile, file: &Path, facts: &Facts, plan: &Plan) -> Result<(), Decline> {
+        let fx = |n: Node| facts.expr(file, n.start_byte(), n.end_byte());
+        let line = |n: Node| src.position(n.start_byte()).0;
+        match self {
+            Need::Place(lhs) => {
+                let mut cur = *lhs;
+                loop {
+                    match cur.kind() {
+                        "identifier" => return Ok(()),
+                        "parenthesized_expression" => cur = cur.named_child(0).ok_or("empty parentheses")?,
+                        "selector_expression" => {
+                            let op = cur.child_by_field_name("operand").ok_or("selector without operand")?;
+                            let f = fx(op).ok_or_else(|| format!("no type facts for `{}`", src.node_text(op)))?;
+                            if f.object.as_ref().is_some_and(|o| o.kind == "pkgname") {
+                                return Ok(()); // a package-level variable
+                            }
+                            if f.pointer || f.interface || f.type_param {
+                                return Err(write_decline(src, *lhs, line(*lhs), "through a pointer, which could point into it"));
+                            }
+                            cur = op;
+                        }
+                        "index_expression" => {
+                            let op = cur.child_by_field_name("operand").ok_or("index without operand")?;
+                            let f = fx(op).ok_or_else(|| format!("no type facts for `{}`", src.node_text(op)))?;
+                            let u = f.underlying.as_str();
+                            if u.starts_with("map[") {
+                                return Ok(()); // map values have no address
+                            }
+                            if u.starts_with('[') && !u.starts_with("[]") && !f.pointer {
+                                cur = op; // an element of an array value is part of that value
+                                continue;
+                            }
+                            if op.kind() == "identifier" && plan.is_private_slice(src.node_text(op)) {
+                                return Ok(());
+                            }
+                            return Err(write_decline(src, *lhs, line(*lhs), "into a slice that could share its backing array"));
+                        }
+                        _ => return Err(write_decline(src, *lhs, line(*lhs), "through a pointer, which could point into it")),
+                    }
+                }
+            }
+            Need::Call(call) => {
+                let func = call.child_by_field_name("function").ok_or("call without a function")?;
+                let f = fx(func).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(func))))?;
+                if f.mode == "type" {
+                    return Ok(()); // a conversion
+                }
+                let obj = f.object.as_ref();
+                if f.mode == "builtin" || obj.is_some_and(|o| o.kind == "builtin") {
+                    let name = obj.map(|o| o.name.as_str()).unwrap_or_else(|| src.node_text(func));
+                    if PURE_BUILTINS.contains(&name) {
+                        return Ok(());
+                    }
+                    if WRITING_BUILTINS.contains(&name) {
+                        let first = call.child_by_field_name("arguments").and_then(|a| named(a).into_iter().next());
+                        if let Some(a) = first.filter(|a| a.kind() == "identifier") {
+                            let n = src.node_text(a);
+                            if plan.containers.iter().any(|c| c == n) || plan.is_private_slice(n) {
+                                return Ok(());
+                            }
+                        }
+                        return Err(format!(
+                            "line {}: `{}` writes into a slice that could share xs's backing array while the collected pointers are alive",
+                            line(*call),
+                            one_line(src.node_text(*call))
+                        )
+                        .into());
+                    }
+                }
+                if obj.is_some_and(|o| o.kind == "func" && PURE_PACKAGES.contains(&o.pkg.as_str())) {
+                    // A package-level function (`strings.ToLower`), not a method of one of its types.
+                    let op_is_pkg = func
+                        .child_by_field_name("operand")
+                        .filter(|_| func.kind() == "selector_expression")
+                        .and_then(fx)
+                        .and_then(|of| of.object.as_ref())
+                        .is_some_and(|of| of.kind == "pkgname");
+                    if op_is_pkg {
+                        return Ok(());
+                    }
+                }
+                Err(format!(
+                    "line {}: the call `{}` happens while the collected pointers are alive and could write xs's elements through another reference \
+                     (only builtins, conversions and functions of {} are known not to)",
+                    line(*call),
+                    one_line(src.node_text(*call)),
+                    PURE_PACKAGES.join(", ")
+                )
+                .into())
+            }
+            Need::Field(sel) => {
+                let f = fx(*sel).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(*sel))))?;
+                match f.object.as_ref() {
+                    Some(o) if o.kind == "var" => Ok(()),
+                    _ => Err(format!(
+                        "line {}: `{}` is a method value: it binds the variable's address, and calling it later could write through it",
+                        line(*sel),
+                        one_line(src.node_text(*sel))
+                    )
+                    .into()),
+                }
+            }
+        }
+    }
+}
+
+/// The selector expressions along a use's chain (`v.a`, `v.a.b`), for [`Need::Field`].
+fn selectors_of<'t>(id: Node<'t>, top: Node<'t>) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    let mut cur = id;
+    while cur.id() != top.id() {
+        let Some(p) = cur.parent() else { break };
+        if p.kind() == "selector_expression" {
+            out.push(p);
+        }
+        cur = p;
+    }
+    out
+}
+
+/// Decline messages say `xs` for the ranged slice; name it.
+fn name_xs(msg: &str, path: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let bytes = msg.as_bytes();
+    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut i = 0;
+    while i < msg.len() {
+        if msg[i..].starts_with("xs") && (i == 0 || !word(bytes[i - 1])) && !bytes.get(i + 2).is_some_and(|b| word(*b)) {
+            let quoted = i > 0 && bytes[i - 1] == b'`' || (i > 0 && bytes[i - 1] == b'&' && i > 1 && bytes[i - 2] == b'`');
+            if quoted {
+                out.push_str(path);
+            } else {
+                out.push('`');
+                out.push_str(path);
+                out.push('`');
+            }
+            i += 2;
+        } else {
+            let c = msg[i..].chars().next().expect("in bounds");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
+fn write_decline(src: &SourceFile, lhs: Node, line: u32, how: &str) -> Decline {
+    format!(
+        "line {line}: `{}` is written while the collected pointers are alive, {how}: the original's pointers hold copies and would not see it",
+        one_line(src.node_text(lhs))
+    )
+    .into()
+}
+
+/// What the syntax proves, and what is left for type facts.
+struct Plan<'t> {
+    /// The `&v` expressions to rewrite.
+    addr_uses: Vec<Node<'t>>,
+    /// Whether `v` is read by value somewhere (then it stays declared).
+    keep_value: bool,
+    /// The index variable the rewrite uses (the key variable when there is one).
+    index: String,
+    /// Local variables the pointers are collected into.
+    containers: Vec<String>,
+    /// `xs` is a local slice the function built and never shared.
+    fresh_root: bool,
+    /// Local slices that never share their backing array (appends and writes to them are harmless).
+    private_slices: Vec<String>,
+    needs: Vec<Need<'t>>,
+    /// `v.M()` calls in the body: allowed only when the method has a value receiver (the uses facts
+    /// flag a pointer-receiver call as taking `v`'s address).
+    method_calls: Vec<Node<'t>>,
+}
+
+impl Plan<'_> {
+    fn is_private_slice(&self, name: &str) -> bool {
+        self.private_slices.iter().any(|s| s == name)
+    }
+}
+
+/// One step of an expression built on a name: `x.f`, `x[i]`, `*x`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Field(String),
+    Index,
+    Deref,
+}
+
+/// How an expression is used by its parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ctx {
+    /// Assigned to, incremented, or received into.
+    Write,
+    /// `&expr`
+    Addr,
+    /// `expr(...)`: a call of a method or func value reached through it.
+    Call,
+    /// The argument of `len`/`cap`.
+    LenCap,
+    /// The operand of `range`.
+    Ranged,
+    Read,
+}
+
+/// A name's use: the steps built on it, the outermost expression and how that is used.
+struct Use<'t> {
+    steps: Vec<Step>,
+    top: Node<'t>,
+    ctx: Ctx,
+}
+
+fn use_of<'t>(src: &SourceFile, id: Node<'t>) -> Use<'t> {
+    let mut steps = Vec::new();
+    let mut cur = id;
+    while let Some(p) = cur.parent() {
+        let step = match p.kind() {
+            "selector_expression" if p.child_by_field_name("operand") == Some(cur) => {
+                Step::Field(p.child_by_field_name("field").map(|f| src.node_text(f).to_string()).unwrap_or_default())
+            }
+            "index_expression" if p.child_by_field_name("operand") == Some(cur) => Step::Index,
+            "unary_expression" if op_text(src, p) == "*" => Step::Deref,
+            "parenthesized_expression" => {
+                cur = p;
+                continue;
+            }
+            _ => break,
+        };
+        steps.push(step);
+        cur = p;
+    }
+    let ctx = ctx_of(src, cur);
+    Use { steps, top: cur, ctx }
+}
+
+fn ctx_of(src: &SourceFile, e: Node) -> Ctx {
+    let Some(p) = e.parent() else { return Ctx::Read };
+    match p.kind() {
+        "expression_list" => {
+            let Some(gp) = p.parent() else { return Ctx::Read };
+            let is_left = gp.child_by_field_name("left") == Some(p);
+            match gp.kind() {
+                "assignment_statement" | "range_clause" | "receive_statement" | "short_var_declaration" if is_left => Ctx::Write,
+                _ => Ctx::Read,
+            }
+        }
+        "inc_statement" | "dec_statement" => Ctx::Write,
+        "unary_expression" if op_text(src, p) == "&" => Ctx::Addr,
+        "call_expression" if p.child_by_field_name("function") == Some(e) => Ctx::Call,
+        "argument_list" => {
+            let f = p.parent().and_then(|c| c.child_by_field_name("function"));
+            match f.map(|f| src.node_text(f)) {
+                Some("len") | Some("cap") => Ctx::LenCap,
+                _ => Ctx::Read,
+            }
+        }
+        "range_clause" if p.child_by_field_name("right") == Some(e) => Ctx::Ranged,
+        _ => Ctx::Read,
+    }
+}
+
+fn op_text<'a>(src: &'a SourceFile, unary: Node) -> &'a str {
+    unary.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("")
+}
+
+fn ctx_words(c: Ctx) -> &'static str {
+    match c {
+        Ctx::Write => "assigned to",
+        Ctx::Addr => "address-taken",
+        Ctx::Call => "called through (a method could modify it)",
+        Ctx::LenCap => "measured",
+        Ctx::Ranged => "ranged over",
+        Ctx::Read => "used as a value",
+    }
+}
+
+impl<'t> Plan<'t> {
+    fn analyze(src: &SourceFile, l: &Loop<'t>) -> Result<Self, Decline> {
+        let v = src.node_text(l.value);
+        let func = enclosing_func(l.for_stmt).ok_or("the loop is not inside a function")?;
+        let fbody = func.child_by_field_name("body").ok_or("function without a body")?;
+        if any_node(fbody, |n| n.kind() == "goto_statement") {
+            return Err("the function uses goto; stackify does not follow it".into());
+        }
+        let line = |n: Node| src.position(n.start_byte()).0;
+
+        // 1. The body reads `v`, and takes `&v` only to collect it.
+        let mut addr_uses = Vec::new();
+        let mut keep_value = false;
+        let mut containers: Vec<String> = Vec::new();
+        let mut collections: Vec<Node> = Vec::new();
+        let mut field_needs: Vec<Node> = Vec::new();
+        let mut method_calls: Vec<Node> = Vec::new();
+        for id in idents_named(src, l.body, v) {
+            if is_decl(src, id) {
+                return Err(format!("line {}: the loop body declares another `{v}`", line(id)).into());
+            }
+            if inside_func_literal(id, l.body) {
+                return Err(format!("line {}: a closure uses `{v}`", line(id)).into());
+            }
+            let u = use_of(src, id);
+            if u.steps.is_empty() && u.ctx == Ctx::Addr {
+                let amp = u.top.parent().expect("& has a parent");
+                let (c, stmt) = collection_target(src, amp).ok_or_else(|| {
+                    format!(
+                        "line {}: `&{v}` is {}; only collecting it with `ps = append(ps, &{v})` or `m[k] = &{v}` is rewritten",
+                        line(amp),
+                        describe_use(src, amp)
+                    )
+                })?;
+                if !containers.contains(&c) {
+                    containers.push(c);
+                }
+                collections.push(stmt);
+                addr_uses.push(amp);
+                continue;
+            }
+            match u.ctx {
+                Ctx::Write => {
+                    return Err(format!(
+                        "line {}: the body writes `{}`; the collected pointer must see that write, and `&xs[i]` would not",
+                        line(id),
+                        one_line(src.node_text(u.top))
+                    )
+                    .into())
+                }
+                Ctx::Addr => {
+                    return Err(format!("line {}: the body takes the address of `{}`", line(id), one_line(src.node_text(u.top))).into())
+                }
+                Ctx::Call if u.steps.len() == 1 => {
+                    // `v.M()`: fine with a value receiver; the uses facts say whether it takes `&v`.
+                    keep_value = true;
+                    method_calls.push(id);
+                }
+                Ctx::Call if !u.steps.is_empty() => {
+                    return Err(format!(
+                        "line {}: the body calls `{}`, which may modify `{v}` (a pointer-receiver method of a field)",
+                        line(id),
+                        one_line(src.node_text(u.top))
+                    )
+                    .into())
+                }
+                _ => {
+                    keep_value = true;
+                    field_needs.extend(selectors_of(id, u.top));
+                }
+            }
+        }
+        if addr_uses.is_empty() {
+            return Err(format!("the body never takes `&{v}`").into());
+        }
+
+        // 2. The key variable, if any, is only read; otherwise pick a fresh index name.
+        let index = match l.key {
+            Some(k) => {
+                let kn = src.node_text(k);
+                for id in idents_named(src, l.body, kn) {
+                    let u = use_of(src, id);
+                    if is_decl(src, id) || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr)) || inside_func_literal(id, l.body) {
+                        return Err(format!("line {}: the body writes, redeclares or captures the index `{kn}`", line(id)).into());
+                    }
+                }
+                kn.to_string()
+            }
+            None => {
+                let used = all_names(src, l.for_stmt);
+                ["i", "j", "k", "idx", "n", "ix"]
+                    .iter()
+                    .find(|c| !used.iter().any(|u| u == *c))
+                    .map(|s| s.to_string())
+                    .ok_or("no free index name")?
+            }
+        };
+
+        // 3. The containers: locals of this function; the window is the rest of the block that
+        //    declares the outermost one, from the statement that holds the loop.
+        let mut window_block: Option<Node> = None;
+        for c in &containers {
+            if l.xs_path[0] == *c {
+                return Err(format!("the pointers are collected into `{c}`, the ranged slice itself").into());
+            }
+            if is_param_of(src, func, c) {
+                return Err(format!(
+                    "the pointers are collected into `{c}`, a parameter or result: the caller sees them (and could write through them into xs)"
+                )
+                .into());
+            }
+            let decls: Vec<Node> = idents_named(src, fbody, c).into_iter().filter(|n| is_decl(src, *n)).collect();
+            let [decl] = decls.as_slice() else {
+                return Err(if decls.is_empty() {
+                    format!("the pointers are collected into `{c}`, which is not declared in this function: they outlive it")
+                } else {
+                    format!("`{c}` is declared more than once in the function; stackify does not track which is which")
+                }
+                .into());
+            };
+            if !declared_fresh(src, *decl) {
+                return Err(format!(
+                    "`{c}` starts out as another value's storage (not nil, make(…) or a literal): the collected pointers could be seen through that"
+                )
+                .into());
+            }
+            let block = enclosing_block(*decl).ok_or("declaration outside a block")?;
+            if decl.end_byte() > l.for_stmt.start_byte() || !contains(block, l.for_stmt) {
+                return Err(format!("`{c}` is not declared before the loop in an enclosing block").into());
+            }
+            if window_block.is_none_or(|b| block.start_byte() < b.start_byte()) {
+                window_block = Some(block);
+            }
+        }
+        let block = window_block.expect("at least one container");
+        let stmts = block_statements(block);
+        let first = stmts.iter().position(|s| contains(*s, l.for_stmt)).ok_or("the loop is not in the container's block")?;
+        let window: Vec<Node> = stmts[first..].to_vec();
+
+        // 4. The containers' uses: collection, measuring, reading through, nothing that lets the
+        //    pointers out or writes through them.
+        let mut derived: Vec<(Node, String, (usize, usize))> = Vec::new();
+        for c in &containers {
+            for id in idents_named(src, fbody, c) {
+                if is_decl(src, id) {
+                    continue;
+                }
+                if inside_func_literal(id, fbody) {
+                    return Err(format!("line {}: a closure uses `{c}`, so the collected pointers may outlive the loop's analysis", line(id)).into());
+                }
+                let u = use_of(src, id);
+                let bad = |what: &str| -> Decline {
+                    format!(
+                        "line {}: `{}` {what}: the collected pointers would alias xs's elements where stackify cannot follow them",
+                        line(id),
+                        one_line(src.node_text(u.top))
+                    )
+                    .into()
+                };
+                match u.steps.first() {
+                    None => {
+                        if collections.iter().any(|s| contains(*s, id)) || u.ctx == Ctx::LenCap {
+                            continue;
+                        }
+                        let self_append = match u.ctx {
+                            Ctx::Write => self_append_stmt(src, u.top).is_some(),
+                            Ctx::Read => {
+                                is_first_arg_of(src, id, &["append"])
+                                    && id.parent().and_then(|l| l.parent()).and_then(|call| self_append_call(src, call)).as_deref() == Some(c.as_str())
+                            }
+                            _ => false,
+                        };
+                        if self_append {
+                            continue;
+                        }
+                        if u.ctx == Ctx::Write {
+                            // `ps = nil` / `ps = make(…)` drops the pointers; `ps = ys[:0]` would
+                            // make later appends write into ys.
+                            if assigned_fresh(src, u.top) {
+                                continue;
+                            }
+                            return Err(bad("is reassigned to another value's storage"));
+                        }
+                        if is_first_arg_of(src, id, &["delete", "clear"]) {
+                            continue;
+                        }
+                        if u.ctx == Ctx::Ranged {
+                            let clause = u.top.parent().expect("range clause");
+                            let vars = clause.child_by_field_name("left").map(named).unwrap_or_default();
+                            if let Some(p) = vars.get(1).filter(|p| src.node_text(**p) != "_") {
+                                if !has_token(clause, ":=") {
+                                    return Err(bad("is ranged over into existing variables"));
+                                }
+                                let body = clause.parent().and_then(|f| f.child_by_field_name("body")).ok_or("range without body")?;
+                                derived.push((*p, src.node_text(*p).to_string(), (body.start_byte(), body.end_byte())));
+                            }
+                            continue;
+                        }
+                        let what = match u.ctx {
+                            _ if u.top.parent().is_some_and(|p| p.kind() == "expression_list")
+                                && u.top.parent().and_then(|p| p.parent()).is_some_and(|g| g.kind() == "return_statement") =>
+                            {
+                                "is returned (callers could write through the pointers into xs, or write xs and see it through them)"
+                            }
+                            _ => "is passed on or copied",
+                        };
+                        return Err(bad(what));
+                    }
+                    Some(Step::Index) => {
+                        if u.steps.len() == 1 {
+                            if u.ctx == Ctx::Write {
+                                continue; // `m[k] = …` replaces a pointer
+                            }
+                            if let Some((p, scope)) = short_var_from(src, u.top) {
+                                derived.push((p, src.node_text(p).to_string(), scope));
+                                continue;
+                            }
+                            if compared_with_nil(src, u.top) {
+                                continue;
+                            }
+                            return Err(bad("copies a collected pointer"));
+                        }
+                        match u.ctx {
+                            Ctx::Read | Ctx::LenCap | Ctx::Ranged => {
+                                field_needs.extend(selectors_of(id, u.top));
+                                continue;
+                            }
+                            Ctx::Write => return Err(bad("writes through a collected pointer (into xs after the rewrite)")),
+                            Ctx::Addr => return Err(bad("takes an address through a collected pointer")),
+                            Ctx::Call => return Err(bad("calls a method through a collected pointer (it could write)")),
+                        }
+                    }
+                    Some(_) => return Err(bad("is used in a way stackify does not follow")),
+                }
+            }
+        }
+        // Derived pointer variables (`for _, p := range ps`, `p := m[k]`): dereferenced to read only.
+        for (decl, name, (from, to)) in &derived {
+            let scope_ids: Vec<Node> =
+                idents_named(src, fbody, name).into_iter().filter(|n| n.start_byte() >= *from && n.end_byte() <= *to && n.id() != decl.id()).collect();
+            for id in scope_ids {
+                if is_decl(src, id) {
+                    return Err(format!("line {}: `{name}` is redeclared while it holds a collected pointer", line(id)).into());
+                }
+                if inside_func_literal(id, fbody) {
+                    return Err(format!("line {}: a closure uses `{name}`, a collected pointer", line(id)).into());
+                }
+                let u = use_of(src, id);
+                let ok = if u.steps.is_empty() { compared_with_nil(src, u.top) } else { matches!(u.ctx, Ctx::Read | Ctx::LenCap | Ctx::Ranged) };
+                if ok {
+                    field_needs.extend(selectors_of(id, u.top));
+                }
+                if !ok {
+                    return Err(format!(
+                        "line {}: `{}` {} — a collected pointer may only be read through (after the rewrite it points into xs)",
+                        line(id),
+                        one_line(src.node_text(u.top)),
+                        ctx_words(u.ctx)
+                    )
+                    .into());
+                }
+            }
+        }
+
+        // 5. xs itself while the pointers are alive: read its elements, measure it, nothing else.
+        let root = l.xs_path[0].as_str();
+        for stmt in &window {
+            for id in idents_named(src, *stmt, root) {
+                if contains(l.xs, id) {
+                    continue;
+                }
+                if is_decl(src, id) {
+                    return Err(format!("line {}: `{root}` is redeclared after the loop; stackify does not track which is which", line(id)).into());
+                }
+                if inside_func_literal(id, *stmt) {
+                    return Err(format!("line {}: a closure uses `{root}` while the collected pointers are alive", line(id)).into());
+                }
+                let u = use_of(src, id);
+                let fields: Vec<&str> = u
+                    .steps
+                    .iter()
+                    .map_while(|s| match s {
+                        Step::Field(f) => Some(f.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let want: Vec<&str> = l.xs_path[1..].iter().map(String::as_str).collect();
+                let shown = one_line(src.node_text(u.top));
+                if fields.len() < want.len() && fields[..] == want[..fields.len()] {
+                    // `s` of `s.items`, used whole: anything could happen to s.items through it.
+                    if fields.len() == u.steps.len() || !matches!(u.steps.get(fields.len()), Some(Step::Field(_))) {
+                        return Err(format!(
+                            "line {}: `{shown}` is {} while the collected pointers are alive, and it holds `{}`",
+                            line(id),
+                            ctx_words(u.ctx),
+                            l.xs_path.join(".")
+                        )
+                        .into());
+                    }
+                    continue;
+                }
+                if fields.len() >= want.len() && fields[..want.len()] == want[..] {
+                    let rest = &u.steps[want.len()..];
+                    match rest.first() {
+                        None => {
+                            if matches!(u.ctx, Ctx::LenCap | Ctx::Ranged) {
+                                continue;
+                            }
+                            let why = if u.ctx == Ctx::Write && contains(l.body, id) {
+                                "is reassigned in the loop: `&xs[i]` would index the new slice".to_string()
+                            } else {
+                                format!("is {} while the collected pointers are alive (it could be written through)", ctx_words(u.ctx))
+                            };
+                            return Err(format!("line {}: `{shown}` {why}", line(id)).into());
+                        }
+                        Some(Step::Index) => match u.ctx {
+                            Ctx::Read | Ctx::LenCap | Ctx::Ranged => continue,
+                            _ => {
+                                return Err(format!(
+                                    "line {}: `{shown}` is {} while the collected pointers are alive: after the rewrite they would see it",
+                                    line(id),
+                                    ctx_words(u.ctx)
+                                )
+                                .into())
+                            }
+                        },
+                        Some(_) => {
+                            return Err(format!("line {}: `{shown}` calls a method of the slice while the collected pointers are alive", line(id)).into())
+                        }
+                    }
+                }
+                if want.is_empty() {
+                    return Err(format!("line {}: `{shown}` uses a method of the slice while the collected pointers are alive", line(id)).into());
+                }
+                // Another field of the same root: writes and calls are checked below like any other.
+            }
+        }
+
+        // 6. Is xs private to this function? Then nothing but xs and the pointers reach its elements.
+        let private_slices = private_slices(src, func, fbody);
+        let fresh_root = l.xs_path.len() == 1 && private_slices.iter().any(|s| s == root);
+
+        // 7. Otherwise: every write and call while the pointers are alive is a question for the
+        //    type facts, and goroutines and channel operations are out.
+        let mut needs: Vec<Need> = field_needs.into_iter().map(Need::Field).collect();
+        if !fresh_root {
+            for stmt in &window {
+                let mut err: Option<Decline> = None;
+                walk(*stmt, &mut |n| {
+                    if err.is_some() {
+                        return false;
+                    }
+                    match n.kind() {
+                        "go_statement" | "send_statement" | "select_statement" => {
+                            err = Some(sync_decline(src, n));
+                        }
+                        "unary_expression" if op_text(src, n) == "<-" => err = Some(sync_decline(src, n)),
+                        "assignment_statement" => {
+                            if let Some(left) = n.child_by_field_name("left") {
+                                needs.extend(named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place));
+                            }
+                        }
+                        "range_clause" if !has_token(n, ":=") => {
+                            if let Some(left) = n.child_by_field_name("left") {
+                                needs.extend(named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place));
+                            }
+                        }
+                        "inc_statement" | "dec_statement" => {
+                            if let Some(e) = n.named_child(0).filter(|e| e.kind() != "identifier") {
+                                needs.push(Need::Place(e));
+                            }
+                        }
+                        "call_expression" => needs.push(Need::Call(n)),
+                        _ => {}
+                    }
+                    true
+                });
+                if let Some(e) = err {
+                    return Err(e);
+                }
+            }
+        }
+        Ok(Plan { addr_uses, keep_value, index, containers, fresh_root, private_slices, needs, method_calls })
+    }
+}
+
+fn sync_decline(src: &SourceFile, n: Node) -> Decline {
+    format!(
+        "line {}: `{}` synchronizes with other goroutines while the collected pointers are alive; a write they make to xs would become visible",
+        src.position(n.start_byte()).0,
+        one_line(src.node_text(n))
+    )
+    .into()
+}
+
+/// `C = append(C, …, &v, …)` or `C[k] = &v`: the container name and the statement.
+fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Node<'t>)> {
+    let p = amp.parent()?;
+    if p.kind() == "argument_list" {
+        let call = p.parent().filter(|c| c.kind() == "call_expression")?;
+        let func = call.child_by_field_name("function")?;
+        if src.node_text(func) != "append" {
+            return None;
+        }
+        let args = named(p);
+        let first = args.first().filter(|a| a.kind() == "identifier" && a.id() != amp.id())?;
+        let c = src.node_text(*first).to_string();
+        let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
+        let stmt = rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
+        if named(rhs).len() != 1 || op_token(src, stmt) != "=" {
+            return None;
+        }
+        let left = named(stmt.child_by_field_name("left")?);
+        let [l] = left.as_slice() else { return None };
+        (l.kind() == "identifier" && src.node_text(*l) == c).then_some((c, stmt))
+    } else if p.kind() == "expression_list" {
+        let stmt = p.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(p))?;
+        if named(p).len() != 1 || op_token(src, stmt) != "=" {
+            return None;
+        }
+        let left = named(stmt.child_by_field_name("left")?);
+        let [l] = left.as_slice() else { return None };
+        let op = l.child_by_field_name("operand").filter(|_| l.kind() == "index_expression")?;
+        (op.kind() == "identifier").then(|| (src.node_text(op).to_string(), stmt))
+    } else {
+        None
+    }
+}
+
+fn op_token<'a>(src: &'a SourceFile, stmt: Node) -> &'a str {
+    stmt.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("")
+}
+
+/// Where `&v` sits, in words, for a decline.
+fn describe_use(src: &SourceFile, amp: Node) -> String {
+    let Some(p) = amp.parent() else { return "used".into() };
+    match p.kind() {
+        "argument_list" => {
+            let f = p.parent().and_then(|c| c.child_by_field_name("function")).map(|f| one_line(src.node_text(f))).unwrap_or_default();
+            format!("passed to `{f}`")
+        }
+        "expression_list" if p.parent().is_some_and(|g| g.kind() == "return_statement") => "returned".into(),
+        "expression_list" | "short_var_declaration" => "stored in a variable".into(),
+        "literal_element" | "keyed_element" => "stored in a composite literal".into(),
+        "send_statement" => "sent on a channel".into(),
+        _ => format!("used in `{}`", one_line(src.node_text(p))),
+    }
+}
+
+/// `p := C[k]` / `p, ok := C[k]`: the new variable and its scope (the rest of its block, or the
+/// `if`/`for`/`switch` whose initializer declares it).
+fn short_var_from<'t>(src: &SourceFile, index_expr: Node<'t>) -> Option<(Node<'t>, (usize, usize))> {
+    let rhs = index_expr.parent().filter(|l| l.kind() == "expression_list")?;
+    let decl = rhs.parent().filter(|s| s.kind() == "short_var_declaration" && s.child_by_field_name("right") == Some(rhs))?;
+    if named(rhs).len() != 1 {
+        return None;
+    }
+    let left = named(decl.child_by_field_name("left")?);
+    let p = *left.first().filter(|p| p.kind() == "identifier" && src.node_text(**p) != "_")?;
+    let holder = decl.parent()?;
+    let scope = match holder.kind() {
+        "if_statement" | "for_clause" | "expression_switch_statement" | "type_switch_statement" => {
+            let stmt = if holder.kind() == "for_clause" { holder.parent()? } else { holder };
+            (decl.end_byte(), stmt.end_byte())
+        }
+        _ => (decl.end_byte(), enclosing_block(decl)?.end_byte()),
+    };
+    Some((p, scope))
+}
+
+fn compared_with_nil(src: &SourceFile, e: Node) -> bool {
+    let Some(p) = e.parent().filter(|p| p.kind() == "binary_expression") else { return false };
+    let op = p.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("");
+    let other = if p.child_by_field_name("left") == Some(e) { p.child_by_field_name("right") } else { p.child_by_field_name("left") };
+    (op == "==" || op == "!=") && other.is_some_and(|o| o.kind() == "nil")
+}
+
+fn is_first_arg_of(src: &SourceFile, id: Node, funcs: &[&str]) -> bool {
+    let Some(list) = id.parent().filter(|p| p.kind() == "argument_list") else { return false };
+    let first = named(list).first().map(|f| f.id()) == Some(id.id());
+    let f = list.parent().and_then(|c| c.child_by_field_name("function")).map(|f| src.node_text(f));
+    first && f.is_some_and(|f| funcs.contains(&f))
+}
+
+/// Local slices of the function that never share their backing array with anything: declared once
+/// (nil, `make`, or a composite literal), then only appended to (`s = append(s, …)`), indexed
+/// (without taking addresses or calling methods), measured and ranged over.
+fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
+    let mut candidates: Vec<String> = Vec::new();
+    walk(fbody, &mut |n| {
+        if n.kind() == "func_literal" {
+            return false;
+        }
+        match n.kind() {
+            "var_spec" => {
+                let mut c = n.walk();
+                let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
+                let values = n.child_by_field_name("value").map(named);
+                for (i, name) in names.iter().enumerate() {
+                    let ok = match &values {
+                        None => n.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
+                        Some(vs) => vs.get(i).is_some_and(|v| fresh_slice_value(src, *v)),
+                    };
+                    if ok {
+                        candidates.push(src.node_text(*name).to_string());
+                    }
+                }
+            }
+            "short_var_declaration" => {
+                let left = n.child_by_field_name("left").map(named).unwrap_or_default();
+                let right = n.child_by_field_name("right").map(named).unwrap_or_default();
+                if left.len() == right.len() {
+                    for (l, r) in left.iter().zip(&right) {
+                        if fresh_slice_value(src, *r) {
+                            candidates.push(src.node_text(*l).to_string());
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    candidates.retain(|name| {
+        if is_param_of(src, func, name) {
+            return false;
+        }
+        let ids = idents_named(src, fbody, name);
+        if ids.iter().filter(|i| is_decl(src, **i)).count() != 1 {
+            return false;
+        }
+        ids.iter().all(|id| {
+            if is_decl(src, *id) {
+                return true;
+            }
+            if inside_func_literal(*id, fbody) {
+                return false;
+            }
+            let u = use_of(src, *id);
+            match u.steps.first() {
+                Some(Step::Index) => matches!(u.ctx, Ctx::Read | Ctx::Write | Ctx::LenCap | Ctx::Ranged),
+                Some(_) => false,
+                None => match u.ctx {
+                    Ctx::LenCap | Ctx::Ranged => true,
+                    // `s = append(s, …)` on the left
+                    Ctx::Write => self_append_stmt(src, u.top).is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| contains(l, *id))),
+                    // the first argument of that append, or the function's result (nothing runs after)
+                    Ctx::Read => {
+                        (is_first_arg_of(src, *id, &["append"])
+                            && id.parent().and_then(|l| l.parent()).and_then(|call| self_append_call(src, call)).as_deref() == Some(name.as_str()))
+                            || is_returned(*id)
+                    }
+                    _ => false,
+                },
+            }
+        })
+    });
+    candidates
+}
+
+fn is_returned(e: Node) -> bool {
+    e.parent().filter(|p| p.kind() == "expression_list").and_then(|p| p.parent()).is_some_and(|g| g.kind() == "return_statement")
+}
+
+/// A fresh value for a container: `nil`, `make(…)`, or any composite literal.
+fn fresh_container_value(src: &SourceFile, v: Node) -> bool {
+    match v.kind() {
+        "nil" | "composite_literal" => true,
+        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
+        _ => false,
+    }
+}
+
+/// The declaration `id` (in a `var` spec or `:=`) gives it no value, or a fresh one.
+fn declared_fresh(src: &SourceFile, id: Node) -> bool {
+    let Some(p) = id.parent() else { return false };
+    if p.kind() == "var_spec" {
+        let mut c = p.walk();
+        let names: Vec<Node> = p.children_by_field_name("name", &mut c).collect();
+        let at = names.iter().position(|n| n.id() == id.id());
+        return match p.child_by_field_name("value").map(named) {
+            None => true,
+            Some(vs) => at.and_then(|i| vs.get(i).copied()).is_some_and(|v| fresh_container_value(src, v)),
+        };
+    }
+    let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
+    let left = named(p);
+    let right = decl.child_by_field_name("right").map(named).unwrap_or_default();
+    left.len() == right.len() && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
+}
+
+/// `C = nil` / `C = make(…)` / `C = T{…}` / `C = append(C, …)` with `left` the `C` on the left.
+fn assigned_fresh(src: &SourceFile, left: Node) -> bool {
+    if self_append_stmt(src, left).is_some() {
+        return true;
+    }
+    let Some(list) = left.parent().filter(|l| l.kind() == "expression_list") else { return false };
+    let Some(stmt) = list.parent().filter(|s| s.kind() == "assignment_statement") else { return false };
+    let lefts = named(list);
+    let rights = stmt.child_by_field_name("right").map(named).unwrap_or_default();
+    op_token(src, stmt) == "="
+        && lefts.len() == rights.len()
+        && lefts.iter().position(|n| n.id() == left.id()).is_some_and(|i| fresh_container_value(src, rights[i]))
+}
+
+/// `nil`, `make(…)`, `[]T{…}`.
+fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
+    match v.kind() {
+        "nil" => true,
+        "composite_literal" => v.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
+        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
+        _ => false,
+    }
+}
+
+/// The assignment `s = append(s, …)` whose left side is `left_id`, and `s`.
+fn self_append_stmt<'t>(src: &SourceFile, left_id: Node<'t>) -> Option<(Node<'t>, String)> {
+    let list = left_id.parent().filter(|l| l.kind() == "expression_list")?;
+    let stmt = list.parent().filter(|s| s.kind() == "assignment_statement")?;
+    if named(list).len() != 1 || op_token(src, stmt) != "=" {
+        return None;
+    }
+    let right = named(stmt.child_by_field_name("right")?);
+    let [call] = right.as_slice() else { return None };
+    let name = self_append_call(src, *call)?;
+    (name == src.node_text(left_id)).then_some((stmt, name))
+}
+
+/// For a call `append(s, …)` that is the whole right side of `s = …`: `s`.
+fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
+    if call.kind() != "call_expression" || call.child_by_field_name("function").map(|f| src.node_text(f)) != Some("append") {
+        return None;
+    }
+    let first = named(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
+    let name = src.node_text(first).to_string();
+    let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
+    let stmt = rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
+    let left = named(stmt.child_by_field_name("left")?);
+    let [l] = left.as_slice() else { return None };
+    (named(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
+}
+
+// ---- tree helpers ----
+
+fn named(n: Node) -> Vec<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+}
+
+fn has_token(n: Node, tok: &str) -> bool {
+    let mut c = n.walk();
+    let found = n.children(&mut c).any(|x| !x.is_named() && x.kind() == tok);
+    found
+}
+
+/// Pre-order walk; `f` returns whether to descend.
+fn walk<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>) -> bool) {
+    if !f(n) {
+        return;
+    }
+    let mut c = n.walk();
+    let kids: Vec<Node> = n.named_children(&mut c).collect();
+    for k in kids {
+        walk(k, f);
+    }
+}
+
+fn any_node(n: Node, pred: impl Fn(Node) -> bool) -> bool {
+    let mut found = false;
+    walk(n, &mut |x| {
+        if pred(x) {
+            found = true;
+        }
+        !found
+    });
+    found
+}
+
+fn idents_named<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
+    let mut out = Vec::new();
+    walk(n, &mut |x| {
+        if x.kind() == "identifier" && src.node_text(x) == name {
+            out.push(x);
+        }
+        true
+    });
+    out
+}
+
+/// Every identifier-like word in `n` (names, types, packages, labels, fields).
+fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
+    let mut out = Vec::new();
+    walk(n, &mut |x| {
+        if matches!(x.kind(), "identifier" | "type_identifier" | "package_identifier" | "field_identifier" | "label_name") {
+            out.push(src.node_text(x).to_string());
+        }
+        true
+    });
+    out
+}
+
+fn contains(outer: Node, inner: Node) -> bool {
+    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
+}
+
+fn inside_func_literal(n: Node, within: Node) -> bool {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if p.id() == within.id() {
+            return false;
+        }
+        if p.kind() == "func_literal" {
+            return true;
+        }
+        cur = p;
+    }
+    false
+}
+
+fn enclosing_func(n: Node) -> Option<Node> {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if matches!(p.kind(), "function_declaration" | "method_declaration" | "func_literal") {
+            return Some(p);
+        }
+        cur = p;
+    }
+    None
+}
+
+fn enclosing_block(n: Node) -> Option<Node> {
+    let mut cur = n;
+    while let Some(p) = cur.parent() {
+        if p.kind() == "block" {
+            return Some(p);
+        }
+        cur = p;
+    }
+    None
+}
+
+/// Whether `id` declares a name (rather than using one).
+fn is_decl(_src: &SourceFile, id: Node) -> bool {
+    let Some(p) = id.parent() else { return false };
+    let named_field = |p: Node| {
+        let mut c = p.walk();
+        let found = p.children_by_field_name("name", &mut c).any(|n| n.id() == id.id());
+        found
+    };
+    match p.kind() {
+        "var_spec" | "const_spec" | "parameter_declaration" | "variadic_parameter_declaration" | "type_parameter_declaration" => named_field(p),
+        "function_declaration" => named_field(p),
+        "expression_list" => {
+            let Some(g) = p.parent() else { return false };
+            match g.kind() {
+                "short_var_declaration" => g.child_by_field_name("left") == Some(p),
+                "range_clause" | "receive_statement" => g.child_by_field_name("left") == Some(p) && has_token(g, ":="),
+                "type_switch_statement" => g.child_by_field_name("alias") == Some(p),
+                _ => false,
+            }
+        }
+        _ => false,
+    }
+}
+
+/// Whether `name` is a receiver, parameter or named result of `func`.
+fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
+    ["receiver", "parameters", "result"].iter().any(|field| {
+        func.child_by_field_name(field)
+            .is_some_and(|list| list.kind() == "parameter_list" && idents_named(src, list, name).iter().any(|i| is_decl(src, *i)))
+    })
+}
+
+fn one_line(s: &str) -> String {
+    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > 80 {
+        let cut: String = joined.chars().take(77).collect();
+        format!("{cut}...")
+    } else {
+        joined
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parse a function and analyze its first range loop over `xs`-like operands.
+    fn plan(func: &str) -> Result<(String, bool, Vec<String>, bool, usize), Decline> {
+        let text = format!("package p\n\n{func}\n");
+        let src = SourceFile::parse(Path::new("a.go"), text).unwrap();
+        let off = src.text.find(":= range").unwrap();
+        let mut n = src.tree.root_node().descendant_for_byte_range(off, off).unwrap();
+        while n.kind() != "for_statement" {
+            n = n.parent().unwrap();
+        }
+        let l = Loop::parse(&src, n)?;
+        let p = Plan::analyze(&src, &l)?;
+        Ok((p.index, p.keep_value, p.containers, p.fresh_root, p.needs.iter().filter(|n| !matches!(n, Need::Field(_))).count()))
+    }
+
+    #[test]
+    fn collects_into_local_slice() {
+        let (index, keep, cs, fresh, _) = plan(
+            "func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tif v.A > 0 {\n\t\t\tps = append(ps, &v)\n\t\t}\n\t}\n\tn := 0\n\tfor _, p := range ps {\n\t\tn += p.A\n\t}\n\treturn n\n}",
+        )
+        .unwrap();
+        assert_eq!((index.as_str(), keep, cs, fresh), ("i", true, vec!["ps".to_string()], false));
+    }
+
+    #[test]
+    fn key_is_reused_and_value_dropped() {
+        let (index, keep, _, _, _) =
+            plan("func f(xs []T) int {\n\tm := map[int]*T{}\n\tfor k, v := range xs {\n\t\tm[k] = &v\n\t}\n\treturn len(m)\n}").unwrap();
+        assert_eq!((index.as_str(), keep), ("k", false));
+    }
+
+    #[test]
+    fn fresh_index_name_avoids_used_names() {
+        let (index, _, _, _, _) =
+            plan("func f(xs []T, i int) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\t_ = i\n\t}\n\treturn len(ps)\n}").unwrap();
+        assert_eq!(index, "j");
+    }
+
+    #[test]
+    fn private_slice_needs_no_call_checks() {
+        let (_, _, _, fresh, needs) = plan(
+            "func f(n int) int {\n\txs := make([]T, n)\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\tlog(len(ps))\n\treturn ps[0].A\n}",
+        )
+        .unwrap();
+        assert!(fresh);
+        assert_eq!(needs, 0);
+    }
+
+    fn declined(func: &str, why: &str) {
+        match plan(func) {
+            Ok(_) => panic!("expected a decline ({why}) for:\n{func}"),
+            Err(Decline(d)) => assert!(d.contains(why), "decline {d:?} does not mention {why:?}"),
+        }
+    }
+
+    #[test]
+    fn method_calls_on_the_value_wait_for_the_uses_facts() {
+        let (_, keep, _, _, _) =
+            plan("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tif v.Ok() {\n\t\t\tps = append(ps, &v)\n\t\t}\n\t}\n\treturn len(ps)\n}").unwrap();
+        assert!(keep);
+    }
+
+    #[test]
+    fn names_the_slice_in_messages() {
+        assert_eq!(name_xs("could write xs's elements; `&xs[i]` would", "s.items"), "could write `s.items`'s elements; `&s.items[i]` would");
+        assert_eq!(name_xs("xs", "p"), "`p`");
+        assert_eq!(name_xs("xsx axs", "p"), "xsx axs");
+    }
+
+    #[test]
+    fn declines() {
+        declined("func f(xs []T) []*T {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn ps\n}", "returned");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tv.A++\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "writes `v.A`");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tv.F.Grow()\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "may modify");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\txs[0].A = 1\n\treturn ps[0].A\n}", "`xs[0].A` is assigned to");
+        declined("func f(xs, ys []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\txs = ys\n\t}\n\treturn ps[0].A\n}", "reassigned in the loop");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\tfor _, p := range ps {\n\t\tp.A++\n\t}\n\treturn xs[0].A\n}", "read through");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tuse(&v)\n\t}\n\treturn len(ps)\n}", "passed to `use`");
+        declined("func f(xs []T) int {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "not declared in this function");
+        declined("func f(xs []T) (ps []*T) {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn\n}", "parameter or result");
+        declined("func f(s *S) int {\n\tvar ps []*T\n\tfor _, v := range s.items {\n\t\tps = append(ps, &v)\n\t}\n\treset(s)\n\treturn ps[0].A\n}", "`s` is used as a value");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range load() {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "not a plain variable");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\tgo work()\n\t}\n\treturn len(ps)\n}", "synchronizes");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\tdefer func() { _ = v }()\n\t}\n\treturn len(ps)\n}", "closure uses `v`");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\tq := ps\n\treturn len(q)\n}", "passed on or copied");
+        declined("func f(xs []T, buf []*T) int {\n\tps := buf[:0]\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "another value's storage");
+        declined("func f(xs []T, buf []*T) int {\n\tvar ps []*T\n\tps = buf[:0]\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "reassigned to another value's storage");
+        declined("func f(xs []T) int {\n\tm := map[string]*T{}\n\tfor _, v := range xs {\n\t\tm[v.K] = &v\n\t}\n\tp := m[\"a\"]\n\tkeep(p)\n\treturn 0\n}", "read through");
+    }
+}
