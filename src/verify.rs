@@ -406,21 +406,7 @@ impl<'a> Verifier<'a> {
 
     /// Packages to recompile: those touched, plus every listed package that depends on them.
     fn build_set(&self, ids: &[usize]) -> Vec<String> {
-        // Test variants (`p [p.test]`) are built from their base path with -test.
-        let mut set: BTreeSet<String> =
-            ids.iter().map(|id| self.fixes[id].package.split(" [").next().unwrap_or_default().to_string()).collect();
-        loop {
-            let before = set.len();
-            for p in self.a.listing.targets() {
-                if p.imports.iter().any(|i| set.contains(i)) {
-                    set.insert(p.import_path.clone());
-                }
-            }
-            if set.len() == before {
-                break;
-            }
-        }
-        set.into_iter().collect()
+        session::affected_packages(self.a, ids.iter().map(|id| self.fixes[id].package.as_str()))
     }
 
     fn build(&mut self, ids: &[usize], comp: &Composition) -> Result<(crate::go::Listing, Vec<Finding>)> {

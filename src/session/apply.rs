@@ -132,7 +132,7 @@ fn write_and_recheck_inner(a: &Analysis, files: &BTreeMap<PathBuf, String>, pack
         }
         written.push(p.clone());
     }
-    let check = a.toolchain.list(packages, &ListOptions { export: true, ..Default::default() });
+    let check = a.toolchain.list(packages, &ListOptions { export: true, tests: a.options.tests, ..Default::default() });
     let failure = match &check {
         Err(e) => Some(format!("{e:#}")),
         Ok(l) => l.packages.iter().find_map(|p| p.error.as_ref().map(|e| format!("{}: {}", p.import_path, e.err.trim()))),

@@ -416,19 +416,7 @@ fn unique_files<'a>(it: impl Iterator<Item = &'a Path>) -> Vec<&'a Path> {
 
 /// Packages the applied fixes change, plus their dependents: the final re-check after writing.
 fn packages_to_recheck(a: &Analysis, applied: &[usize]) -> Vec<String> {
-    let mut set: BTreeSet<String> = applied.iter().map(|id| fix_by_id(a, *id).package.clone()).collect();
-    loop {
-        let n = set.len();
-        for p in a.listing.targets() {
-            if p.imports.iter().any(|i| set.contains(i)) {
-                set.insert(p.import_path.clone());
-            }
-        }
-        if set.len() == n {
-            break;
-        }
-    }
-    set.into_iter().collect()
+    super::affected_packages(a, applied.iter().map(|id| fix_by_id(a, *id).package.as_str()))
 }
 
 /// Word-wrap `text` to `width` columns (explanations are single long lines).

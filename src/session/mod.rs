@@ -463,6 +463,25 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
     Ok(Facts::new(queries, resp.results, errors))
 }
 
+/// The packages to compile when `fix_packages` change: those packages (test variants `p [p.test]`
+/// named by their base path, which `-test` builds) plus every listed package that depends on them.
+pub fn affected_packages<'p>(a: &Analysis, fix_packages: impl IntoIterator<Item = &'p str>) -> Vec<String> {
+    let mut set: std::collections::BTreeSet<String> =
+        fix_packages.into_iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect();
+    loop {
+        let before = set.len();
+        for p in a.listing.targets() {
+            if p.imports.iter().any(|i| set.contains(i)) {
+                set.insert(p.import_path.clone());
+            }
+        }
+        if set.len() == before {
+            break;
+        }
+    }
+    set.into_iter().collect()
+}
+
 /// Import facts for `file` as the helper reported them (needed to drop imports that become unused).
 pub fn file_imports<'a>(a: &'a Analysis, file: &Path) -> &'a [ImportFacts] {
     a.imports.get(file).map(Vec::as_slice).unwrap_or(&[])

@@ -8,7 +8,6 @@ use crate::progress::Progress;
 use crate::rules;
 use crate::verify::{Checks, Verification, Verifier};
 use anyhow::{bail, Result};
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -120,19 +119,8 @@ pub fn verify_with(a: &Analysis, ids: &[usize], progress: &Progress, checks: Che
 
 /// Packages whose files the verified fixes change, plus their dependents, for the final re-check.
 fn verified_packages(a: &Analysis, v: &Verification) -> Vec<String> {
-    let mut set: BTreeSet<String> = v.verified().map(|id| fix(a, id).package.clone()).collect();
-    loop {
-        let n = set.len();
-        for p in a.listing.targets() {
-            if p.imports.iter().any(|i| set.contains(i)) {
-                set.insert(p.import_path.clone());
-            }
-        }
-        if set.len() == n {
-            break;
-        }
-    }
-    set.into_iter().collect()
+    let ids: Vec<usize> = v.verified().collect();
+    super::affected_packages(a, ids.iter().map(|id| fix(a, *id).package.as_str()))
 }
 
 pub fn fix(a: &Analysis, id: usize) -> &Fix {
