@@ -350,9 +350,9 @@ impl<'a> Verifier<'a> {
             let fix = self.fixes[&id];
             let unproven = (fix.evidence == Evidence::FewerAllocations && !ev.fewer_allocs).then(|| {
                 if ev.bench.is_empty() {
-                    "reduces growth reallocations (not proven by -m); run with --bench where the package has benchmarks".to_string()
+                    format!("{} (not proven by -m); run with --bench where the package has benchmarks", fix.claim)
                 } else {
-                    "the package's benchmarks show no fewer allocations for it".to_string()
+                    format!("{}, but the package's benchmarks show no fewer allocations", fix.claim)
                 }
             });
             outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, bench: ev.bench, unproven });

@@ -102,9 +102,10 @@ pub fn keep_gofmt_of_touched_lines(draft: &Draft, formatted: &str) -> String {
             continue;
         }
         if o.len() == n.len() {
-            // Line for line: gofmt's version only where the edits touched.
+            // Line for line: gofmt's version only where the edits touched, and only when it changes
+            // layout, not tokens (a reordering taken in part would duplicate or drop a line).
             for (i, j) in o.zip(n) {
-                if draft.touched_lines.contains(&i) {
+                if draft.touched_lines.contains(&i) && same_tokens(&old_bare[i..=i], &new_bare[j..=j]) {
                     take_new(&mut out, new_bare[j]);
                 } else {
                     out.push_str(old[i]);
@@ -118,7 +119,7 @@ pub fn keep_gofmt_of_touched_lines(draft: &Draft, formatted: &str) -> String {
         } else {
             o.clone().any(|i| draft.touched_lines.contains(&i))
         };
-        if touched {
+        if touched && same_tokens(&old_bare[o.clone()], &new_bare[n.clone()]) {
             new_bare[n].iter().for_each(|l| take_new(&mut out, l));
         } else {
             old[o].iter().for_each(|l| out.push_str(l));
@@ -132,6 +133,12 @@ pub fn keep_gofmt_of_touched_lines(draft: &Draft, formatted: &str) -> String {
         }
     }
     out
+}
+
+/// The same text once whitespace is ignored: gofmt changed only the layout of these lines.
+fn same_tokens(a: &[&str], b: &[&str]) -> bool {
+    let squash = |ls: &[&str]| ls.iter().flat_map(|l| l.chars()).filter(|c| !c.is_whitespace()).collect::<String>();
+    squash(a) == squash(b)
 }
 
 #[cfg(test)]
@@ -149,6 +156,22 @@ mod tests {
             TextEdit { start: 0, end: 3, text: String::new() },
             TextEdit { start: 2, end: 4, text: String::new() }
         ]).is_err());
+    }
+
+    #[test]
+    fn a_reordering_is_never_taken_in_part() {
+        // The draft appended "strconv" to an unsorted block; gofmt would also move "fmt". Taking
+        // only the touched part of that move would duplicate or lose a line: keep the draft.
+        let draft = Draft {
+            text: "import (\n\t\"fmt\"\n\t\"example.test/p/zz2\"\n\t\"strconv\"\n)\n".into(),
+            touched_lines: [3].into_iter().collect(),
+            edits: vec![],
+        };
+        let formatted = "import (\n\t\"example.test/p/zz2\"\n\t\"fmt\"\n\t\"strconv\"\n)\n";
+        let out = keep_gofmt_of_touched_lines(&draft, formatted);
+        assert_eq!(out.matches("\"fmt\"").count(), 1, "{out}");
+        assert_eq!(out.matches("zz2").count(), 1, "{out}");
+        assert_eq!(out, draft.text);
     }
 
     #[test]

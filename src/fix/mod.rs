@@ -57,6 +57,9 @@ pub struct Fix {
     /// Why this is safe and what it wins, for previews.
     pub explanation: String,
     pub evidence: Evidence,
+    /// What a fewer-allocations fix saves, in words (from its rule).
+    #[serde(skip)]
+    pub claim: &'static str,
     pub expect_new: ExpectNew,
     /// Enclosing function as the compiler names it (`F`, `(*T).M`), to attribute new findings.
     pub function: Option<String>,

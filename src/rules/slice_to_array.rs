@@ -51,6 +51,9 @@ impl Rule for SliceToArray {
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
     }
+    fn allocation_claim(&self) -> &'static str {
+        "removes a heap allocation (the backing array lives in the frame)"
+    }
 
     fn interested(&self, f: &Finding) -> bool {
         matches!(f.kind, Kind::DoesNotEscape | Kind::EscapesToHeap) && f.subject.starts_with("make([]") && f.is_native()

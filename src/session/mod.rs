@@ -356,6 +356,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     title: p.title,
                     explanation: p.explanation,
                     evidence: rule.evidence(),
+                    claim: rule.allocation_claim(),
                     expect_new: p.expect_new,
                     function: src.enclosing_function(site.node()),
                     line,
