@@ -401,3 +401,25 @@ fn git_apply_of_the_diff_equals_apply() {
         assert_ne!(x, hashes(&repo().join("fixtures").join(name)), "{name}: something must have changed");
     }
 }
+
+#[test]
+fn explain_prints_cause_cost_flow_and_the_rules_verdict_for_one_line() {
+    let dir = fixture("demo");
+    // Counter's n is captured by a closure that writes it: inherent, closure-param declines.
+    let out = stackify(dir.path(), &["--explain", "demo.go:131"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("demo.go:131:2: moved to heap: n"), "{text}");
+    assert!(text.contains("cause:  captured by reference by a closure"), "{text}");
+    assert!(text.contains("cost:   allocates"), "{text}");
+    assert!(text.contains("flow (go build -gcflags=-m=2):") && text.contains("(captured by a closure)"), "{text}");
+    assert!(text.contains("closure-param declined:"), "{text}");
+    assert!(!text.contains("try:"), "a decline replaces the generic remedy: {text}");
+    // A fixable line names its fix.
+    let text = stdout(&stackify(dir.path(), &["--explain", "demo.go:62"]));
+    assert!(text.contains("fix:") && text.contains("strconv.Itoa(n)"), "{text}");
+    // A line without findings is an error that says so.
+    let out = stackify(dir.path(), &["--explain", "demo.go:1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no escape findings on demo.go:1"), "{}", stderr(&out));
+}

@@ -43,13 +43,14 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
                 let _ = writeln!(out, "  origin: {reason}");
             }
         }
+        // A fix, or a rule's reason for declining, says more than the generic remedy (and a decline
+        // often says why that remedy does not apply here).
         if let Some(fx) = a.fixes.iter().find(|x| x.targets.contains(&f.id)) {
             let _ = writeln!(out, "  fix:    #{} [{}] {}", fx.id, fx.rule, fx.title);
             let _ = writeln!(out, "          {}", fx.explanation);
         } else if let Some(d) = a.declined.iter().find(|d| d.findings.contains(&f.id)) {
             let _ = writeln!(out, "  rule:   {} declined: {}", d.rule, d.reason);
-        }
-        if let Some(r) = classify::remedy(f.cause).filter(|_| !a.fixes.iter().any(|x| x.targets.contains(&f.id))) {
+        } else if let Some(r) = classify::remedy(f.cause) {
             let _ = writeln!(out, "  try:    {r}");
         }
         if !f.flows.is_empty() {
