@@ -5,6 +5,7 @@
 //! - a new finding inside a fix's edited lines must be one its rule expects (a result allocation);
 //! - a new costly finding elsewhere in the fix's function (a parameter that now leaks to the heap) drops it;
 //! - a build failure is mapped to the fixes whose lines the compiler names, else bisected.
+//!
 //! Rounds repeat until one drops nothing: the surviving set is exactly what was compiled last.
 
 use crate::findings::{attribute, parse, Cost, Finding, Kind, LeakTarget};

@@ -267,7 +267,7 @@ fn parse_capture(pos: &RawPos, msg: &str) -> Option<Capture> {
     };
     let (variable, attrs) = rest.split_once(" (")?;
     let attr = |key: &str| {
-        attrs.split(|c: char| c == ' ' || c == ')').find_map(|kv| kv.strip_prefix(key).map(str::to_string))
+        attrs.split([' ', ')']).find_map(|kv| kv.strip_prefix(key).map(str::to_string))
     };
     Some(Capture {
         pos: pos.clone(),

@@ -262,11 +262,9 @@ fn import_aliases(source: &SourceFile, path: &str) -> Vec<String> {
                 let mut c = n.walk();
                 stack.extend(n.named_children(&mut c));
             }
-            "import_spec" => {
-                if n.child_by_field_name("path").is_some_and(|p| source.node_text(p) == quoted) {
-                    if let Some(name) = n.child_by_field_name("name") {
-                        out.push(source.node_text(name).to_string());
-                    }
+            "import_spec" if n.child_by_field_name("path").is_some_and(|p| source.node_text(p) == quoted) => {
+                if let Some(name) = n.child_by_field_name("name") {
+                    out.push(source.node_text(name).to_string());
                 }
             }
             _ => {}

@@ -238,7 +238,12 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         match res {
             Ok(src) => {
                 let pkg = a.findings.iter().find(|f| f.file.as_ref() == Some(path)).and_then(|f| a.listing.by_path(&f.package));
-                let head = &src.text[..src.text.floor_char_boundary(4096)];
+                // The generated-code header sits before the package clause: the first lines suffice.
+                let mut cut = src.text.len().min(4096);
+                while !src.text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let head = &src.text[..cut];
                 if let Some(reason) = pkg.and_then(|p| not_editable_reason(p, path, head, a.options.tests, &a.config)) {
                     a.not_editable.insert(path.clone(), reason);
                 } else {
