@@ -1,8 +1,9 @@
 //! The fmt-sprintf extensions end to end (floats → strconv.FormatFloat, %x of bytes →
 //! hex.EncodeToString): fixtures/fmt-sprintf-ext's reviewed goldens, its keep/ left alone, its equiv/
 //! package proving byte-identity against fmt with the toolchain at hand, allocations measured before
-//! and after, the held-back shapes, the measurements behind what is NOT proposed (fmt.Errorf without
-//! verbs, strings.Builder growth), and the extension examples appended to rules/fmt-sprintf.md.
+//! and after, the once held-back shapes (%v of a float, %x of a string), the measurements behind
+//! what is NOT proposed (fmt.Errorf without verbs, strings.Builder growth), and the extension
+//! examples appended to rules/fmt-sprintf.md.
 //! (tests/rule_fmt_sprintf.rs, owned separately, covers the rule's original verbs.)
 
 mod common;
@@ -261,18 +262,33 @@ fn module(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 #[test]
-fn held_back_shapes_are_declined_with_their_twin_named() {
-    // %v of a float and %x of a string have proven twins (equiv/), held back until the rule's keep
-    // examples (fixtures/fmt-sprintf/keep, rules/fmt-sprintf.md) list them as rewrites.
+fn float_v_and_string_x_are_rewritten_with_the_operands_bit_size() {
+    // %v of a float and %x of a string were held back until fixtures/fmt-sprintf/keep and
+    // rules/fmt-sprintf.md stopped listing them as kept; their twins are proven by equiv/. The test
+    // file holds fmt's own output (checked before the rewrite) and must still pass after it.
     let src = "package p\n\nimport \"fmt\"\n\nfunc V(f float64) string { return fmt.Sprintf(\"%v\", f) }\n\n\
                func S(f float32) string { return fmt.Sprint(f) }\n\nfunc X(s string) string { return fmt.Sprintf(\"%x\", s) }\n";
-    let dir = module(&[("p.go", src)]);
+    let test = "package p\n\nimport \"testing\"\n\nfunc TestSame(t *testing.T) {\n\
+                \tfor _, c := range [][2]string{\n\
+                \t\t{V(0.1), \"0.1\"}, {V(1e21), \"1e+21\"}, {V(-1e-7), \"-1e-07\"},\n\
+                \t\t{S(0.1), \"0.1\"}, {S(1.0 / 3), \"0.33333334\"}, {S(16777217), \"1.6777216e+07\"},\n\
+                \t\t{X(\"hi\"), \"6869\"}, {X(\"\\xff\\x00\"), \"ff00\"}, {X(\"\"), \"\"},\n\
+                \t} {\n\t\tif c[0] != c[1] {\n\t\t\tt.Errorf(\"got %q, want %q\", c[0], c[1])\n\t\t}\n\t}\n}\n";
+    let dir = module(&[("p.go", src), ("p_test.go", test)]);
+    assert_go_ok(dir.path(), "./...");
     let doc = json(&stackify(dir.path(), &["--json", "--rule", RULE]));
-    assert!(doc["fixes"].as_array().unwrap().is_empty(), "{:#?}", doc["fixes"]);
     let reasons: Vec<&str> = doc["declined"].as_array().unwrap().iter().map(|d| d["reason"].as_str().unwrap()).collect();
-    assert!(reasons.iter().any(|r| r.contains("strconv.FormatFloat(x, 'g', -1, 64), not enabled yet")), "{reasons:#?}");
-    assert!(reasons.iter().any(|r| r.contains("strconv.FormatFloat(x, 'g', -1, 32), not enabled yet")), "{reasons:#?}");
-    assert!(reasons.iter().any(|r| r.contains("hex.EncodeToString([]byte(s)), not enabled yet")), "{reasons:#?}");
+    assert!(reasons.is_empty(), "{reasons:#?}");
+    let o = apply(dir.path());
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(
+        read(dir.path(), "p.go"),
+        "package p\n\nimport (\n\t\"encoding/hex\"\n\t\"strconv\"\n)\n\n\
+         func V(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }\n\n\
+         func S(f float32) string { return strconv.FormatFloat(float64(f), 'g', -1, 32) }\n\n\
+         func X(s string) string { return hex.EncodeToString([]byte(s)) }\n"
+    );
+    assert_go_ok(dir.path(), "./...");
 }
 
 /// `go build -gcflags=-m` of one function, lines mentioning `p.go:<line>`.

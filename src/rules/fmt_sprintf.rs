@@ -3,9 +3,9 @@
 //!
 //! fmt decides how to print from the operand's dynamic type and methods, so every operand needs type
 //! facts: a named type with String/Error/Format/GoString, an interface, a pointer or a type parameter
-//! is left alone, and so is any flag, width, precision or argument index (`%5d`, `%+v`, `%[1]d`),
-//! which strconv has no twin for. Arguments keep their order and are each evaluated once, so side
-//! effects happen exactly as before.
+//! is left alone, and so is any flag, width or argument index (`%5d`, `%+v`, `%[1]d`) and any
+//! precision but a float's (`%.2s`; `%.2f` is FormatFloat's `prec`), which strconv has no twin for.
+//! Arguments keep their order and are each evaluated once, so side effects happen exactly as before.
 
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
@@ -265,20 +265,6 @@ struct Strconv {
     notes: Vec<String>,
 }
 
-/// Rewrites whose exactness is proven (fixtures/fmt-sprintf-ext/equiv compares fmt with them over
-/// many values) but which are held back: `%v` of a float (`strconv.FormatFloat(x, 'g', -1, 64|32)`)
-/// and `%x` of a string (`hex.EncodeToString([]byte(s))`). fixtures/fmt-sprintf/keep (Float32V,
-/// Float64V, HexString) and the "Interfaces, floats and upper-case hex" example of
-/// rules/fmt-sprintf.md still list them as kept; turn these on together with moving those cases to
-/// rewrites. `%g`/`%e`/`%f` of floats and `%x` of byte slices are on.
-#[derive(Debug, Clone, Copy)]
-struct Held {
-    float_v: bool,
-    hex_string: bool,
-}
-
-const HELD: Held = Held { float_v: false, hex_string: false };
-
 /// fmt's float verbs and the strconv format byte each one uses (`%F` is `%f`, `%v` is `%g`).
 fn float_format(verb: char) -> Option<char> {
     match verb {
@@ -398,7 +384,7 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         if !lit_units.is_empty() {
             pieces.push(Piece::Lit(std::mem::take(&mut lit_units), lit.raw));
         }
-        pieces.push(operand_piece_prec(d.verb, precision, op, strconv, HELD)?);
+        pieces.push(operand_piece_prec(d.verb, precision, op, strconv)?);
     }
     if next_arg != operands.len() {
         return Err("more operands than verbs: fmt would print %!(EXTRA ...)".into());
@@ -429,11 +415,11 @@ const UNSIGNED: &[&str] = &["uint", "uint8", "byte", "uint16", "uint32", "uint64
 
 /// The exact strconv/string expression for one operand under one verb, or why there is none.
 fn operand_piece(verb: char, op: &Operand, strconv: &mut Strconv) -> Result<Piece, Decline> {
-    operand_piece_prec(verb, None, op, strconv, HELD)
+    operand_piece_prec(verb, None, op, strconv)
 }
 
-/// [`operand_piece`] with a precision (floats only) and the held-back rewrites switched as given.
-fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv: &mut Strconv, held: Held) -> Result<Piece, Decline> {
+/// [`operand_piece`] with a precision (floats only).
+fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv: &mut Strconv) -> Result<Piece, Decline> {
     let f = op.facts;
     let code = &op.code;
     let show = || format!("%{verb} of `{code}` ({})", if f.ty.is_empty() { "?" } else { &f.ty });
@@ -492,13 +478,6 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
         return Ok(Piece::Expr(format!("string({code})")));
     }
     if let (Some(bits), Some(format)) = (float_bits(f), float_format(verb)) {
-        if verb == 'v' && !held.float_v {
-            return Err(format!(
-                "{}: its exact twin is strconv.FormatFloat(x, 'g', -1, {bits}), not enabled yet for %v (write %g to get it)",
-                show()
-            )
-            .into());
-        }
         // fmt's defaults: 6 digits after the point for %e %f, the shortest exact form otherwise.
         let prec = match precision {
             Some(p) => p as i64,
@@ -519,7 +498,9 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
             Some(code.clone())
         } else if f.kind == "array" && matches!(f.elem_type_src.as_str(), "byte" | "uint8") && f.mode == "variable" && simple {
             Some(format!("{code}[:]"))
-        } else if matches!(basic, "string" | "untyped string") && held.hex_string {
+        } else if matches!(basic, "string" | "untyped string") {
+            // %x of a string encodes its bytes, like []byte. gc makes the conversion zero-copy
+            // (`-m`: "zero-copy string->[]byte conversion"): EncodeToString neither keeps nor writes it.
             Some(format!("[]byte({code})"))
         } else {
             None
@@ -528,9 +509,6 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
             strconv.hex = true;
             strconv.notes.push("%x of bytes is hex.EncodeToString (lower-case digits, two per byte)".into());
             return Ok(Piece::Strconv(format!("{{hex}}.EncodeToString({arg})")));
-        }
-        if matches!(basic, "string" | "untyped string") {
-            return Err(format!("{}: its exact twin is hex.EncodeToString([]byte(s)), not enabled yet for strings", show()).into());
         }
     }
     Err(format!("{}: no exact strconv equivalent", show()).into())
@@ -676,7 +654,7 @@ mod tests {
         assert!(piece('v', "lvl", &stringer).is_err());
         assert!(piece('d', "s", &facts("string", false)).is_err(), "%d of a string prints %!d(string=...)");
         assert!(piece('s', "i", &facts("int", false)).is_err());
-        assert!(piece('v', "f", &facts("float64", false)).is_err());
+        assert!(piece('d', "f", &facts("float64", false)).is_err(), "%d of a float prints %!d(float64=...)");
         assert!(piece('q', "i", &facts("int", false)).is_err(), "%q of an int is a quoted rune");
         assert!(piece('X', "i", &facts("int", false)).is_err());
         let mut iface = facts("", false);
@@ -708,16 +686,16 @@ mod tests {
         assert!(lit_pieces(r#""%*d""#, &[("a", &i)]).is_err());
     }
 
-    fn piece_held(verb: char, prec: Option<u32>, code: &str, f: &ExprFacts, held: Held) -> Result<String, Decline> {
+    fn piece_prec(verb: char, prec: Option<u32>, code: &str, f: &ExprFacts) -> Result<String, Decline> {
         let mut s = Strconv::default();
-        operand_piece_prec(verb, prec, &Operand { code: code.into(), facts: f }, &mut s, held).map(|p| render(&[p], "strconv").0)
+        operand_piece_prec(verb, prec, &Operand { code: code.into(), facts: f }, &mut s).map(|p| render(&[p], "strconv").0)
     }
 
     #[test]
     fn floats_map_to_format_float_with_fmts_defaults() {
         let f64 = facts("float64", false);
         let f32 = facts("float32", false);
-        let p = |verb, prec, code, f: &ExprFacts| piece_held(verb, prec, code, f, HELD);
+        let p = piece_prec;
         assert_eq!(p('g', None, "x", &f64).unwrap(), "strconv.FormatFloat(x, 'g', -1, 64)");
         assert_eq!(p('e', None, "x", &f64).unwrap(), "strconv.FormatFloat(x, 'e', 6, 64)");
         assert_eq!(p('f', Some(2), "x", &f64).unwrap(), "strconv.FormatFloat(x, 'f', 2, 64)");
@@ -727,10 +705,11 @@ mod tests {
         assert_eq!(p('g', None, "y", &f32).unwrap(), "strconv.FormatFloat(float64(y), 'g', -1, 32)");
         assert_eq!(p('f', Some(1), "c", &facts("float64", true)).unwrap(), "strconv.FormatFloat(float64(c), 'f', 1, 64)");
         assert_eq!(p('e', None, "1.5", &facts("untyped float", false)).unwrap(), "strconv.FormatFloat(1.5, 'e', 6, 64)");
-        // %v is held back (the fmt-sprintf keep examples still list it) but is the same mapping.
-        assert!(p('v', None, "x", &f64).unwrap_err().0.contains("not enabled yet"));
-        let on = Held { float_v: true, hex_string: true };
-        assert_eq!(piece_held('v', None, "y", &f32, on).unwrap(), "strconv.FormatFloat(float64(y), 'g', -1, 32)");
+        // %v of a float is %g (fmt's printValue), with the operand's own bit size.
+        assert_eq!(p('v', None, "x", &f64).unwrap(), "strconv.FormatFloat(x, 'g', -1, 64)");
+        assert_eq!(p('v', None, "y", &f32).unwrap(), "strconv.FormatFloat(float64(y), 'g', -1, 32)");
+        assert_eq!(p('v', None, "c", &facts("float32", true)).unwrap(), "strconv.FormatFloat(float64(c), 'g', -1, 32)");
+        assert_eq!(p('v', None, "1.5", &facts("untyped float", false)).unwrap(), "strconv.FormatFloat(1.5, 'g', -1, 64)");
         assert!(p('d', None, "x", &f64).is_err(), "%d of a float prints %!d(float64=...)");
         assert!(p('s', None, "x", &f64).is_err());
     }
@@ -739,17 +718,19 @@ mod tests {
     fn hex_of_bytes_is_encode_to_string() {
         let mut bytes = facts("", false);
         bytes.slice_of_byte = true;
-        let p = |code, f: &ExprFacts| piece_held('x', None, code, f, HELD);
+        let p = |code, f: &ExprFacts| piece_prec('x', None, code, f);
         assert_eq!(p("b", &bytes).unwrap(), "hex.EncodeToString(b)");
         let mut arr = facts("", false);
         (arr.kind, arr.elem_type_src, arr.mode) = ("array".into(), "byte".into(), "variable".into());
         assert_eq!(p("sum", &arr).unwrap(), "hex.EncodeToString(sum[:])");
         arr.mode = "value".into();
         assert!(p("sha256.Sum256(b)", &arr).is_err(), "not addressable");
-        assert!(piece_held('X', None, "b", &bytes, HELD).is_err(), "upper case");
-        let s = facts("string", false);
-        assert!(p("s", &s).unwrap_err().0.contains("not enabled yet"));
-        assert_eq!(piece_held('x', None, "s", &s, Held { float_v: false, hex_string: true }).unwrap(), "hex.EncodeToString([]byte(s))");
+        assert!(piece_prec('X', None, "b", &bytes).is_err(), "upper case");
+        // %x of a string encodes its bytes, not its runes.
+        assert_eq!(p("s", &facts("string", false)).unwrap(), "hex.EncodeToString([]byte(s))");
+        assert_eq!(p("id", &facts("string", true)).unwrap(), "hex.EncodeToString([]byte(id))");
+        assert_eq!(p("\"hi\"", &facts("untyped string", false)).unwrap(), "hex.EncodeToString([]byte(\"hi\"))");
+        assert!(piece_prec('X', None, "s", &facts("string", false)).is_err(), "upper case");
     }
 
     #[test]
