@@ -157,6 +157,24 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A native escapes-to-heap finding with `subject`, for rules' unit tests.
+    #[cfg(test)]
+    pub fn for_test(subject: &str) -> Finding {
+        Finding {
+            id: 0,
+            package: "p".into(),
+            file: None,
+            raw: RawPos { path: "a.go".into(), line: 4, col: 1 },
+            kind: Kind::EscapesToHeap,
+            subject: subject.into(),
+            function: None,
+            flows: vec![],
+            origin: Origin::Native,
+            cause: Cause::InterfaceConversion,
+            cost: Cost::Allocates,
+        }
+    }
+
     pub fn line(&self) -> u32 {
         self.raw.line
     }

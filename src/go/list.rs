@@ -213,9 +213,9 @@ pub fn parse_bench(output: &str) -> Vec<BenchResult> {
 }
 
 impl Toolchain {
-    /// `go vet` of `packages`, through an overlay when given. Ok(None) when clean, Ok(Some(output)) when not.
-    pub fn vet(&self, packages: &[String], overlay: Option<&Path>) -> Result<Option<String>> {
-        let mut args: Vec<String> = vec!["vet".into()];
+    /// `go SUBCOMMAND [first...] [-tags] [-overlay] packages...`, run; the output when it fails.
+    fn run_checked(&self, first: &[String], packages: &[String], overlay: Option<&Path>) -> Result<std::process::Output> {
+        let mut args: Vec<String> = first.to_vec();
         if let Some(t) = &self.tags {
             args.push(format!("-tags={t}"));
         }
@@ -224,22 +224,18 @@ impl Toolchain {
         }
         args.extend(packages.iter().cloned());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = self.run(&argv, None)?;
+        self.run(&argv, None)
+    }
+
+    /// `go vet` of `packages`, through an overlay when given. Ok(None) when clean, Ok(Some(output)) when not.
+    pub fn vet(&self, packages: &[String], overlay: Option<&Path>) -> Result<Option<String>> {
+        let out = self.run_checked(&["vet".into()], packages, overlay)?;
         Ok((!out.status.success()).then(|| String::from_utf8_lossy(&out.stderr).trim().to_string()))
     }
 
     /// `go test` of `packages` (tests only, no benchmarks), through an overlay when given.
     pub fn test(&self, packages: &[String], overlay: Option<&Path>) -> Result<Option<String>> {
-        let mut args: Vec<String> = vec!["test".into(), "-count=1".into()];
-        if let Some(t) = &self.tags {
-            args.push(format!("-tags={t}"));
-        }
-        if let Some(o) = overlay {
-            args.push(format!("-overlay={}", o.display()));
-        }
-        args.extend(packages.iter().cloned());
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = self.run(&argv, None)?;
+        let out = self.run_checked(&["test".into(), "-count=1".into()], packages, overlay)?;
         let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         Ok((!out.status.success()).then(|| text.trim().to_string()))
     }
@@ -247,17 +243,9 @@ impl Toolchain {
     /// Run the benchmarks of `packages` a fixed number of iterations with -benchmem. A fixed count makes
     /// allocs/op comparable between two runs (amortised growth is the same for the same n).
     pub fn bench(&self, packages: &[String], overlay: Option<&Path>, iterations: u32) -> Result<Vec<BenchResult>> {
-        let mut args: Vec<String> =
+        let first: Vec<String> =
             vec!["test".into(), "-run=^$".into(), "-bench=.".into(), "-benchmem".into(), format!("-benchtime={iterations}x"), "-count=1".into()];
-        if let Some(t) = &self.tags {
-            args.push(format!("-tags={t}"));
-        }
-        if let Some(o) = overlay {
-            args.push(format!("-overlay={}", o.display()));
-        }
-        args.extend(packages.iter().cloned());
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = self.run(&argv, None)?;
+        let out = self.run_checked(&first, packages, overlay)?;
         if !out.status.success() {
             anyhow::bail!("benchmarks failed: {}", first_line(&String::from_utf8_lossy(&out.stdout)));
         }

@@ -755,19 +755,7 @@ mod tests {
             "package p\n\nfunc f() {\n\t_ = fmt.Sprintf(\"%d %s\", n*2, g(x))\n}\n".to_string(),
         )
         .unwrap();
-        let finding = |subject: &str| Finding {
-            id: 0,
-            package: "p".into(),
-            file: None,
-            raw: crate::findings::RawPos { path: "a.go".into(), line: 4, col: 1 },
-            kind: Kind::EscapesToHeap,
-            subject: subject.into(),
-            function: None,
-            flows: vec![],
-            origin: crate::findings::Origin::Native,
-            cause: crate::findings::Cause::InterfaceConversion,
-            cost: crate::findings::Cost::Allocates,
-        };
+        let finding = Finding::for_test;
         let at = |needle: &str| src.text.find(needle).unwrap();
         let call = FmtSprintf.anchor(&finding("n * 2"), &src, at("*2")).expect("n*2 at its `*`");
         assert!(src.text[call.0..call.1].starts_with("fmt.Sprintf("));

@@ -354,19 +354,7 @@ mod tests {
     }
 
     fn finding(subject: &str) -> Finding {
-        Finding {
-            id: 0,
-            package: "p".into(),
-            file: None,
-            raw: crate::findings::RawPos { path: "a.go".into(), line: 4, col: 1 },
-            kind: Kind::EscapesToHeap,
-            subject: subject.into(),
-            function: None,
-            flows: vec![],
-            origin: crate::findings::Origin::Native,
-            cause: crate::findings::Cause::InterfaceConversion,
-            cost: crate::findings::Cost::Allocates,
-        }
+        Finding::for_test(subject)
     }
 
     fn at(s: &SourceFile, needle: &str) -> usize {

@@ -44,6 +44,13 @@ pub struct Declined {
     pub reason: String,
 }
 
+impl Declined {
+    /// A fix that was proposed and then withdrawn (suppressed, overlapping).
+    fn of(f: &Fix, reason: String) -> Self {
+        Declined { rule: f.rule, file: f.file.clone(), line: f.line, col: f.col, findings: f.targets.clone(), reason }
+    }
+}
+
 /// Why a file holding findings is never edited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -387,14 +394,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         match hit {
             Some((line, reason)) => {
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-                declined.push(Declined {
-                    rule: f.rule,
-                    file: f.file.clone(),
-                    line: f.line,
-                    col: f.col,
-                    findings: f.targets.clone(),
-                    reason: format!("suppressed by //stackify:ignore at line {line}{why}"),
-                });
+                declined.push(Declined::of(f, format!("suppressed by //stackify:ignore at line {line}{why}")));
                 false
             }
             None => true,
@@ -405,14 +405,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     let mut kept: Vec<Fix> = Vec::new();
     for f in fixes {
         if let Some(other) = kept.iter().find(|k| k.overlaps(&f)) {
-            declined.push(Declined {
-                rule: f.rule,
-                file: f.file.clone(),
-                line: f.line,
-                col: f.col,
-                findings: f.targets.clone(),
-                reason: format!("overlaps another fix at line {} ({})", other.line, other.rule),
-            });
+            declined.push(Declined::of(&f, format!("overlaps another fix at line {} ({})", other.line, other.rule)));
             continue;
         }
         kept.push(f);
