@@ -423,3 +423,20 @@ fn explain_prints_cause_cost_flow_and_the_rules_verdict_for_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no escape findings on demo.go:1"), "{}", stderr(&out));
 }
+
+#[test]
+fn json_output_is_the_same_on_every_run() {
+    // The second run replays the compiler's output from the build cache, which prints packages in
+    // another order; findings, fixes and declines must not depend on it.
+    let dir = fixture("fmt-sprintf");
+    let strip = |mut v: serde_json::Value| {
+        v["summary"]["elapsed_ms"] = serde_json::Value::Null;
+        v["summary"]["timings"] = serde_json::Value::Null;
+        v
+    };
+    let first = strip(json(&stackify(dir.path(), &["--json"])));
+    for _ in 0..2 {
+        let again = strip(json(&stackify(dir.path(), &["--json"])));
+        assert_eq!(first, again);
+    }
+}

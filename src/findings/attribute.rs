@@ -107,9 +107,11 @@ pub fn notes(blocks: &[RawPackageOutput], index: &FileIndex) -> CompilerNotes {
 pub fn attribute(blocks: &[RawPackageOutput], index: &FileIndex) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut seen: HashSet<(Option<PathBuf>, String, u32, u32, String, String)> = HashSet::new();
-    // Plain packages before test variants, so a repeated finding keeps the package it belongs to.
+    // A canonical order: a cache replay prints packages in a different order each run, and finding
+    // ids, JSON output and the type helper's (cached) request must not depend on that. Plain
+    // packages come before test variants, so a repeated finding keeps the package it belongs to.
     let mut ordered: Vec<&RawPackageOutput> = blocks.iter().collect();
-    ordered.sort_by_key(|b| b.variant.is_some());
+    ordered.sort_by(|a, b| (a.variant.is_some(), &a.import_path).cmp(&(b.variant.is_some(), &b.import_path)));
     // Thousands of findings share a handful of paths: resolve each (path, package) once.
     let mut memo: HashMap<(&str, &str), Option<(PathBuf, String)>> = HashMap::new();
     for block in ordered {

@@ -457,7 +457,13 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
         })
         .collect();
     let export = a.listing.export_map().into_iter().collect();
-    let resp = helper.typecheck(requests, export, BTreeMap::new(), queries)?;
+    // The answers are cached by the exact request: send it in a canonical order.
+    let mut requests = requests;
+    requests.sort_by(|x, y| x.id.cmp(&y.id));
+    let mut sorted: Vec<Query> = queries.to_vec();
+    sorted.sort();
+    let resp = helper.typecheck(requests, export, BTreeMap::new(), &sorted)?;
+    let queries = &sorted[..];
     let errors = resp.packages.into_iter().map(|p| (p.id, p.errors)).collect();
     Ok(Facts::new(queries, resp.results, errors))
 }
