@@ -1,5 +1,16 @@
 //! Shared helpers for integration tests: fixture copies, running stackify and the real Go toolchain.
+//! The rule tests (tests/rule_*.rs) also share the harness in the submodules below, so every rule is
+//! held to one implementation of each check instead of ten drifting copies.
 #![allow(dead_code)]
+
+/// allocs/op from the fixtures' benchmarks, before and after a rewrite.
+pub mod bench;
+/// Decline reasons from `--json` reports.
+pub mod declines;
+/// `--apply` on a fixture copy compared with its hand-reviewed `.golden` files.
+pub mod goldens;
+/// The rule documents (rules/<id>.md): their required sections and their runnable examples.
+pub mod rule_docs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -42,6 +53,20 @@ pub fn stackify(dir: &Path, args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("running stackify")
+}
+
+/// `stackify --apply --allow-no-vcs --rule <r>...` (fixture copies are not git repositories).
+pub fn apply(dir: &Path, rules: &[&str]) -> Output {
+    let mut args = vec!["--apply", "--allow-no-vcs"];
+    for r in rules {
+        args.extend(["--rule", r]);
+    }
+    stackify(dir, &args)
+}
+
+/// The exit code; a process killed by a signal fails the test (it has no code to compare).
+pub fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or_else(|| panic!("killed by a signal: {}", stderr(o)))
 }
 
 pub fn stdout(o: &Output) -> String {
