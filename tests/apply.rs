@@ -4,6 +4,7 @@
 //! Expectations come from the fixtures' READMEs and comments, not from recorded stackify output.
 
 mod common;
+use common::goldens::snapshot;
 use common::*;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -16,25 +17,6 @@ fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or_else(|| panic!("killed by a signal: {}", stderr(o)))
 }
 
-/// Every file under `dir` (relative path → bytes), `.git` excluded.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let e = e.unwrap();
-            if e.file_name() == ".git" {
-                continue;
-            }
-            if e.file_type().unwrap().is_dir() {
-                walk(root, &e.path(), out);
-            } else {
-                out.insert(e.path().strip_prefix(root).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
 
 /// Relative paths whose bytes differ (or that appeared or vanished) between two snapshots.
 fn changed(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<String> {

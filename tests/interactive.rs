@@ -6,9 +6,9 @@
 
 mod common;
 
+use common::goldens::snapshot;
 use common::*;
 use expectrl::{Eof, Expect, Session};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -74,21 +74,6 @@ fn landed(dir: &Path) -> [bool; 4] {
     out
 }
 
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    fn walk(root: &Path, d: &Path, m: &mut BTreeMap<PathBuf, Vec<u8>>) {
-        for e in std::fs::read_dir(d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                walk(root, &e.path(), m);
-            } else {
-                m.insert(e.path().strip_prefix(root).unwrap().to_path_buf(), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    let mut m = BTreeMap::new();
-    walk(dir, dir, &mut m);
-    m
-}
 
 #[test]
 fn yes_no_yes_no_applies_exactly_the_first_and_third() {
