@@ -75,7 +75,7 @@ fn native_at_call_site(subject: &str) -> bool {
 
 /// What the compiler said besides findings, with resolved files: closure captures and which
 /// functions it inlines. Rules use these (closure-param, return-value).
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct CompilerNotes {
     /// (file, capture) for every `F capturing by ref|value: x` line.
     pub captures: Vec<(PathBuf, super::parse::Capture)>,

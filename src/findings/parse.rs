@@ -36,7 +36,7 @@ pub struct RawFinding {
 }
 
 /// `F capturing by ref: x (addr=false assign=true width=8)`
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Capture {
     pub pos: RawPos,
     pub function: String,

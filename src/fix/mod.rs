@@ -4,11 +4,11 @@
 pub mod compose;
 pub mod imports;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Replace bytes `[start, end)` of the ORIGINAL file with `text`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextEdit {
     pub start: usize,
     pub end: usize,
@@ -16,7 +16,7 @@ pub struct TextEdit {
 }
 
 /// How a rule's win is proven.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Evidence {
     /// The targeted findings disappear from the compiler's `-m` output.
@@ -26,7 +26,7 @@ pub enum Evidence {
 }
 
 /// Which new findings inside the edited text are the expected price of the rewrite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ExpectNew {
     /// Nothing new may appear.
@@ -36,11 +36,11 @@ pub enum ExpectNew {
     ResultAllocation,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fix {
     pub id: usize,
-    pub rule: &'static str,
-    #[serde(skip)]
+    #[serde(deserialize_with = "crate::rules::static_id")]
+    pub rule: crate::rules::StaticText,
     pub file: PathBuf,
     pub package: String,
     pub edits: Vec<TextEdit>,
@@ -48,7 +48,6 @@ pub struct Fix {
     pub add_imports: Vec<String>,
     /// (import path, byte offset) of package-name uses the edits delete: when every use of an import
     /// is deleted, the import goes too.
-    #[serde(skip)]
     pub removed_uses: Vec<(String, usize)>,
     /// Finding ids this fix is meant to remove.
     pub targets: Vec<usize>,
@@ -58,8 +57,8 @@ pub struct Fix {
     pub explanation: String,
     pub evidence: Evidence,
     /// What a fewer-allocations fix saves, in words (from its rule).
-    #[serde(skip)]
-    pub claim: &'static str,
+    #[serde(deserialize_with = "crate::rules::static_str")]
+    pub claim: crate::rules::StaticText,
     pub expect_new: ExpectNew,
     /// Enclosing function as the compiler names it (`F`, `(*T).M`), to attribute new findings.
     pub function: Option<String>,

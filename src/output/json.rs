@@ -130,6 +130,14 @@ pub struct Summary {
     pub timings: crate::session::Timings,
 }
 
+/// 1-based line and byte column of a byte offset.
+fn line_col(text: &str, off: usize) -> (u32, u32) {
+    let before = &text.as_bytes()[..off.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let col = off.min(text.len()) - before.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1) + 1;
+    (line as u32, col as u32)
+}
+
 fn cost_name(c: Cost) -> String {
     serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
@@ -228,8 +236,12 @@ pub fn document<'a>(
                 Some(o) if o.verified => "verified",
                 Some(_) => "dropped",
             };
-            let src = a.sources.get(&fix.file);
-            let pos = |off: usize| src.map(|s| s.position(off)).unwrap_or((0, 0));
+            // From the parsed source when there is one; a cached analysis did not parse it.
+            let text = match a.sources.get(&fix.file) {
+                Some(s) => std::borrow::Cow::Borrowed(s.text.as_str()),
+                None => std::borrow::Cow::Owned(std::fs::read_to_string(&fix.file).unwrap_or_default()),
+            };
+            let pos = |off: usize| line_col(&text, off);
             FixOut {
                 id: fix.id,
                 rule: fix.rule,

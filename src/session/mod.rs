@@ -3,6 +3,7 @@
 //! decisions; this module owns the analysis they share.
 
 pub mod apply;
+pub mod cache;
 pub mod explain;
 pub mod interactive;
 pub mod run;
@@ -15,7 +16,7 @@ use crate::progress::Progress;
 use crate::rules::{self, Decline, Facts, Rule, Site};
 use crate::source::SourceFile;
 use anyhow::{bail, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -33,10 +34,10 @@ pub struct Options {
 }
 
 /// A rule that matched a site and would not rewrite it, with its reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Declined {
-    pub rule: &'static str,
-    #[serde(skip)]
+    #[serde(deserialize_with = "crate::rules::static_id")]
+    pub rule: crate::rules::StaticText,
     pub file: PathBuf,
     pub line: u32,
     pub col: u32,
@@ -52,7 +53,7 @@ impl Declined {
 }
 
 /// Why a file holding findings is never edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipKind {
     Generated,
@@ -63,7 +64,7 @@ pub enum SkipKind {
     Unreadable,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Skipped {
     pub kind: SkipKind,
     pub reason: String,
@@ -76,7 +77,7 @@ impl std::fmt::Display for Skipped {
 }
 
 /// A package that did not build (reported, never fatal for the others).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Broken {
     pub package: String,
     pub error: String,
@@ -152,15 +153,19 @@ fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool,
 pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
     let toolchain = Toolchain::discover(options.go.as_deref(), &options.dir, options.tags.clone())?;
+    trace("go env", start);
     let config = crate::config::Loaded::load(&toolchain.module_root(), &rules::known_ids())?;
     let (only, skip) = config.rule_selection(&options.only_rules, &options.skip_rules);
     options.only_rules = only;
     options.skip_rules = skip;
     let patterns = if options.patterns.is_empty() { toolchain.default_patterns()? } else { options.patterns.clone() };
     progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
-    let listing = toolchain.list(&patterns, &ListOptions { deps: true, export: true, tests: options.tests, ..Default::default() })?;
+    // No -deps here: dependencies' export data is only needed when the type helper runs, which a
+    // warm run with the analysis cache never does (see `type_facts`).
+    let listing = toolchain.list(&patterns, &ListOptions { export: true, tests: options.tests, ..Default::default() })?;
     check_patterns(&patterns, &listing)?;
     let list_ms = start.elapsed().as_millis();
+    trace("go list", start);
 
     let mut broken = Vec::new();
     for p in listing.targets() {
@@ -171,6 +176,20 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let target_count = listing.targets().count();
     if target_count > 0 && broken.len() == target_count {
         bail!("{} does not build:\n{}", broken[0].package, broken[0].error);
+    }
+
+    let options = Options { patterns: patterns.clone(), ..options };
+    let t = Instant::now();
+    let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &listing);
+    trace("cache key", t);
+    let t = Instant::now();
+    let cached = cache_key.as_deref().and_then(cache::load);
+    trace("cache load", t);
+    if let Some(cached) = cached {
+        let t = Instant::now();
+        let a = from_cache(options, toolchain, listing, config, cached, list_ms);
+        trace("from cache", t);
+        return Ok(a);
     }
 
     let t = Instant::now();
@@ -197,7 +216,68 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         timings: Timings { list_ms, parse_ms, ..Default::default() },
     };
     propose(&mut analysis, progress)?;
+    if let Some(key) = cache_key {
+        cache::store(&key, &cache::Cached {
+            findings: analysis.findings.clone(),
+            notes: analysis.notes.clone(),
+            fixes: analysis.fixes.clone(),
+            declined: analysis.declined.clone(),
+            broken: analysis.broken.clone(),
+            not_editable: analysis.not_editable.clone(),
+            imports: analysis.imports.clone(),
+        });
+    }
     Ok(analysis)
+}
+
+/// An analysis restored from the cache. Nothing is parsed here: a report needs no trees, and the
+/// modes that compose edits call [`prepare_fixes`] first.
+fn from_cache(options: Options, toolchain: Toolchain, listing: Listing, config: crate::config::Loaded, c: cache::Cached, list_ms: u128) -> Analysis {
+    let (sources, fixes, helper) = (HashMap::new(), c.fixes, None);
+    Analysis {
+        options,
+        toolchain,
+        listing,
+        findings: c.findings,
+        notes: c.notes,
+        fixes,
+        declined: c.declined,
+        broken: c.broken,
+        not_editable: c.not_editable,
+        config,
+        sources,
+        imports: c.imports,
+        helper,
+        timings: Timings { list_ms, ..Default::default() },
+    }
+}
+
+/// Make the analysis ready to compose its fixes: the files they edit parsed, the Go helper (which
+/// formats edited lines) at hand. A fresh analysis already is; one restored from the cache is not.
+pub fn prepare_fixes(a: &mut Analysis) -> Result<()> {
+    let missing: Vec<PathBuf> =
+        a.fixes.iter().map(|f| f.file.clone()).filter(|f| !a.sources.contains_key(f)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    for (path, src) in missing.iter().zip(parse_files(&missing)) {
+        match src {
+            Ok(src) => {
+                a.sources.insert(path.clone(), src);
+            }
+            // The cache key covered the file's bytes: it changed or vanished during the run.
+            Err(e) => bail!("{} changed while stackify was running: {e:#}", a.display_path(path)),
+        }
+    }
+    if a.helper.is_none() && !a.fixes.is_empty() {
+        a.helper = Some(GoHelper::ensure(&a.toolchain)?);
+    }
+    Ok(())
+}
+
+/// `STACKIFY_TRACE=1` prints phase times to stderr (for profiling; not part of any output contract).
+pub fn trace(what: &str, since: Instant) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var_os("STACKIFY_TRACE").is_some()) {
+        eprintln!("stackify: trace: {what}: {:.1} ms", since.elapsed().as_secs_f64() * 1000.0);
+    }
 }
 
 /// `go list -e` reports a pattern that matches nothing as a pseudo-package without files.
@@ -456,7 +536,11 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
             go_version: p.go_version(),
         })
         .collect();
-    let export = a.listing.export_map().into_iter().collect();
+    // Export data of everything these packages import (the first listing named only the targets).
+    let bases: Vec<String> = packages.iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let deps = a.toolchain.list(&bases, &ListOptions { deps: true, export: true, tests: a.options.tests, ..Default::default() })?;
+    let mut export: BTreeMap<String, PathBuf> = deps.export_map().into_iter().collect();
+    export.extend(a.listing.export_map());
     // The answers are cached by the exact request: send it in a canonical order.
     let mut requests = requests;
     requests.sort_by(|x, y| x.id.cmp(&y.id));

@@ -46,7 +46,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
     }
     let start = Instant::now();
     let progress = Progress::new(!cli.quiet);
-    let a = analyze(options(cli), &progress)?;
+    let mut a = analyze(options(cli), &progress)?;
+    if cli.diff || cli.apply || cli.fix {
+        super::prepare_fixes(&mut a)?;
+    }
     if !cli.quiet && !cli.json {
         for b in &a.broken {
             eprintln!("stackify: warning: {} does not build; skipped:\n{}", b.package, indent(&b.error));

@@ -1,0 +1,215 @@
+//! The analysis cache: a warm run must cost about what `go build -gcflags=-m` costs, so when nothing
+//! that determines the analysis changed, its result is loaded instead of recomputed.
+//!
+//! What determines it: the compiler's escape text (in a canonical package order — a cache replay
+//! prints packages in a different order each run), the packages and their files' bytes, the options
+//! and config that select rules and files, the toolchain and stackify's own version. The key hashes
+//! all of them; a hit returns findings, candidate fixes, declines and the facts the fixes need.
+
+use super::{Broken, Declined, Options, Skipped};
+use crate::findings::attribute::CompilerNotes;
+use crate::findings::Finding;
+use crate::fix::Fix;
+use crate::go::helper::ImportFacts;
+use crate::go::{Listing, Toolchain};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+/// Bump when the cached layout or the analysis semantics change without a version bump.
+const FORMAT: u32 = 1;
+/// How many cached analyses to keep (one per module state; old states are rarely revisited).
+const KEEP: usize = 32;
+
+#[derive(Serialize, Deserialize)]
+pub struct Cached {
+    pub findings: Vec<Finding>,
+    pub notes: CompilerNotes,
+    pub fixes: Vec<Fix>,
+    pub declined: Vec<Declined>,
+    pub broken: Vec<Broken>,
+    pub not_editable: BTreeMap<PathBuf, Skipped>,
+    pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
+}
+
+/// 128 bits from two independently keyed SipHash streams: fast enough to hash megabytes of
+/// compiler output on every run (a cryptographic hash cost a fifth of a warm run).
+struct Key(std::collections::hash_map::DefaultHasher, std::collections::hash_map::DefaultHasher);
+
+impl Key {
+    fn new() -> Self {
+        let mut b = std::collections::hash_map::DefaultHasher::new();
+        0xa5a5_5a5a_u64.hash(&mut b);
+        Key(std::collections::hash_map::DefaultHasher::new(), b)
+    }
+    fn add(&mut self, bytes: &[u8]) {
+        bytes.len().hash(&mut self.0);
+        bytes.hash(&mut self.0);
+        bytes.hash(&mut self.1);
+    }
+    fn finish(&self) -> String {
+        format!("{:016x}{:016x}", self.0.finish(), self.1.finish())
+    }
+}
+
+/// The key for an analysis of `listing` with `options`, or `None` when a file cannot be read (no
+/// caching then: the analysis will report the problem).
+pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, listing: &Listing) -> Option<String> {
+    let mut k = Key::new();
+    k.add(format!("stackify {} format {FORMAT}", env!("CARGO_PKG_VERSION")).as_bytes());
+    // A rebuilt binary (changed rules, same version string) must not reuse older results.
+    let exe = std::env::current_exe().ok().and_then(|p| std::fs::metadata(p).ok())?;
+    k.add(format!("{} {:?}", exe.len(), exe.modified().ok()).as_bytes());
+    k.add(tc.version().as_bytes());
+    k.add(tc.env.goroot.as_bytes());
+    k.add(tc.dir.to_string_lossy().as_bytes());
+    k.add(format!("{:?} {:?} {:?} {:?} {}", options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests).as_bytes());
+    if let Some(f) = config_file {
+        k.add(&std::fs::read(f).ok()?);
+    }
+    for block in canonical_blocks(&listing.compiler_output) {
+        k.add(block.as_bytes());
+    }
+    for p in listing.packages.iter().filter(|p| !p.standard) {
+        k.add(p.import_path.as_bytes());
+        k.add(p.dir.to_string_lossy().as_bytes());
+        k.add(format!("{:?} {} {:?}", p.module.as_ref().map(|m| (&m.path, m.main)), p.dep_only, p.error.as_ref().map(|e| &e.err)).as_bytes());
+        for f in p.source_files().chain(p.test_go_files.iter().chain(&p.x_test_go_files).map(|f| p.dir.join(f))) {
+            k.add(f.to_string_lossy().as_bytes());
+            k.add(&std::fs::read(&f).ok()?);
+        }
+    }
+    Some(k.finish())
+}
+
+/// The compiler text as `# package` blocks in a fixed order.
+fn canonical_blocks(text: &str) -> Vec<&str> {
+    let mut starts: Vec<usize> = text.match_indices("\n# ").map(|(i, _)| i + 1).collect();
+    if text.starts_with("# ") {
+        starts.insert(0, 0);
+    }
+    let mut blocks: Vec<&str> = Vec::with_capacity(starts.len() + 1);
+    if starts.first() != Some(&0) {
+        blocks.push(&text[..starts.first().copied().unwrap_or(text.len())]);
+    }
+    for (i, &s) in starts.iter().enumerate() {
+        blocks.push(&text[s..starts.get(i + 1).copied().unwrap_or(text.len())]);
+    }
+    blocks.sort_unstable();
+    blocks
+}
+
+fn dir() -> PathBuf {
+    crate::go::helper::cache_dir().join("analysis")
+}
+
+pub fn load(key: &str) -> Option<Cached> {
+    let bytes = std::fs::read(dir().join(key)).ok()?;
+    // A cache that does not decode (another version, a torn write) is a miss, never an error.
+    match bincode::deserialize(&bytes) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            if std::env::var_os("STACKIFY_DEBUG_CACHE").is_some() {
+                eprintln!("stackify: analysis cache {key}: {e}");
+            }
+            None
+        }
+    }
+}
+
+/// Store an analysis; failures only cost the next run time.
+pub fn store(key: &str, cached: &Cached) {
+    let dir = dir();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let Ok(bytes) = bincode::serialize(cached) else { return };
+    let tmp = dir.join(format!(".{key}.{}", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok() && std::fs::rename(&tmp, dir.join(key)).is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    prune(&dir);
+}
+
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    if files.len() <= KEEP {
+        return;
+    }
+    files.sort();
+    for (_, p) in &files[..files.len() - KEEP] {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// bincode is not self-describing: every cached type must round-trip exactly (an attribute like
+    /// skip_serializing_if silently turns every warm run into a miss).
+    #[test]
+    fn cached_analysis_round_trips() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/shapes.m2.txt")).unwrap();
+        let blocks = crate::findings::parse::parse_output(&text);
+        let listing = Listing { packages: vec![crate::go::Package {
+            import_path: "example.com/shapes".into(),
+            dir: "/m".into(),
+            go_files: vec!["shapes.go".into()],
+            ..Default::default()
+        }], compiler_output: String::new() };
+        let index = crate::findings::attribute::FileIndex::new(&listing, Path::new("/usr/local/go"));
+        let findings = crate::findings::attribute::attribute(&blocks, &index);
+        assert!(findings.iter().any(|f| f.function.is_some()) && findings.iter().any(|f| f.function.is_none()));
+        let fix = Fix {
+            id: 1,
+            rule: "fmt-sprintf",
+            file: "/m/shapes.go".into(),
+            package: "example.com/shapes".into(),
+            edits: vec![crate::fix::TextEdit { start: 1, end: 2, text: "x".into() }],
+            add_imports: vec!["strconv".into()],
+            removed_uses: vec![("fmt".into(), 3)],
+            targets: vec![0],
+            title: "t".into(),
+            explanation: "e".into(),
+            evidence: crate::fix::Evidence::FindingRemoved,
+            claim: "reduces growth reallocations",
+            expect_new: crate::fix::ExpectNew::ResultAllocation,
+            function: None,
+            line: 1,
+            col: 2,
+        };
+        let cached = Cached {
+            findings: findings.clone(),
+            notes: crate::findings::attribute::notes(&blocks, &index),
+            fixes: vec![fix],
+            declined: vec![Declined { rule: "fmt-sprintf", file: "/m/a.go".into(), line: 1, col: 2, findings: vec![1], reason: "r".into() }],
+            broken: vec![Broken { package: "p".into(), error: "e".into() }],
+            not_editable: [("/m/g.go".into(), Skipped { kind: super::super::SkipKind::Generated, reason: "g".into() })].into_iter().collect(),
+            imports: [(
+                PathBuf::from("/m/a.go"),
+                vec![ImportFacts { name: String::new(), path: "fmt".into(), local_name: "fmt".into(), spec_start: 1, spec_end: 2, uses: vec![3] }],
+            )]
+            .into_iter()
+            .collect(),
+        };
+        let back: Cached = bincode::deserialize(&bincode::serialize(&cached).unwrap()).expect("round trip");
+        assert_eq!(back.findings.len(), findings.len());
+        assert_eq!(back.findings[3].message(), findings[3].message());
+        assert_eq!(back.fixes[0].rule, "fmt-sprintf");
+        assert_eq!(back.notes.captures.len(), cached.notes.captures.len());
+    }
+
+    #[test]
+    fn block_order_does_not_matter() {
+        let a = "# b\nx.go:1:2: moved to heap: v\n# a\ny.go:3:4: i escapes to heap\n";
+        let b = "# a\ny.go:3:4: i escapes to heap\n# b\nx.go:1:2: moved to heap: v\n";
+        assert_eq!(canonical_blocks(a), canonical_blocks(b));
+        assert_ne!(canonical_blocks(a), canonical_blocks("# a\ny.go:3:4: j escapes to heap\n# b\nx.go:1:2: moved to heap: v\n"));
+    }
+}
