@@ -105,3 +105,21 @@ fn config_errors_name_the_file_and_the_problem() {
     let err = stderr(&stackify(dir.path(), &[]));
     assert!(err.contains("stackify.toml"), "{err}");
 }
+
+#[test]
+fn build_tags_pass_through_to_the_compiler() {
+    let dir = fixture("buildtags");
+    // Without the tag, special.go is not compiled: no finding, nothing to fix.
+    let plain = json(&stackify(dir.path(), &["--diff", "--json"]));
+    assert!(fixes_by_status(&plain, "verified").is_empty());
+    assert!(plain["findings"].as_array().unwrap().iter().all(|f| f["file"] != "special.go"));
+    // With it, the site is found, verified with the same tag, written, and the tagged tests pass.
+    let out = stackify(dir.path(), &["--apply", "--allow-no-vcs", "--tags", "special", "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(fixes_by_status(&json(&out), "verified"), vec!["special.go:9"]);
+    assert!(read(dir.path(), "special.go").contains("return \"special-\" + strconv.Itoa(n)"));
+    for args in [vec!["vet", "-tags", "special", "./..."], vec!["test", "-count=1", "-tags", "special", "./..."]] {
+        let o = go(dir.path(), &args);
+        assert!(o.status.success(), "go {args:?}: {}{}", stdout(&o), stderr(&o));
+    }
+}
