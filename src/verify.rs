@@ -20,26 +20,23 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub fix: usize,
     pub verified: bool,
     /// Why the fix was dropped.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// What the compiler no longer reports (the targets, and anything else that went away).
     pub removed: Vec<String>,
     /// New findings the rule expects (e.g. the concatenation's result allocation).
     pub added: Vec<String>,
     /// Allocation evidence from the package's benchmarks (with --bench).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub bench: Vec<String>,
     /// What this verification could not prove.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub unproven: Option<String>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, serde::Deserialize)]
 pub struct Verification {
     pub outcomes: BTreeMap<usize, Outcome>,
     /// Verification builds run (one per round plus bisection steps).

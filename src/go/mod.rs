@@ -49,6 +49,14 @@ pub struct Toolchain {
 impl Toolchain {
     /// Find `go` (the explicit path, else `$PATH`), read `go env`, and check that `dir` is in a module.
     pub fn discover(explicit: Option<&Path>, dir: &Path, tags: Option<String>) -> Result<Self> {
+        let mut tc = Self::locate(explicit, dir, tags)?;
+        tc.env = tc.query_env()?;
+        tc.check_module()?;
+        Ok(tc)
+    }
+
+    /// Find `go` without running it yet (`env` stays empty until [`Toolchain::query_env`]).
+    pub fn locate(explicit: Option<&Path>, dir: &Path, tags: Option<String>) -> Result<Self> {
         let go = match explicit {
             Some(p) => {
                 if !p.is_file() {
@@ -63,23 +71,31 @@ impl Toolchain {
         if !dir.is_dir() {
             bail!("{}: not a directory", dir.display());
         }
-        let mut tc = Toolchain { go, env: GoEnv::default(), dir: dir.to_path_buf(), tags, invocations: AtomicUsize::new(0) };
-        let out = tc
+        Ok(Toolchain { go, env: GoEnv::default(), dir: dir.to_path_buf(), tags, invocations: AtomicUsize::new(0) })
+    }
+
+    /// `go env`: the toolchain's version and where the module or workspace is.
+    pub fn query_env(&self) -> Result<GoEnv> {
+        let out = self
             .run(&["env", "-json", "GOVERSION", "GOMOD", "GOWORK", "GOROOT", "GOHOSTOS", "GOHOSTARCH"], None)
-            .with_context(|| format!("running {} env", tc.go.display()))?;
+            .with_context(|| format!("running {} env", self.go.display()))?;
         if !out.status.success() {
             bail!("`go env` failed: {}", first_line(&String::from_utf8_lossy(&out.stderr)));
         }
-        tc.env = serde_json::from_slice(&out.stdout).context("parsing `go env -json` output")?;
-        let in_module = !tc.env.gomod.is_empty() && tc.env.gomod != os_null();
-        let in_workspace = !tc.env.gowork.is_empty() && tc.env.gowork != "off";
+        serde_json::from_slice(&out.stdout).context("parsing `go env -json` output")
+    }
+
+    /// Fail clearly outside a module or workspace (before go's own, vaguer, errors).
+    pub fn check_module(&self) -> Result<()> {
+        let in_module = !self.env.gomod.is_empty() && self.env.gomod != os_null();
+        let in_workspace = !self.env.gowork.is_empty() && self.env.gowork != "off";
         if !in_module && !in_workspace {
             bail!(
                 "{}: not a Go module (no go.mod here or in a parent directory; run stackify inside a module or pass -C DIR)",
-                dir.display()
+                self.dir.display()
             );
         }
-        Ok(tc)
+        Ok(())
     }
 
     /// The version string as `go env GOVERSION` prints it (`go1.26.8`).

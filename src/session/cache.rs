@@ -33,23 +33,20 @@ pub struct Cached {
     pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
 }
 
-/// 128 bits from two independently keyed SipHash streams: fast enough to hash megabytes of
-/// compiler output on every run (a cryptographic hash cost a fifth of a warm run).
-struct Key(std::collections::hash_map::DefaultHasher, std::collections::hash_map::DefaultHasher);
+/// One SipHash pass over everything (a cryptographic hash cost a fifth of a warm run). 64 bits are
+/// plenty for a cache of a few dozen entries.
+struct Key(std::collections::hash_map::DefaultHasher);
 
 impl Key {
     fn new() -> Self {
-        let mut b = std::collections::hash_map::DefaultHasher::new();
-        0xa5a5_5a5a_u64.hash(&mut b);
-        Key(std::collections::hash_map::DefaultHasher::new(), b)
+        Key(std::collections::hash_map::DefaultHasher::new())
     }
     fn add(&mut self, bytes: &[u8]) {
         bytes.len().hash(&mut self.0);
         bytes.hash(&mut self.0);
-        bytes.hash(&mut self.1);
     }
     fn finish(&self) -> String {
-        format!("{:016x}{:016x}", self.0.finish(), self.1.finish())
+        format!("{:016x}", self.0.finish())
     }
 }
 
@@ -64,6 +61,10 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, listin
     k.add(tc.version().as_bytes());
     k.add(tc.env.goroot.as_bytes());
     k.add(tc.dir.to_string_lossy().as_bytes());
+    // What else changes what go compiles without showing in the listing.
+    for var in ["GOOS", "GOARCH", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG"] {
+        k.add(format!("{var}={:?}", std::env::var_os(var)).as_bytes());
+    }
     k.add(format!("{:?} {:?} {:?} {:?} {}", options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests).as_bytes());
     if let Some(f) = config_file {
         k.add(&std::fs::read(f).ok()?);
@@ -105,6 +106,10 @@ fn dir() -> PathBuf {
 }
 
 pub fn load(key: &str) -> Option<Cached> {
+    load_as(key)
+}
+
+fn load_as<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
     let bytes = std::fs::read(dir().join(key)).ok()?;
     // A cache that does not decode (another version, a torn write) is a miss, never an error.
     match bincode::deserialize(&bytes) {
@@ -118,8 +123,31 @@ pub fn load(key: &str) -> Option<Cached> {
     }
 }
 
+/// A verification of `ids` for the analysis `analysis_key`, keyed by both. Only compile-based
+/// verification is cached: it is a function of the code, the toolchain and the fix set. (Test and
+/// benchmark checks are not: tests can be flaky, benchmarks are measurements.)
+pub fn verification_key(analysis_key: &str, ids: &[usize]) -> String {
+    let mut k = Key::new();
+    k.add(analysis_key.as_bytes());
+    k.add(format!("{ids:?}").as_bytes());
+    k.add(format!("{:?}", std::env::var_os("STACKIFY_TEST_FAULT")).as_bytes());
+    format!("v{}", k.finish())
+}
+
+pub fn load_verification(key: &str) -> Option<crate::verify::Verification> {
+    load_as(key)
+}
+
+pub fn store_verification(key: &str, v: &crate::verify::Verification) {
+    store_as(key, v)
+}
+
 /// Store an analysis; failures only cost the next run time.
 pub fn store(key: &str, cached: &Cached) {
+    store_as(key, cached)
+}
+
+fn store_as<T: Serialize>(key: &str, cached: &T) {
     let dir = dir();
     if std::fs::create_dir_all(&dir).is_err() {
         return;

@@ -109,6 +109,8 @@ pub struct Analysis {
     pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
     pub helper: Option<GoHelper>,
     pub timings: Timings,
+    /// The analysis cache key: what determined this analysis (also keys cached verifications).
+    pub cache_key: Option<String>,
 }
 
 impl Analysis {
@@ -152,20 +154,30 @@ fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool,
 
 pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
-    let toolchain = Toolchain::discover(options.go.as_deref(), &options.dir, options.tags.clone())?;
-    trace("go env", start);
+    let mut toolchain = Toolchain::locate(options.go.as_deref(), &options.dir, options.tags.clone())?;
+    // No -deps: dependencies' export data is only needed when the type helper runs, which a warm
+    // run with the analysis cache never does (see `type_facts`).
+    let list_options = ListOptions { export: true, tests: options.tests, ..Default::default() };
+    let guess = if options.patterns.is_empty() { vec!["./...".to_string()] } else { options.patterns.clone() };
+    progress.step(&format!("compiling {} with -gcflags=-m=2", guess.join(" ")));
+    // `go env` and the listing run side by side (the listing is most of a warm run); the guess at
+    // the patterns is only wrong at the root of a workspace, which is then listed again.
+    let (env, listed) = std::thread::scope(|s| {
+        let listing = s.spawn(|| toolchain.list(&guess, &list_options));
+        let env = toolchain.query_env();
+        (env, listing.join().expect("the go list thread panicked"))
+    });
+    toolchain.env = env?;
+    toolchain.check_module()?;
+    trace("go env + go list", start);
     let config = crate::config::Loaded::load(&toolchain.module_root(), &rules::known_ids())?;
     let (only, skip) = config.rule_selection(&options.only_rules, &options.skip_rules);
     options.only_rules = only;
     options.skip_rules = skip;
     let patterns = if options.patterns.is_empty() { toolchain.default_patterns()? } else { options.patterns.clone() };
-    progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
-    // No -deps here: dependencies' export data is only needed when the type helper runs, which a
-    // warm run with the analysis cache never does (see `type_facts`).
-    let listing = toolchain.list(&patterns, &ListOptions { export: true, tests: options.tests, ..Default::default() })?;
+    let listing = if patterns == guess { listed? } else { toolchain.list(&patterns, &list_options)? };
     check_patterns(&patterns, &listing)?;
     let list_ms = start.elapsed().as_millis();
-    trace("go list", start);
 
     let mut broken = Vec::new();
     for p in listing.targets() {
@@ -187,7 +199,7 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     trace("cache load", t);
     if let Some(cached) = cached {
         let t = Instant::now();
-        let a = from_cache(options, toolchain, listing, config, cached, list_ms);
+        let a = from_cache(options, toolchain, listing, config, cached, list_ms, cache_key);
         trace("from cache", t);
         return Ok(a);
     }
@@ -214,8 +226,10 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         imports: HashMap::new(),
         helper: None,
         timings: Timings { list_ms, parse_ms, ..Default::default() },
+        cache_key: None,
     };
     propose(&mut analysis, progress)?;
+    analysis.cache_key = cache_key.clone();
     if let Some(key) = cache_key {
         cache::store(&key, &cache::Cached {
             findings: analysis.findings.clone(),
@@ -232,7 +246,15 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
 
 /// An analysis restored from the cache. Nothing is parsed here: a report needs no trees, and the
 /// modes that compose edits call [`prepare_fixes`] first.
-fn from_cache(options: Options, toolchain: Toolchain, listing: Listing, config: crate::config::Loaded, c: cache::Cached, list_ms: u128) -> Analysis {
+fn from_cache(
+    options: Options,
+    toolchain: Toolchain,
+    listing: Listing,
+    config: crate::config::Loaded,
+    c: cache::Cached,
+    list_ms: u128,
+    cache_key: Option<String>,
+) -> Analysis {
     let (sources, fixes, helper) = (HashMap::new(), c.fixes, None);
     Analysis {
         options,
@@ -249,6 +271,7 @@ fn from_cache(options: Options, toolchain: Toolchain, listing: Listing, config: 
         imports: c.imports,
         helper,
         timings: Timings { list_ms, ..Default::default() },
+        cache_key,
     }
 }
 

@@ -117,7 +117,21 @@ pub fn verify_with(a: &Analysis, ids: &[usize], progress: &Progress, checks: Che
     if ids.is_empty() {
         return Ok(Verification::default());
     }
-    Verifier::new(a, progress).with_checks(checks).verify(ids)
+    // Same analysis, same fixes: the compiler would say the same again. Only compile-based proofs
+    // are reused; tests and benchmarks run every time they are asked for.
+    let reusable = !(checks.vet || checks.test || checks.bench);
+    let key = a.cache_key.as_deref().filter(|_| reusable).map(|k| super::cache::verification_key(k, ids));
+    if let Some(mut v) = key.as_deref().and_then(super::cache::load_verification) {
+        v.notes.push(format!("verified by an earlier run with identical inputs ({} verification builds then)", v.builds));
+        v.builds = 0;
+        v.elapsed_ms = 0;
+        return Ok(v);
+    }
+    let v = Verifier::new(a, progress).with_checks(checks).verify(ids)?;
+    if let Some(key) = key {
+        super::cache::store_verification(&key, &v);
+    }
+    Ok(v)
 }
 
 /// Packages whose files the verified fixes change, plus their dependents, for the final re-check.
