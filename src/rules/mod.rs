@@ -2,6 +2,7 @@
 //! it declines. Rules never touch files or spawn processes, and they only propose: the verifier
 //! decides. Adding a rule is one file here, one line in [`registry`], and its description in rules/.
 
+pub mod builder_grow;
 pub mod closure_param;
 pub mod fmt_sprintf;
 pub mod fprintf_string;
@@ -87,6 +88,11 @@ pub trait Rule: Sync + Send {
     fn allocation_claim(&self) -> &'static str {
         "reduces growth reallocations"
     }
+    /// Whether the rule looks at findings reported for inlined code. Most rules fix the callee, not
+    /// the call site; a rule about a standard-library method inlined at the user's call does not.
+    fn sees_inlined(&self) -> bool {
+        false
+    }
 }
 
 /// A rule whose module is not written yet: matches nothing.
@@ -138,6 +144,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(method_value::MethodValue),
         Box::new(return_value::ReturnValue),
         Box::new(sort_slice::SortSlice),
+        Box::new(builder_grow::BuilderGrow),
     ];
     all.into_iter().filter(|r| r.implemented()).collect()
 }
@@ -288,4 +295,29 @@ fn import_aliases(source: &SourceFile, path: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// Where a statement inserted before `stmt` goes, and its indentation: the start of `stmt`'s line, or
+/// of the comment lines directly above it that lead into it. `None` when `stmt` (or such a comment)
+/// shares its line with other code.
+pub(crate) fn line_before(src: &SourceFile, stmt: tree_sitter::Node) -> Option<(usize, String)> {
+    let mut first = stmt;
+    while let Some(p) = first.prev_sibling().filter(|p| p.kind() == "comment") {
+        if src.line_index(p.end_byte()) + 1 < src.line_index(first.start_byte()) || !own_line(src, p) {
+            break;
+        }
+        first = p;
+    }
+    if !own_line(src, first) || !own_line(src, stmt) {
+        return None;
+    }
+    let line_start = src.line_start(src.line_index(stmt.start_byte()));
+    let indent = src.text[line_start..stmt.start_byte()].to_string();
+    Some((src.line_start(src.line_index(first.start_byte())), indent))
+}
+
+/// Only blanks between the start of `n`'s line and `n`.
+pub(crate) fn own_line(src: &SourceFile, n: tree_sitter::Node) -> bool {
+    let start = src.line_start(src.line_index(n.start_byte()));
+    src.text[start..n.start_byte()].chars().all(|c| c == ' ' || c == '\t')
 }

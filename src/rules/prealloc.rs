@@ -974,19 +974,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
 
 /// Where a statement inserted before the loop goes: before the comments that lead into the loop.
 fn insertion_point(src: &SourceFile, lp: &Loop) -> Result<(usize, String), Decline> {
-    let mut first = lp.stmt;
-    while let Some(p) = first.prev_sibling().filter(|p| p.kind() == "comment") {
-        if src.line_index(p.end_byte()) + 1 < src.line_index(first.start_byte()) || !own_line(src, p) {
-            break;
-        }
-        first = p;
-    }
-    if !own_line(src, first) || !own_line(src, lp.stmt) {
-        return Err("the loop does not start its own line".into());
-    }
-    let line_start = src.line_start(src.line_index(lp.stmt.start_byte()));
-    let indent = src.text[line_start..lp.stmt.start_byte()].to_string();
-    Ok((src.line_start(src.line_index(first.start_byte())), indent))
+    super::line_before(src, lp.stmt).ok_or_else(|| "the loop does not start its own line".into())
 }
 
 /// The start of the line after `stmt` (which must end its line, a trailing `//` comment aside) and
@@ -994,17 +982,13 @@ fn insertion_point(src: &SourceFile, lp: &Loop) -> Result<(usize, String), Decli
 fn after_statement(src: &SourceFile, stmt: Node) -> Result<(usize, String), Decline> {
     let rest_end = src.text[stmt.end_byte()..].find('\n').map(|i| stmt.end_byte() + i + 1).ok_or("the declaration ends the file")?;
     let rest = src.text[stmt.end_byte()..rest_end].trim();
-    if !(rest.is_empty() || rest.starts_with("//")) || !own_line(src, stmt) {
+    if !(rest.is_empty() || rest.starts_with("//")) || !super::own_line(src, stmt) {
         return Err("the declaration shares its line with other code".into());
     }
     let line_start = src.line_start(src.line_index(stmt.start_byte()));
     Ok((rest_end, src.text[line_start..stmt.start_byte()].to_string()))
 }
 
-fn own_line(src: &SourceFile, n: Node) -> bool {
-    let start = src.line_start(src.line_index(n.start_byte()));
-    src.text[start..n.start_byte()].chars().all(|c| c == ' ' || c == '\t')
-}
 
 impl<'t> SliceMatch<'t> {
     fn queries(&self, src: &SourceFile) -> Vec<Query> {

@@ -329,11 +329,9 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     for f in &a.findings {
         let Some(file) = &f.file else { continue };
         // Rules see `does not escape` too: a slice that grows without escaping still allocates.
-        if !f.is_native() {
-            continue;
-        }
+        // Inlined findings belong to the callee, except for the few rules about library code.
         for (ri, r) in rules.iter().enumerate() {
-            if r.interested(f) {
+            if (f.is_native() || r.sees_inlined()) && r.interested(f) {
                 wanted.push((ri, f.id));
                 if !files.contains(file) {
                     files.push(file.clone());
