@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FIELDS: &str = "ImportPath,Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Module,Export,DepOnly,Error,Incomplete,Standard,ImportMap,Match,ForTest";
+const FIELDS: &str = "ImportPath,Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Module,Export,DepOnly,Error,Incomplete,Standard,ImportMap,Match,ForTest,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,SwigFiles,SwigCXXFiles";
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -44,6 +44,21 @@ pub struct Package {
     pub r#match: Vec<String>,
     #[serde(default)]
     pub for_test: String,
+    /// Non-Go inputs of the build (cgo, assembly, SWIG, object files): part of the cache key only.
+    #[serde(default, rename = "CFiles")]
+    pub c_files: Vec<String>,
+    #[serde(default, rename = "CXXFiles")]
+    pub cxx_files: Vec<String>,
+    #[serde(default, rename = "HFiles")]
+    pub h_files: Vec<String>,
+    #[serde(default, rename = "SFiles")]
+    pub s_files: Vec<String>,
+    #[serde(default)]
+    pub syso_files: Vec<String>,
+    #[serde(default)]
+    pub swig_files: Vec<String>,
+    #[serde(default, rename = "SwigCXXFiles")]
+    pub swig_cxx_files: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -56,6 +71,8 @@ pub struct Module {
     pub go_version: Option<String>,
     #[serde(default)]
     pub main: bool,
+    #[serde(default)]
+    pub go_mod: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -70,6 +87,23 @@ impl Package {
     /// Absolute paths of the files the compiler sees for this package (Go and cgo files).
     pub fn source_files(&self) -> impl Iterator<Item = PathBuf> + '_ {
         self.go_files.iter().chain(&self.cgo_files).map(|f| self.dir.join(f))
+    }
+    /// Every file `go build` (or `go test`, for a test variant) reads for this package.
+    pub fn build_inputs(&self) -> impl Iterator<Item = PathBuf> + '_ {
+        let lists = [
+            &self.go_files,
+            &self.cgo_files,
+            &self.test_go_files,
+            &self.x_test_go_files,
+            &self.c_files,
+            &self.cxx_files,
+            &self.h_files,
+            &self.s_files,
+            &self.syso_files,
+            &self.swig_files,
+            &self.swig_cxx_files,
+        ];
+        lists.into_iter().flatten().map(|f| self.dir.join(f))
     }
     /// A package named by the user's patterns (not only a dependency).
     pub fn is_target(&self) -> bool {

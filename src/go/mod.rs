@@ -32,7 +32,18 @@ pub struct GoEnv {
     pub gohostos: String,
     #[serde(rename = "GOHOSTARCH")]
     pub gohostarch: String,
+    /// The settings of [`BUILD_VARS`] as `go` resolves them (environment, then `go env -w`).
+    #[serde(flatten)]
+    pub build: std::collections::BTreeMap<String, String>,
 }
+
+/// `go env` settings that change what the compiler reports without changing any listed file: the
+/// analysis cache key includes them. GOMODCACHE tells immutable module-cache packages apart.
+pub const BUILD_VARS: &[&str] = &[
+    "GOMODCACHE", "GOFLAGS", "GOOS", "GOARCH", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM", "GOARM64", "GO386",
+    "GOPPC64", "GOMIPS", "GOMIPS64", "GORISCV64", "GOWASM", "CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS",
+    "CGO_LDFLAGS", "GOTOOLDIR",
+];
 
 /// A located `go` binary bound to a working directory and build flags.
 #[derive(Debug)]
@@ -76,8 +87,10 @@ impl Toolchain {
 
     /// `go env`: the toolchain's version and where the module or workspace is.
     pub fn query_env(&self) -> Result<GoEnv> {
+        let mut args = vec!["env", "-json", "GOVERSION", "GOMOD", "GOWORK", "GOROOT", "GOHOSTOS", "GOHOSTARCH"];
+        args.extend_from_slice(BUILD_VARS);
         let out = self
-            .run(&["env", "-json", "GOVERSION", "GOMOD", "GOWORK", "GOROOT", "GOHOSTOS", "GOHOSTARCH"], None)
+            .run(&args, None)
             .with_context(|| format!("running {} env", self.go.display()))?;
         if !out.status.success() {
             bail!("`go env` failed: {}", first_line(&String::from_utf8_lossy(&out.stderr)));

@@ -1,10 +1,11 @@
 //! The analysis cache: a warm run must cost about what `go build -gcflags=-m` costs, so when nothing
 //! that determines the analysis changed, its result is loaded instead of recomputed.
 //!
-//! What determines it: the compiler's escape text (in a canonical package order — a cache replay
-//! prints packages in a different order each run), the packages and their files' bytes, the options
-//! and config that select rules and files, the toolchain and stackify's own version. The key hashes
-//! all of them; a hit returns findings, candidate fixes, declines and the facts the fixes need.
+//! What determines it: everything the compiler reads (the toolchain and its settings, the module
+//! files, every non-standard package's files), the options and config that select rules and files,
+//! and stackify's own build. The key hashes all of them from a `go list -deps` that compiles nothing,
+//! so a hit skips the compiler entirely; it returns findings, candidate fixes, declines and the facts
+//! the fixes need.
 
 use super::{Broken, Declined, Options, Skipped};
 use crate::findings::attribute::CompilerNotes;
@@ -18,7 +19,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// Bump when the cached layout or the analysis semantics change without a version bump.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// How many cached analyses to keep (one per module state; old states are rarely revisited).
 const KEEP: usize = 32;
 
@@ -50,9 +51,18 @@ impl Key {
     }
 }
 
-/// The key for an analysis of `listing` with `options`, or `None` when a file cannot be read (no
-/// caching then: the analysis will report the problem).
-pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, listing: &Listing) -> Option<String> {
+/// The key for an analysis with `options` of the packages in `inputs`, a `go list -deps` listing
+/// made without compiling anything, or `None` when a file cannot be read (no caching then: the
+/// analysis will report the problem).
+///
+/// The compiler's report is a function of its inputs, so the key hashes those instead of the
+/// report: that is what lets a warm run skip the compiler's replay altogether. The inputs are the
+/// toolchain (version, the compile binary, the build settings `go env` resolves), the module and
+/// workspace files (language version, dependency versions), and for every package outside the
+/// standard library its identity and the bytes of every file the build reads. A package in the
+/// module cache is identified by its directory, which names the module version, and never
+/// changes, so its files are not read. Embedded files are left out: they cannot change what escapes.
+pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs: &Listing) -> Option<String> {
     let mut k = Key::new();
     k.add(format!("stackify {} format {FORMAT}", env!("CARGO_PKG_VERSION")).as_bytes());
     // A rebuilt binary (changed rules, same version string) must not reuse older results.
@@ -61,44 +71,55 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, listin
     k.add(tc.version().as_bytes());
     k.add(tc.env.goroot.as_bytes());
     k.add(tc.dir.to_string_lossy().as_bytes());
-    // What else changes what go compiles without showing in the listing.
-    for var in ["GOOS", "GOARCH", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GODEBUG"] {
-        k.add(format!("{var}={:?}", std::env::var_os(var)).as_bytes());
+    for (name, value) in &tc.env.build {
+        k.add(format!("{name}={value}").as_bytes());
     }
+    // A toolchain rebuilt under the same version string (a devel build) compiles differently.
+    let tooldir = tc.env.build.get("GOTOOLDIR").filter(|d| !d.is_empty())?;
+    let compile = std::fs::metadata(Path::new(tooldir).join(format!("compile{}", std::env::consts::EXE_SUFFIX))).ok()?;
+    k.add(format!("{} {:?}", compile.len(), compile.modified().ok()).as_bytes());
     k.add(format!("{:?} {:?} {:?} {:?} {}", options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests).as_bytes());
     if let Some(f) = config_file {
         k.add(&std::fs::read(f).ok()?);
     }
-    for block in canonical_blocks(&listing.compiler_output) {
-        k.add(block.as_bytes());
+    for anchor in [&tc.env.gomod, &tc.env.gowork] {
+        if anchor.is_empty() || anchor == "off" || !Path::new(anchor).is_file() {
+            continue;
+        }
+        // go.mod → go.sum, go.work → go.work.sum
+        let sum = match anchor.strip_suffix(".mod") {
+            Some(base) => Path::new(base).with_file_name("go.sum"),
+            None => PathBuf::from(format!("{anchor}.sum")),
+        };
+        for f in [PathBuf::from(anchor), sum] {
+            k.add(f.to_string_lossy().as_bytes());
+            k.add(&std::fs::read(&f).unwrap_or_default());
+        }
     }
-    for p in listing.packages.iter().filter(|p| !p.standard) {
+    let modcache = tc.env.build.get("GOMODCACHE").filter(|m| !m.is_empty()).map(Path::new);
+    let in_modcache = |dir: &Path| modcache.is_some_and(|m| dir.starts_with(m));
+    // Each workspace module's go.mod sets its packages' language version.
+    let go_mods: std::collections::BTreeSet<&PathBuf> =
+        inputs.packages.iter().filter_map(|p| p.module.as_ref()?.go_mod.as_ref()).filter(|m| !in_modcache(m)).collect();
+    for m in go_mods {
+        k.add(m.to_string_lossy().as_bytes());
+        k.add(&std::fs::read(m).unwrap_or_default());
+    }
+    for p in inputs.packages.iter().filter(|p| !p.standard) {
         k.add(p.import_path.as_bytes());
         k.add(p.dir.to_string_lossy().as_bytes());
-        k.add(format!("{:?} {} {:?}", p.module.as_ref().map(|m| (&m.path, m.main)), p.dep_only, p.error.as_ref().map(|e| &e.err)).as_bytes());
-        for f in p.source_files().chain(p.test_go_files.iter().chain(&p.x_test_go_files).map(|f| p.dir.join(f))) {
+        // Not the package's error: a listing that compiles reports build errors, one that does not
+        // only load errors, and both follow from the files hashed here.
+        k.add(format!("{:?} {} {:?}", p.module.as_ref().map(|m| (&m.path, m.main)), p.dep_only, p.for_test).as_bytes());
+        if in_modcache(&p.dir) {
+            continue;
+        }
+        for f in p.build_inputs() {
             k.add(f.to_string_lossy().as_bytes());
             k.add(&std::fs::read(&f).ok()?);
         }
     }
     Some(k.finish())
-}
-
-/// The compiler text as `# package` blocks in a fixed order.
-fn canonical_blocks(text: &str) -> Vec<&str> {
-    let mut starts: Vec<usize> = text.match_indices("\n# ").map(|(i, _)| i + 1).collect();
-    if text.starts_with("# ") {
-        starts.insert(0, 0);
-    }
-    let mut blocks: Vec<&str> = Vec::with_capacity(starts.len() + 1);
-    if starts.first() != Some(&0) {
-        blocks.push(&text[..starts.first().copied().unwrap_or(text.len())]);
-    }
-    for (i, &s) in starts.iter().enumerate() {
-        blocks.push(&text[s..starts.get(i + 1).copied().unwrap_or(text.len())]);
-    }
-    blocks.sort_unstable();
-    blocks
 }
 
 fn dir() -> PathBuf {
@@ -231,13 +252,5 @@ mod tests {
         assert_eq!(back.findings[3].message(), findings[3].message());
         assert_eq!(back.fixes[0].rule, "fmt-sprintf");
         assert_eq!(back.notes.captures.len(), cached.notes.captures.len());
-    }
-
-    #[test]
-    fn block_order_does_not_matter() {
-        let a = "# b\nx.go:1:2: moved to heap: v\n# a\ny.go:3:4: i escapes to heap\n";
-        let b = "# a\ny.go:3:4: i escapes to heap\n# b\nx.go:1:2: moved to heap: v\n";
-        assert_eq!(canonical_blocks(a), canonical_blocks(b));
-        assert_ne!(canonical_blocks(a), canonical_blocks("# a\ny.go:3:4: j escapes to heap\n# b\nx.go:1:2: moved to heap: v\n"));
     }
 }

@@ -155,29 +155,50 @@ fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool,
 pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
     let mut toolchain = Toolchain::locate(options.go.as_deref(), &options.dir, options.tags.clone())?;
-    // No -deps: dependencies' export data is only needed when the type helper runs, which a warm
-    // run with the analysis cache never does (see `type_facts`).
+    // First a listing that compiles nothing: with every dependency's files it is enough to key the
+    // analysis cache, and a warm run ends there. Only a miss compiles (`-export -gcflags=-m=2`; no
+    // -deps: dependencies' export data is only needed when the type helper runs).
+    let inputs_options = ListOptions { deps: true, tests: options.tests, ..Default::default() };
     let list_options = ListOptions { export: true, tests: options.tests, ..Default::default() };
     let guess = if options.patterns.is_empty() { vec!["./...".to_string()] } else { options.patterns.clone() };
-    progress.step(&format!("compiling {} with -gcflags=-m=2", guess.join(" ")));
-    // `go env` and the listing run side by side (the listing is most of a warm run); the guess at
-    // the patterns is only wrong at the root of a workspace, which is then listed again.
+    // `go env` and the listing run side by side; the guess at the patterns is only wrong at the root
+    // of a workspace, which is then listed again.
     let (env, listed) = std::thread::scope(|s| {
-        let listing = s.spawn(|| toolchain.list(&guess, &list_options));
+        let listing = s.spawn(|| toolchain.list(&guess, &inputs_options));
         let env = toolchain.query_env();
         (env, listing.join().expect("the go list thread panicked"))
     });
     toolchain.env = env?;
     toolchain.check_module()?;
-    trace("go env + go list", start);
+    trace("go env + go list -deps", start);
     let config = crate::config::Loaded::load(&toolchain.module_root(), &rules::known_ids())?;
     let (only, skip) = config.rule_selection(&options.only_rules, &options.skip_rules);
     options.only_rules = only;
     options.skip_rules = skip;
     let patterns = if options.patterns.is_empty() { toolchain.default_patterns()? } else { options.patterns.clone() };
-    let listing = if patterns == guess { listed? } else { toolchain.list(&patterns, &list_options)? };
-    check_patterns(&patterns, &listing)?;
+    let mut inputs = if patterns == guess { listed? } else { toolchain.list(&patterns, &inputs_options)? };
+    check_patterns(&patterns, &inputs)?;
+    let options = Options { patterns: patterns.clone(), ..options };
+    let t = Instant::now();
+    let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &inputs);
+    trace("cache key", t);
+    let t = Instant::now();
+    let cached = cache_key.as_deref().and_then(cache::load);
+    trace("cache load", t);
+    if let Some(cached) = cached {
+        // The same packages a compiling listing names (it has no -deps), without export data.
+        inputs.packages.retain(|p| !p.dep_only);
+        let list_ms = start.elapsed().as_millis();
+        let a = from_cache(options, toolchain, inputs, config, cached, list_ms, cache_key);
+        trace("from cache", t);
+        return Ok(a);
+    }
+    drop(inputs);
+
+    progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
+    let listing = toolchain.list(&patterns, &list_options)?;
     let list_ms = start.elapsed().as_millis();
+    trace("go list -export", start);
 
     let mut broken = Vec::new();
     for p in listing.targets() {
@@ -188,20 +209,6 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let target_count = listing.targets().count();
     if target_count > 0 && broken.len() == target_count {
         bail!("{} does not build:\n{}", broken[0].package, broken[0].error);
-    }
-
-    let options = Options { patterns: patterns.clone(), ..options };
-    let t = Instant::now();
-    let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &listing);
-    trace("cache key", t);
-    let t = Instant::now();
-    let cached = cache_key.as_deref().and_then(cache::load);
-    trace("cache load", t);
-    if let Some(cached) = cached {
-        let t = Instant::now();
-        let a = from_cache(options, toolchain, listing, config, cached, list_ms, cache_key);
-        trace("from cache", t);
-        return Ok(a);
     }
 
     let t = Instant::now();
