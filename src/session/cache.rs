@@ -62,7 +62,7 @@ impl Key {
 /// standard library its identity and the bytes of every file the build reads. A package in the
 /// module cache is identified by its directory, which names the module version, and never
 /// changes, so its files are not read. Embedded files are left out: they cannot change what escapes.
-pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs: &Listing) -> Option<String> {
+pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs: &Listing, read: &mut Vec<PathBuf>) -> Option<String> {
     let mut k = Key::new();
     k.add(format!("stackify {} format {FORMAT}", env!("CARGO_PKG_VERSION")).as_bytes());
     // A rebuilt binary (changed rules, same version string) must not reuse older results.
@@ -81,6 +81,7 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs
     k.add(format!("{:?} {:?} {:?} {:?} {}", options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests).as_bytes());
     if let Some(f) = config_file {
         k.add(&std::fs::read(f).ok()?);
+        read.push(f.to_path_buf());
     }
     for anchor in [&tc.env.gomod, &tc.env.gowork] {
         if anchor.is_empty() || anchor == "off" || !Path::new(anchor).is_file() {
@@ -94,6 +95,7 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs
         for f in [PathBuf::from(anchor), sum] {
             k.add(f.to_string_lossy().as_bytes());
             k.add(&std::fs::read(&f).unwrap_or_default());
+            read.push(f);
         }
     }
     let modcache = tc.env.build.get("GOMODCACHE").filter(|m| !m.is_empty()).map(Path::new);
@@ -104,6 +106,7 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs
     for m in go_mods {
         k.add(m.to_string_lossy().as_bytes());
         k.add(&std::fs::read(m).unwrap_or_default());
+        read.push(m.clone());
     }
     for p in inputs.packages.iter().filter(|p| !p.standard) {
         k.add(p.import_path.as_bytes());
@@ -117,9 +120,58 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs
         for f in p.build_inputs() {
             k.add(f.to_string_lossy().as_bytes());
             k.add(&std::fs::read(&f).ok()?);
+            read.push(f);
         }
     }
     Some(k.finish())
+}
+
+/// A guess, before anything is listed, at whether the analysis cache will hit: the files the last
+/// run of the same command in the same directory hashed are all as they were (same size and
+/// modification time). A likely hit lists without compiling first; a likely miss compiles at once,
+/// in one listing that also names every dependency, instead of listing twice. The guess only
+/// chooses the order of work: the key is always computed from a real listing.
+pub struct Stamp {
+    path: PathBuf,
+}
+
+impl Stamp {
+    pub fn new(dir: &Path, patterns: &[String], tags: Option<&str>, tests: bool) -> Stamp {
+        let mut k = Key::new();
+        k.add(format!("{} {:?} {:?} {tests}", dir.display(), patterns, tags).as_bytes());
+        Stamp { path: crate::go::helper::cache_dir().join("stamps").join(k.finish()) }
+    }
+
+    pub fn unchanged(&self) -> bool {
+        let Ok(text) = std::fs::read_to_string(&self.path) else { return false };
+        let mut lines = text.lines().peekable();
+        lines.peek().is_some() && lines.all(|l| l.split_once(' ').is_some_and(|(seen, file)| Self::describe(Path::new(file)).as_deref() == Some(seen)))
+    }
+
+    pub fn record(&self, files: &[PathBuf]) {
+        let mut text = String::new();
+        for f in files {
+            let Some(seen) = Self::describe(f) else { return };
+            text.push_str(&format!("{seen} {}\n", f.display()));
+        }
+        if let Some(dir) = self.path.parent() {
+            let tmp = self.path.with_extension(format!("{}", std::process::id()));
+            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &self.path).is_err() {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+
+    /// `size:mtime-in-ns`, or `absent`.
+    fn describe(f: &Path) -> Option<String> {
+        match std::fs::metadata(f) {
+            Ok(m) => {
+                let mtime = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+                Some(format!("{}:{mtime}", m.len()))
+            }
+            Err(_) => Some("absent".into()),
+        }
+    }
 }
 
 fn dir() -> PathBuf {

@@ -85,6 +85,8 @@ pub struct Broken {
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Timings {
+    /// The analysis was loaded from the cache (its inputs were unchanged), not recomputed.
+    pub analysis_cached: bool,
     pub list_ms: u128,
     pub parse_ms: u128,
     pub rules_ms: u128,
@@ -155,12 +157,17 @@ fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool,
 pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
     let mut toolchain = Toolchain::locate(options.go.as_deref(), &options.dir, options.tags.clone())?;
-    // First a listing that compiles nothing: with every dependency's files it is enough to key the
-    // analysis cache, and a warm run ends there. Only a miss compiles (`-export -gcflags=-m=2`; no
-    // -deps: dependencies' export data is only needed when the type helper runs).
-    let inputs_options = ListOptions { deps: true, tests: options.tests, ..Default::default() };
-    let list_options = ListOptions { export: true, tests: options.tests, ..Default::default() };
+    // The analysis cache is keyed by everything the compiler reads, which a `go list -deps` names.
+    // When the cache will likely hit, that listing compiles nothing and a warm run ends after it;
+    // when it will likely miss, the same listing also compiles (`-export -gcflags=-m=2`), so a miss
+    // costs one listing too.
     let guess = if options.patterns.is_empty() { vec!["./...".to_string()] } else { options.patterns.clone() };
+    let stamp = cache::Stamp::new(&toolchain.dir, &guess, options.tags.as_deref(), options.tests);
+    let likely_hit = stamp.unchanged();
+    let inputs_options = ListOptions { deps: true, export: !likely_hit, tests: options.tests, ..Default::default() };
+    if !likely_hit {
+        progress.step(&format!("compiling {} with -gcflags=-m=2", guess.join(" ")));
+    }
     // `go env` and the listing run side by side; the guess at the patterns is only wrong at the root
     // of a workspace, which is then listed again.
     let (env, listed) = std::thread::scope(|s| {
@@ -180,23 +187,32 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     check_patterns(&patterns, &inputs)?;
     let options = Options { patterns: patterns.clone(), ..options };
     let t = Instant::now();
-    let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &inputs);
+    let mut read = Vec::new();
+    let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &inputs, &mut read);
     trace("cache key", t);
     let t = Instant::now();
     let cached = cache_key.as_deref().and_then(cache::load);
     trace("cache load", t);
+    if cache_key.is_some() && !(likely_hit && cached.is_some()) {
+        stamp.record(&read);
+    }
+    // The packages themselves, as a listing without -deps names them.
+    inputs.packages.retain(|p| !p.dep_only);
     if let Some(cached) = cached {
-        // The same packages a compiling listing names (it has no -deps), without export data.
-        inputs.packages.retain(|p| !p.dep_only);
         let list_ms = start.elapsed().as_millis();
         let a = from_cache(options, toolchain, inputs, config, cached, list_ms, cache_key);
         trace("from cache", t);
         return Ok(a);
     }
-    drop(inputs);
-
-    progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
-    let listing = toolchain.list(&patterns, &list_options)?;
+    let listing = if inputs_options.export {
+        inputs
+    } else {
+        drop(inputs);
+        progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
+        // No -deps: dependencies' export data is only needed when the type helper runs.
+        let list_options = ListOptions { export: true, tests: options.tests, ..Default::default() };
+        toolchain.list(&patterns, &list_options)?
+    };
     let list_ms = start.elapsed().as_millis();
     trace("go list -export", start);
 
@@ -277,7 +293,7 @@ fn from_cache(
         sources,
         imports: c.imports,
         helper,
-        timings: Timings { list_ms, ..Default::default() },
+        timings: Timings { analysis_cached: true, list_ms, ..Default::default() },
         cache_key,
     }
 }
