@@ -121,7 +121,7 @@ def cost(outdir):
         if os.path.exists(os.path.join(outdir, "elapsed_s.txt")) else None,
         "commands": {
             "base": "go build -gcflags=-m -o /dev/null ./...",
-            "floor": "go list -e -export -deps -gcflags=-m=2 -json=<stackify's fields> -- ./...  (stackify's own go call)",
+            "floor": "go list -e -export -deps -gcflags=-m=2 -json=<stackify's fields> -- ./...  (stackify's own go call on a cache miss)",
             "report": "stackify -q",
             "diff": "stackify --diff -q",
             "first": "stackify -q with empty GOCACHE and empty STACKIFY_CACHE_DIR",
