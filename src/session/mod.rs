@@ -113,6 +113,9 @@ pub struct Analysis {
     pub timings: Timings,
     /// The analysis cache key: what determined this analysis (also keys cached verifications).
     pub cache_key: Option<String>,
+    /// Export data of every dependency, when the compiling listing named them (`-deps`): the type
+    /// helper needs it, and listing it again would cost another `go list`.
+    pub dep_exports: HashMap<String, PathBuf>,
 }
 
 impl Analysis {
@@ -197,6 +200,11 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         stamp.record(&read);
     }
     // The packages themselves, as a listing without -deps names them.
+    let dep_exports: HashMap<String, PathBuf> = if inputs_options.export {
+        inputs.packages.iter().filter(|p| p.dep_only).filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect()
+    } else {
+        HashMap::new()
+    };
     inputs.packages.retain(|p| !p.dep_only);
     if let Some(cached) = cached {
         let list_ms = start.elapsed().as_millis();
@@ -250,6 +258,7 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         helper: None,
         timings: Timings { list_ms, parse_ms, ..Default::default() },
         cache_key: None,
+        dep_exports,
     };
     propose(&mut analysis, progress)?;
     analysis.cache_key = cache_key.clone();
@@ -295,6 +304,7 @@ fn from_cache(
         helper,
         timings: Timings { analysis_cached: true, list_ms, ..Default::default() },
         cache_key,
+        dep_exports: HashMap::new(),
     }
 }
 
@@ -580,10 +590,16 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
             go_version: p.go_version(),
         })
         .collect();
-    // Export data of everything these packages import (the first listing named only the targets).
-    let bases: Vec<String> = packages.iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    let deps = a.toolchain.list(&bases, &ListOptions { deps: true, export: true, tests: a.options.tests, ..Default::default() })?;
-    let mut export: BTreeMap<String, PathBuf> = deps.export_map().into_iter().collect();
+    // Export data of everything these packages import: from the compiling listing when it named
+    // the dependencies, else from one more listing of just these packages' dependencies.
+    let mut export: BTreeMap<String, PathBuf> = if a.dep_exports.is_empty() {
+        let bases: Vec<String> =
+            packages.iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let deps = a.toolchain.list(&bases, &ListOptions { deps: true, export: true, tests: a.options.tests, ..Default::default() })?;
+        deps.export_map().into_iter().collect()
+    } else {
+        a.dep_exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
     export.extend(a.listing.export_map());
     // The answers are cached by the exact request: send it in a canonical order.
     let mut requests = requests;
