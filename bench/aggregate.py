@@ -221,16 +221,16 @@ def cost_md(res):
         if loads:
             out.append(f"\nLoad average (1 min) during these runs: {min(loads):.1f}–{max(loads):.1f} on {m.get('cores')} cores.")
         out.append("")
-    out.append("### What stackify did (warm `--json` / `--diff --json`)\n")
-    out.append("| bed | packages | findings | allocates / may / free+none | fixes candidate → verified / dropped | declined | go invocations (report / diff) | verification builds | own time: parse / rules / typecheck / other (warm report) | stackify's share of warm report |")
+    out.append("### What stackify did (`--diff --json` on a fresh analysis; warm `--json` for the go invocations of a rerun)\n")
+    out.append("| bed | packages | findings | allocates / may / free+none | fixes candidate → verified / dropped | declined | go invocations (warm report / fresh diff) | verification builds | own time, fresh analysis: parse / rules / typecheck / other | stackify's own share of the fresh --diff |")
     out.append("|---|---|---|---|---|---|---|---|---|---|")
     for b in res["beds"]:
         rp, df = b.get("report") or {}, b.get("diff") or {}
         bc = rp.get("by_cost") or {}
-        t = rp.get("timings") or {}
-        el = rp.get("elapsed_ms") or 0
+        t = df.get("timings") or {}
+        el = df.get("elapsed_ms") or 0
         known = sum(t.get(k, 0) for k in ["list_ms", "parse_ms", "rules_ms", "typecheck_ms", "verify_ms"])
-        own = el - t.get("list_ms", 0)
+        own = el - t.get("list_ms", 0) - t.get("verify_ms", 0)
         out.append(
             f"| {b['bed']} | {rp.get('packages')} | {rp.get('findings')} | {bc.get('allocates', 0)} / {bc.get('may-allocate', 0)} / {bc.get('free', 0) + bc.get('none-here', 0)} "
             f"| {df.get('fixes_candidate')} → {df.get('fixes_verified')} / {df.get('fixes_dropped')} | {df.get('declined')} "
