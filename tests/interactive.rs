@@ -49,6 +49,14 @@ fn answer(p: &mut Pty, key: &str) {
     p.send(format!("{key}\r")).unwrap();
 }
 
+/// Answer fix 1, 2, ... in turn with `keys`, waiting for each fix's prompt first.
+fn answer_in_turn(p: &mut Pty, keys: &[&str]) {
+    for (i, key) in keys.iter().enumerate() {
+        at_fix(p, i + 1);
+        answer(p, key);
+    }
+}
+
 /// Read everything up to the end of the session; returns that output and the exit status.
 fn finish(p: &mut Pty) -> (String, String) {
     let out = p.expect(Eof).expect("the session ends");
@@ -142,10 +150,7 @@ fn a_at_the_first_prompt_applies_all() {
 fn q_after_one_yes_writes_only_that_one() {
     let dir = fixture("demo");
     let mut p = spawn(command(dir.path(), &["--allow-no-vcs"]));
-    at_fix(&mut p, 1);
-    answer(&mut p, "y");
-    at_fix(&mut p, 2);
-    answer(&mut p, "q");
+    answer_in_turn(&mut p, &["y", "q"]);
     let (out, status) = finish(&mut p);
     assert!(exited_ok(&status), "status {status}:\n{out}");
     assert!(!out.contains("[3/4]"), "{out}");
@@ -159,10 +164,7 @@ fn q_after_one_yes_writes_only_that_one() {
 fn s_skips_the_rest_of_the_rule() {
     let dir = fixture("demo");
     let mut p = spawn(command(dir.path(), &["--allow-no-vcs"]));
-    at_fix(&mut p, 1);
-    answer(&mut p, "y");
-    at_fix(&mut p, 2);
-    answer(&mut p, "s");
+    answer_in_turn(&mut p, &["y", "s"]);
     let (out, status) = finish(&mut p);
     assert!(exited_ok(&status), "status {status}:\n{out}");
     assert!(!out.contains("[3/4]"), "s must skip the remaining fmt-sprintf fixes:\n{out}");
@@ -230,10 +232,7 @@ fn e_opens_the_editor_at_the_line_then_asks_again() {
     let mut cmd = command(dir.path(), &["--allow-no-vcs"]);
     cmd.env("EDITOR", &editor);
     let mut p = spawn(cmd);
-    at_fix(&mut p, 1);
-    answer(&mut p, "n");
-    at_fix(&mut p, 2);
-    answer(&mut p, "e");
+    answer_in_turn(&mut p, &["n", "e"]);
     // The fix is shown again after the editor, then the same question.
     at_fix(&mut p, 2);
     answer(&mut p, "y");
@@ -260,10 +259,7 @@ fn an_edit_in_the_editor_stops_the_session_and_keeps_the_edit() {
     let mut cmd = command(dir.path(), &["--allow-no-vcs"]);
     cmd.env("EDITOR", &editor);
     let mut p = spawn(cmd);
-    at_fix(&mut p, 1);
-    answer(&mut p, "y");
-    at_fix(&mut p, 2);
-    answer(&mut p, "e");
+    answer_in_turn(&mut p, &["y", "e"]);
     let (out, status) = finish(&mut p);
     assert!(status.starts_with("Exited(") && status.ends_with(", 2)"), "status {status}:\n{out}");
     assert!(out.contains("demo.go changed in the editor"), "{out}");
