@@ -113,8 +113,8 @@ pub struct Analysis {
     pub timings: Timings,
     /// The analysis cache key: what determined this analysis (also keys cached verifications).
     pub cache_key: Option<String>,
-    /// Export data of every dependency, when the compiling listing named them (`-deps`): the type
-    /// helper needs it, and listing it again would cost another `go list`.
+    /// Export data of every dependency, from the compiling listing (`-deps`), for the type helper;
+    /// empty for an analysis loaded from the cache, which runs no rules.
     pub dep_exports: HashMap<String, PathBuf>,
 }
 
@@ -199,30 +199,27 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     if cache_key.is_some() && !(likely_hit && cached.is_some()) {
         stamp.record(&read);
     }
-    // The packages themselves, as a listing without -deps names them.
-    let dep_exports: HashMap<String, PathBuf> = if inputs_options.export {
-        inputs.packages.iter().filter(|p| p.dep_only).filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect()
-    } else {
-        HashMap::new()
-    };
-    inputs.packages.retain(|p| !p.dep_only);
     if let Some(cached) = cached {
+        // The packages themselves, as the analysis knows them.
+        inputs.packages.retain(|p| !p.dep_only);
         let list_ms = start.elapsed().as_millis();
         let a = from_cache(options, toolchain, inputs, config, cached, list_ms, cache_key);
         trace("from cache", t);
         return Ok(a);
     }
-    let listing = if inputs_options.export {
+    let mut listing = if inputs_options.export {
         inputs
     } else {
         drop(inputs);
         progress.step(&format!("compiling {} with -gcflags=-m=2", patterns.join(" ")));
-        // No -deps: dependencies' export data is only needed when the type helper runs.
-        let list_options = ListOptions { export: true, tests: options.tests, ..Default::default() };
-        toolchain.list(&patterns, &list_options)?
+        toolchain.list(&patterns, &ListOptions { export: true, ..inputs_options })?
     };
     let list_ms = start.elapsed().as_millis();
     trace("go list -export", start);
+    // The dependencies are listed for their export data, which the type helper reads.
+    let dep_exports: HashMap<String, PathBuf> =
+        listing.packages.iter().filter(|p| p.dep_only).filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect();
+    listing.packages.retain(|p| !p.dep_only);
 
     let mut broken = Vec::new();
     for p in listing.targets() {
@@ -590,16 +587,8 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
             go_version: p.go_version(),
         })
         .collect();
-    // Export data of everything these packages import: from the compiling listing when it named
-    // the dependencies, else from one more listing of just these packages' dependencies.
-    let mut export: BTreeMap<String, PathBuf> = if a.dep_exports.is_empty() {
-        let bases: Vec<String> =
-            packages.iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let deps = a.toolchain.list(&bases, &ListOptions { deps: true, export: true, tests: a.options.tests, ..Default::default() })?;
-        deps.export_map().into_iter().collect()
-    } else {
-        a.dep_exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-    };
+    // Export data of everything these packages import (the compiling listing named it all).
+    let mut export: BTreeMap<String, PathBuf> = a.dep_exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     export.extend(a.listing.export_map());
     // The answers are cached by the exact request: send it in a canonical order.
     let mut requests = requests;
