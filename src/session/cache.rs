@@ -159,6 +159,8 @@ impl Stamp {
             if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &self.path).is_err() {
                 let _ = std::fs::remove_file(&tmp);
             }
+            // A stamp that is pruned only costs its directory one mispredicted run.
+            prune(dir);
         }
     }
 
