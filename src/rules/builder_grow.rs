@@ -96,7 +96,7 @@ impl Rule for BuilderGrow {
             )
             .into());
         }
-        let ty = facts.expr(file(site), run.receiver.start_byte(), run.receiver.end_byte()).map(|e| e.ty.as_str()).unwrap_or("");
+        let ty = facts.expr(site.file(), run.receiver.start_byte(), run.receiver.end_byte()).map(|e| e.ty.as_str()).unwrap_or("");
         if ty != "strings.Builder" && ty != "*strings.Builder" {
             return Err(format!("`{name}` has type {ty:?}, not strings.Builder").into());
         }
@@ -118,7 +118,7 @@ impl Rule for BuilderGrow {
             )
             .into());
         }
-        if !run.lengths.is_empty() && facts.scope(file(site), run.first.start_byte(), "len").is_none_or(|s| s.kind != "builtin") {
+        if !run.lengths.is_empty() && facts.scope(site.file(), run.first.start_byte(), "len").is_none_or(|s| s.kind != "builtin") {
             return Err("`len` is shadowed here".into());
         }
         let (at, indent) = line_before(src, run.first).ok_or("the writes do not start their own line")?;
@@ -144,10 +144,6 @@ impl Rule for BuilderGrow {
             expect_new: ExpectNew::Nothing,
         })
     }
-}
-
-fn file<'a>(site: &'a Site) -> &'a std::path::Path {
-    site.file()
 }
 
 /// `recv.M(arg)` with `recv` an identifier and `M` a Builder write: (receiver, method, argument).
