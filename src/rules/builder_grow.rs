@@ -19,7 +19,7 @@
 
 use super::fmt_sprintf::parts;
 use super::sort_slice::block_statements;
-use super::{line_before, Decline, Facts, Proposal, Rule, Site};
+use super::{enclosing_function, enclosing_loop, line_before, Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind, Origin};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
@@ -100,7 +100,7 @@ impl Rule for BuilderGrow {
         if ty != "strings.Builder" && ty != "*strings.Builder" {
             return Err(format!("`{name}` has type {ty:?}, not strings.Builder").into());
         }
-        if let Some(body) = enclosing_body(run.first) {
+        if let Some(body) = enclosing_function(run.first).and_then(|f| f.child_by_field_name("body")) {
             if src.node_text(body).contains(&format!("{name}.Grow(")) {
                 return Err(format!("`{name}` is already grown with Grow in this function").into());
             }
@@ -400,36 +400,6 @@ fn first_receiver<'t>(src: &SourceFile, stmt: Node<'t>) -> Option<Node<'t>> {
         let mut c = n.walk();
         let kids: Vec<Node> = n.named_children(&mut c).collect();
         stack.extend(kids.into_iter().rev());
-    }
-    None
-}
-
-fn is_function(n: Node) -> bool {
-    matches!(n.kind(), "function_declaration" | "method_declaration" | "func_literal")
-}
-
-fn enclosing_loop(n: Node) -> Option<Node> {
-    let mut p = n.parent();
-    while let Some(x) = p {
-        if is_function(x) {
-            return None;
-        }
-        if x.kind() == "for_statement" {
-            return Some(x);
-        }
-        p = x.parent();
-    }
-    None
-}
-
-/// The body of the function (or function literal) around `n`.
-fn enclosing_body(n: Node) -> Option<Node> {
-    let mut p = n.parent();
-    while let Some(x) = p {
-        if is_function(x) {
-            return x.child_by_field_name("body");
-        }
-        p = x.parent();
     }
     None
 }

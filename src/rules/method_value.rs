@@ -421,18 +421,7 @@ pub(crate) fn contains(a: Node, b: Node) -> bool {
 
 /// `call` runs in the same function activation as `creation` (no func literal between them).
 fn same_closure(call: Node, creation: Node) -> bool {
-    innermost_function(call) == innermost_function(creation)
-}
-
-fn innermost_function(n: Node) -> Option<Node> {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if matches!(p.kind(), "func_literal" | "function_declaration" | "method_declaration") {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
+    super::enclosing_function(call) == super::enclosing_function(creation)
 }
 
 /// The top-level function or method declaration around `n`.

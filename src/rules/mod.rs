@@ -321,3 +321,28 @@ pub(crate) fn own_line(src: &SourceFile, n: tree_sitter::Node) -> bool {
     let start = src.line_start(src.line_index(n.start_byte()));
     src.text[start..n.start_byte()].chars().all(|c| c == ' ' || c == '\t')
 }
+
+/// The innermost function declaration, method or function literal strictly around `n`.
+pub(crate) fn enclosing_function(n: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if matches!(p.kind(), "func_literal" | "function_declaration" | "method_declaration") {
+            return Some(p);
+        }
+        cur = p.parent();
+    }
+    None
+}
+
+/// The innermost `for` around `n` inside the same function (not crossing a function literal).
+pub(crate) fn enclosing_loop(n: tree_sitter::Node) -> Option<tree_sitter::Node> {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        match p.kind() {
+            "for_statement" => return Some(p),
+            "func_literal" | "function_declaration" | "method_declaration" => return None,
+            _ => cur = p.parent(),
+        }
+    }
+    None
+}

@@ -26,7 +26,7 @@
 //! only costs memory on that path. `break`, `continue` and `goto` decline: a filtering loop's final
 //! length can be far below its trip count, and a skipped append would make the nil guard wrong.
 
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{enclosing_function, enclosing_loop, Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -233,30 +233,6 @@ fn one_line(s: &str) -> String {
     } else {
         joined
     }
-}
-
-/// The innermost `for` around `n` inside the same function (not crossing a function literal).
-fn enclosing_loop(n: Node) -> Option<Node> {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        match p.kind() {
-            "for_statement" => return Some(p),
-            "func_literal" | "function_declaration" | "method_declaration" => return None,
-            _ => cur = p.parent(),
-        }
-    }
-    None
-}
-
-fn enclosing_function(n: Node) -> Option<Node> {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if matches!(p.kind(), "func_literal" | "function_declaration" | "method_declaration") {
-            return Some(p);
-        }
-        cur = p.parent();
-    }
-    None
 }
 
 /// The variable an assignment target writes: `x`, `x.f`, `x[i]`, `*x`, `(x)` → `x`.
