@@ -356,14 +356,21 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     // Which (rule, finding) pairs are worth a look, and which files they need.
     let mut wanted: Vec<(usize, usize)> = Vec::new();
     let mut files: Vec<PathBuf> = Vec::new();
+    let mut wanted_files: HashSet<PathBuf> = HashSet::new();
+    // The package of a file: that of the first finding in it.
+    let mut package_of: HashMap<PathBuf, String> = HashMap::new();
     for f in &a.findings {
         let Some(file) = &f.file else { continue };
+        if !package_of.contains_key(file) {
+            package_of.insert(file.clone(), f.package.clone());
+        }
         // Rules see `does not escape` too: a slice that grows without escaping still allocates.
         // Inlined findings belong to the callee, except for the few rules about library code.
         for (ri, r) in rules.iter().enumerate() {
             if (f.is_native() || r.sees_inlined()) && r.interested(f) {
                 wanted.push((ri, f.id));
-                if !files.contains(file) {
+                if !wanted_files.contains(file) {
+                    wanted_files.insert(file.clone());
                     files.push(file.clone());
                 }
             }
@@ -375,7 +382,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     for (path, res) in files.iter().zip(parsed) {
         match res {
             Ok(src) => {
-                let pkg = a.findings.iter().find(|f| f.file.as_ref() == Some(path)).and_then(|f| a.listing.by_path(&f.package));
+                let pkg = package_of.get(path).and_then(|p| a.listing.by_path(p));
                 // The generated-code header sits before the package clause: the first lines suffice.
                 let mut cut = src.text.len().min(4096);
                 while !src.text.is_char_boundary(cut) {
@@ -402,6 +409,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         findings: Vec<usize>,
     }
     let mut sites: Vec<SiteKey> = Vec::new();
+    let mut site_index: HashMap<(usize, PathBuf, (usize, usize)), usize> = HashMap::new();
     let mut declined = Vec::new();
     for (ri, fid) in wanted {
         let f = &a.findings[fid];
@@ -409,10 +417,12 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let Some(src) = a.sources.get(&file) else { continue };
         let Some(offset) = src.offset(f.line(), f.col()) else { continue };
         let Some(anchor) = rules[ri].anchor(f, src, offset) else { continue };
-        if let Some(s) = sites.iter_mut().find(|s| s.rule == ri && s.file == file && s.anchor == anchor) {
-            s.findings.push(fid);
-        } else {
-            sites.push(SiteKey { rule: ri, file, anchor, findings: vec![fid] });
+        match site_index.entry((ri, file.clone(), anchor)) {
+            std::collections::hash_map::Entry::Occupied(e) => sites[*e.get()].findings.push(fid),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(sites.len());
+                sites.push(SiteKey { rule: ri, file, anchor, findings: vec![fid] });
+            }
         }
     }
 
