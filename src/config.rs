@@ -59,7 +59,8 @@ impl Loaded {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Loaded::default()),
             Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
         };
-        let config: Config = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
+        let config: Config =
+            toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
         for id in config.rules.enable.iter().chain(&config.rules.disable) {
             if !known_rules.contains(&id.as_str()) {
                 bail!("{}: unknown rule {id:?} (known: {})", file.display(), known_rules.join(", "));
@@ -129,7 +130,11 @@ mod tests {
     #[test]
     fn config_file() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(FILE_NAME), "[rules]\ndisable = [\"fmt-sprintf\"]\n[paths]\nskip = [\"legacy/**\"]\n").unwrap();
+        std::fs::write(
+            dir.path().join(FILE_NAME),
+            "[rules]\ndisable = [\"fmt-sprintf\"]\n[paths]\nskip = [\"legacy/**\"]\n",
+        )
+        .unwrap();
         let l = Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap();
         assert_eq!(l.skipped(&dir.path().join("legacy/a/b.go")), Some("legacy/**"));
         assert_eq!(l.skipped(&dir.path().join("main.go")), None);

@@ -25,10 +25,9 @@ impl SourceFile {
 
     pub fn parse(path: &Path, text: String) -> Result<Self> {
         let mut parser = Parser::new();
-        parser
-            .set_language(&tree_sitter_go::LANGUAGE.into())
-            .context("loading the tree-sitter Go grammar")?;
-        let tree = parser.parse(&text, None).with_context(|| format!("{}: tree-sitter could not parse", path.display()))?;
+        parser.set_language(&tree_sitter_go::LANGUAGE.into()).context("loading the tree-sitter Go grammar")?;
+        let tree =
+            parser.parse(&text, None).with_context(|| format!("{}: tree-sitter could not parse", path.display()))?;
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
         Ok(SourceFile { path: path.to_path_buf(), text, tree, line_starts })
@@ -119,7 +118,10 @@ impl SourceFile {
             if matches!(child.kind(), "package_clause" | "import_declaration") && child.has_error() {
                 return Some("tree-sitter-go cannot parse the import section; not editing this file".into());
             }
-            if child.kind() == "ERROR" && child.end_byte() <= top.start_byte() && self.imports_end() >= child.start_byte() {
+            if child.kind() == "ERROR"
+                && child.end_byte() <= top.start_byte()
+                && self.imports_end() >= child.start_byte()
+            {
                 return Some("tree-sitter-go cannot parse the import section; not editing this file".into());
             }
         }

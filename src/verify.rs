@@ -184,7 +184,8 @@ impl<'a> Verifier<'a> {
             }
             if let Some(what) = eval.unattributed.first().cloned() {
                 let culprit = self.bisect(active)?;
-                dropped.insert(culprit, format!("introduces a new escape outside the edit (found by bisection): {what}"));
+                dropped
+                    .insert(culprit, format!("introduces a new escape outside the edit (found by bisection): {what}"));
                 continue;
             }
             self.also_removed = eval.elsewhere;
@@ -194,14 +195,22 @@ impl<'a> Verifier<'a> {
 
     /// vet, tests and benchmarks on the overlay. Returns a fix to drop (found by bisection) when a
     /// check that passes without the fixes fails with them; records allocation evidence otherwise.
-    fn extra_checks(&mut self, ids: &[usize], comp: &Composition, per_fix: &mut BTreeMap<usize, FixEval>) -> Result<Option<(usize, String)>> {
+    fn extra_checks(
+        &mut self,
+        ids: &[usize],
+        comp: &Composition,
+        per_fix: &mut BTreeMap<usize, FixEval>,
+    ) -> Result<Option<(usize, String)>> {
         let checks = self.checks;
         if !(checks.vet || checks.test || checks.bench) {
             return Ok(None);
         }
         let pkgs = self.build_set(ids);
         let tmp = tempfile::Builder::new().prefix("stackify-checks-").tempdir()?;
-        let overlay = Toolchain::write_overlay(tmp.path(), &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>())?;
+        let overlay = Toolchain::write_overlay(
+            tmp.path(),
+            &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>(),
+        )?;
         if checks.vet {
             if self.baseline_vet.is_none() {
                 self.progress.step("go vet without the fixes (baseline)");
@@ -212,7 +221,9 @@ impl<'a> Verifier<'a> {
             } else {
                 self.progress.step("go vet with the fixes");
                 if let Some(out) = self.a.toolchain.vet(&pkgs, Some(&overlay))? {
-                    let culprit = self.bisect_by(ids, |v, subset, ov| Ok(v.a.toolchain.vet(&v.build_set(subset), Some(ov))?.is_some()))?;
+                    let culprit = self.bisect_by(ids, |v, subset, ov| {
+                        Ok(v.a.toolchain.vet(&v.build_set(subset), Some(ov))?.is_some())
+                    })?;
                     return Ok(Some((culprit, format!("go vet fails with it: {}", crate::go::first_line(&out)))));
                 }
             }
@@ -227,7 +238,9 @@ impl<'a> Verifier<'a> {
             } else {
                 self.progress.step("go test with the fixes");
                 if let Some(out) = self.a.toolchain.test(&pkgs, Some(&overlay))? {
-                    let culprit = self.bisect_by(ids, |v, subset, ov| Ok(v.a.toolchain.test(&v.build_set(subset), Some(ov))?.is_some()))?;
+                    let culprit = self.bisect_by(ids, |v, subset, ov| {
+                        Ok(v.a.toolchain.test(&v.build_set(subset), Some(ov))?.is_some())
+                    })?;
                     let first = out.lines().find(|l| l.contains("FAIL") || l.contains("---")).unwrap_or(&out);
                     return Ok(Some((culprit, format!("go test fails with it: {}", first.trim()))));
                 }
@@ -239,7 +252,11 @@ impl<'a> Verifier<'a> {
                 self.note("no touched package has benchmarks; allocation counts not measured");
                 return Ok(None);
             }
-            let missing: Vec<String> = touched.iter().filter(|p| !self.baseline_bench.keys().any(|k| k.starts_with(&format!("{p}."))) ).cloned().collect();
+            let missing: Vec<String> = touched
+                .iter()
+                .filter(|p| !self.baseline_bench.keys().any(|k| k.starts_with(&format!("{p}."))))
+                .cloned()
+                .collect();
             if !missing.is_empty() {
                 self.progress.step("benchmarks without the fixes (baseline)");
                 for r in self.a.toolchain.bench(&missing, None, BENCH_ITERATIONS)? {
@@ -291,9 +308,11 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             let Some(p) = self.a.listing.by_path(&base) else { continue };
-            let has = p.test_go_files.iter().chain(&p.x_test_go_files).any(|f| {
-                std::fs::read_to_string(p.dir.join(f)).is_ok_and(|t| t.contains("func Benchmark"))
-            });
+            let has = p
+                .test_go_files
+                .iter()
+                .chain(&p.x_test_go_files)
+                .any(|f| std::fs::read_to_string(p.dir.join(f)).is_ok_and(|t| t.contains("func Benchmark")));
             if has {
                 out.push(base);
             }
@@ -316,7 +335,11 @@ impl<'a> Verifier<'a> {
     }
 
     /// Like `bisect`, with any predicate run on a subset's overlay.
-    fn bisect_by(&mut self, ids: &[usize], mut bad: impl FnMut(&mut Self, &[usize], &Path) -> Result<bool>) -> Result<usize> {
+    fn bisect_by(
+        &mut self,
+        ids: &[usize],
+        mut bad: impl FnMut(&mut Self, &[usize], &Path) -> Result<bool>,
+    ) -> Result<usize> {
         let mut cand: Vec<usize> = ids.to_vec();
         while cand.len() > 1 {
             let left = cand[..cand.len() / 2].to_vec();
@@ -327,7 +350,10 @@ impl<'a> Verifier<'a> {
                 true
             } else {
                 let tmp = tempfile::Builder::new().prefix("stackify-bisect-").tempdir()?;
-                let overlay = Toolchain::write_overlay(tmp.path(), &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>())?;
+                let overlay = Toolchain::write_overlay(
+                    tmp.path(),
+                    &comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect::<Vec<_>>(),
+                )?;
                 bad(self, &left, &overlay)?
             };
             cand = if is_bad { left } else { right };
@@ -339,10 +365,26 @@ impl<'a> Verifier<'a> {
         self.fixes.values().any(|f| f.targets.contains(&finding))
     }
 
-    fn finish(self, dropped: BTreeMap<usize, String>, per_fix: BTreeMap<usize, FixEval>, files: BTreeMap<PathBuf, String>) -> Verification {
+    fn finish(
+        self,
+        dropped: BTreeMap<usize, String>,
+        per_fix: BTreeMap<usize, FixEval>,
+        files: BTreeMap<PathBuf, String>,
+    ) -> Verification {
         let mut outcomes = BTreeMap::new();
         for (id, reason) in dropped {
-            outcomes.insert(id, Outcome { fix: id, verified: false, reason: Some(reason), removed: vec![], added: vec![], bench: vec![], unproven: None });
+            outcomes.insert(
+                id,
+                Outcome {
+                    fix: id,
+                    verified: false,
+                    reason: Some(reason),
+                    removed: vec![],
+                    added: vec![],
+                    bench: vec![],
+                    unproven: None,
+                },
+            );
         }
         for (id, ev) in per_fix {
             let fix = self.fixes[&id];
@@ -353,10 +395,28 @@ impl<'a> Verifier<'a> {
                     format!("{}, but the package's benchmarks show no fewer allocations", fix.claim)
                 }
             });
-            outcomes.insert(id, Outcome { fix: id, verified: true, reason: None, removed: ev.removed, added: ev.added, bench: ev.bench, unproven });
+            outcomes.insert(
+                id,
+                Outcome {
+                    fix: id,
+                    verified: true,
+                    reason: None,
+                    removed: ev.removed,
+                    added: ev.added,
+                    bench: ev.bench,
+                    unproven,
+                },
+            );
         }
         let also_removed = if files.is_empty() { Vec::new() } else { self.also_removed };
-        Verification { outcomes, builds: self.builds, files, notes: self.notes, also_removed, elapsed_ms: self.started.elapsed().as_millis() }
+        Verification {
+            outcomes,
+            builds: self.builds,
+            files,
+            notes: self.notes,
+            also_removed,
+            elapsed_ms: self.started.elapsed().as_millis(),
+        }
     }
 
     /// The content each file would have with exactly `ids` applied (imports and gofmt included), without
@@ -385,7 +445,8 @@ impl<'a> Verifier<'a> {
                 Err(e) => failures.extend(fixes.iter().map(|f| (f.id, format!("cannot compose the edit: {e:#}")))),
             }
         }
-        let to_format: Vec<(PathBuf, String)> = drafts.iter().map(|(p, d, _)| (p.clone(), d.text.replace("\r\n", "\n"))).collect();
+        let to_format: Vec<(PathBuf, String)> =
+            drafts.iter().map(|(p, d, _)| (p.clone(), d.text.replace("\r\n", "\n"))).collect();
         let formatted = helper.format(&to_format)?;
         let mut files = BTreeMap::new();
         for ((file, draft, fixes), fmt) in drafts.into_iter().zip(formatted) {
@@ -413,10 +474,10 @@ impl<'a> Verifier<'a> {
         let contents: Vec<(PathBuf, String)> = comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())).collect();
         let overlay = Toolchain::write_overlay(tmp.path(), &contents)?;
         let patterns = self.build_set(ids);
-        let listing = self
-            .a
-            .toolchain
-            .list(&patterns, &ListOptions { export: true, overlay: Some(overlay), tests: self.a.options.tests, ..Default::default() })?;
+        let listing = self.a.toolchain.list(
+            &patterns,
+            &ListOptions { export: true, overlay: Some(overlay), tests: self.a.options.tests, ..Default::default() },
+        )?;
         let blocks = parse::parse_output(&listing.compiler_output);
         let findings = attribute::attribute(&blocks, &self.index);
         Ok((listing, findings))
@@ -461,7 +522,8 @@ impl<'a> Verifier<'a> {
                     .map(|cf| cf.owners_of_new_line(pos.line as usize - 1))
                     .unwrap_or_default();
                 if owners.is_empty() {
-                    eval.unmapped_error.get_or_insert_with(|| format!("{}: {msg}", line.split(": ").next().unwrap_or("")));
+                    eval.unmapped_error
+                        .get_or_insert_with(|| format!("{}: {msg}", line.split(": ").next().unwrap_or("")));
                 }
                 for o in owners {
                     eval.compile_errors.push((o, msg.to_string()));
@@ -503,7 +565,9 @@ impl<'a> Verifier<'a> {
             let line = f.line() as usize - 1;
             match comp.files.get(&file) {
                 Some(cf) => match cf.old_to_new.get(line).copied().flatten() {
-                    Some(nl) => stable_old.entry((file, nl, f.col(), f.kind.name(), f.subject.clone())).or_default().push(f),
+                    Some(nl) => {
+                        stable_old.entry((file, nl, f.col(), f.kind.name(), f.subject.clone())).or_default().push(f)
+                    }
                     None => bucket_old.entry((file, cf.hunk_of_old(line))).or_default().push(f),
                 },
                 None => stable_old.entry((file, line, f.col(), f.kind.name(), f.subject.clone())).or_default().push(f),
@@ -519,7 +583,9 @@ impl<'a> Verifier<'a> {
         }
 
         let mut per_fix: BTreeMap<usize, FixEval> = ids.iter().map(|&id| (id, FixEval::default())).collect();
-        let describe = |f: &Finding| format!("{} ({}:{}:{})", f.message(), self.a.display_path(f.file.as_deref().unwrap()), f.line(), f.col());
+        let describe = |f: &Finding| {
+            format!("{} ({}:{}:{})", f.message(), self.a.display_path(f.file.as_deref().unwrap()), f.line(), f.col())
+        };
 
         // Changed regions: what went away and what appeared, by (kind, subject).
         let mut hunk_keys: BTreeSet<(PathBuf, usize)> = bucket_old.keys().cloned().collect();
@@ -541,7 +607,9 @@ impl<'a> Verifier<'a> {
             // removed nor added: pair what is left by kind and column.
             let mut new_left: Vec<&Finding> = Vec::new();
             for n in new {
-                if let Some(i) = unpaired_old.iter().position(|o| o.kind == n.kind && o.col() == n.col() && !self.is_target(o.id)) {
+                if let Some(i) =
+                    unpaired_old.iter().position(|o| o.kind == n.kind && o.col() == n.col() && !self.is_target(o.id))
+                {
                     unpaired_old.remove(i);
                 } else {
                     new_left.push(n);
@@ -571,7 +639,10 @@ impl<'a> Verifier<'a> {
                     } else if is_leak_to_result(n) {
                         ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
                     } else if is_private_leak(n) {
-                        ev.added.push(format!("{} (unexported: every caller is in the package and was re-checked)", describe(n)));
+                        ev.added.push(format!(
+                            "{} (unexported: every caller is in the package and was re-checked)",
+                            describe(n)
+                        ));
                     } else {
                         eval.rejected.push((*id, format!("the rewrite itself escapes: {}", describe(n))));
                     }
@@ -635,7 +706,10 @@ impl<'a> Verifier<'a> {
                     if is_leak_to_result(n) {
                         ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
                     } else if is_private_leak(n) {
-                        ev.added.push(format!("{} (unexported: every caller is in the package and was re-checked)", describe(n)));
+                        ev.added.push(format!(
+                            "{} (unexported: every caller is in the package and was re-checked)",
+                            describe(n)
+                        ));
                     } else if matches!(n.kind, Kind::LeakingParam { .. }) {
                         eval.rejected.push((id, format!("changes the escape contract of an exported function: {} (callers outside the module could allocate more)", describe(n))));
                     } else {
@@ -650,7 +724,8 @@ impl<'a> Verifier<'a> {
             if fix.evidence == Evidence::FewerAllocations {
                 continue;
             }
-            let missing: Vec<String> = fix.targets.iter().filter(|t| !gone_ids.contains(t)).map(|t| describe(&self.a.findings[*t])).collect();
+            let missing: Vec<String> =
+                fix.targets.iter().filter(|t| !gone_ids.contains(t)).map(|t| describe(&self.a.findings[*t])).collect();
             if !missing.is_empty() {
                 eval.rejected.push((id, format!("the targeted finding is still reported: {}", missing.join("; "))));
             }

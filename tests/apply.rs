@@ -17,7 +17,6 @@ fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or_else(|| panic!("killed by a signal: {}", stderr(o)))
 }
 
-
 /// Relative paths whose bytes differ (or that appeared or vanished) between two snapshots.
 fn changed(a: &BTreeMap<PathBuf, Vec<u8>>, b: &BTreeMap<PathBuf, Vec<u8>>) -> Vec<String> {
     let keys: std::collections::BTreeSet<&PathBuf> = a.keys().chain(b.keys()).collect();
@@ -105,8 +104,11 @@ fn apply_output_is_gofmt_clean_and_builds_vets_and_tests() {
         assert!(!changed(&before, &snapshot(dir.path())).is_empty(), "{name}: every fixture has a fixable site");
         assert_gofmt_clean(dir.path(), allowed);
         assert_go_ok(dir.path(), pkgs);
-        let leftovers: Vec<String> =
-            snapshot(dir.path()).keys().map(|k| k.to_string_lossy().into_owned()).filter(|k| k.contains(".stackify-")).collect();
+        let leftovers: Vec<String> = snapshot(dir.path())
+            .keys()
+            .map(|k| k.to_string_lossy().into_owned())
+            .filter(|k| k.contains(".stackify-"))
+            .collect();
         assert!(leftovers.is_empty(), "{name}: temp files left behind: {leftovers:?}");
     };
     // One fixture per thread; a failure names its fixture (the panic message is printed by the thread).
@@ -213,7 +215,11 @@ fn apply_leaves_generated_files_alone_and_fixes_hand_written_ones() {
     apply_ok(dir.path(), &["--rule", RULE]);
     assert_eq!(changed(&before, &snapshot(dir.path())), ["hand.go"]);
     assert_eq!(read(dir.path(), "gen.go"), gen);
-    assert!(read(dir.path(), "hand.go").contains("return \"swatch-\" + strconv.Itoa(i)"), "{}", read(dir.path(), "hand.go"));
+    assert!(
+        read(dir.path(), "hand.go").contains("return \"swatch-\" + strconv.Itoa(i)"),
+        "{}",
+        read(dir.path(), "hand.go")
+    );
     assert_go_ok(dir.path(), "./...");
 }
 
@@ -252,7 +258,10 @@ fn apply_reports_a_broken_package_and_still_fixes_the_rest() {
     let err = stderr(&o);
     // The compiler's message (fixtures/syntax-error/README.md), on stderr.
     assert!(err.contains("stackify.test/syntax-error"), "{err}");
-    assert!(err.contains("broken.go:8:9") && err.contains("cannot use \"x\" (untyped string constant) as int value"), "{err}");
+    assert!(
+        err.contains("broken.go:8:9") && err.contains("cannot use \"x\" (untyped string constant) as int value"),
+        "{err}"
+    );
     assert_eq!(changed(&before, &snapshot(dir.path())), ["ok/ok.go"]);
     assert_eq!(read(dir.path(), "broken.go"), broken);
     assert!(read(dir.path(), "ok/ok.go").contains("return strconv.Itoa(i)"));
@@ -274,15 +283,20 @@ fn apply_fixes_an_inlined_helper_once_at_its_source() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|f| f["kind"] == "escapes-to-heap" && f["function"] != "label" && f["subject"].as_str().unwrap().ends_with('i'))
+        .filter(|f| {
+            f["kind"] == "escapes-to-heap" && f["function"] != "label" && f["subject"].as_str().unwrap().ends_with('i')
+        })
         .collect();
-    let mut at: Vec<(String, u64, u64)> =
-        copies.iter().map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap())).collect();
-    at.sort();
-    let want: Vec<(String, u64, u64)> = [("inl.go", 10, 40), ("inl.go", 14, 23), ("inl.go", 19, 14), ("inl.go", 19, 31), ("user/user.go", 8, 26)]
+    let mut at: Vec<(String, u64, u64)> = copies
         .iter()
-        .map(|(f, l, c)| (f.to_string(), *l, *c))
+        .map(|f| (f["file"].as_str().unwrap().to_string(), f["line"].as_u64().unwrap(), f["column"].as_u64().unwrap()))
         .collect();
+    at.sort();
+    let want: Vec<(String, u64, u64)> =
+        [("inl.go", 10, 40), ("inl.go", 14, 23), ("inl.go", 19, 14), ("inl.go", 19, 31), ("user/user.go", 8, 26)]
+            .iter()
+            .map(|(f, l, c)| (f.to_string(), *l, *c))
+            .collect();
     assert_eq!(at, want);
     for f in &copies {
         assert_eq!(f["origin"], "inlined", "{f}");
@@ -315,7 +329,13 @@ fn apply_keeps_crlf_line_endings_and_changes_only_the_edited_lines() {
         .unwrap()
         .iter()
         .filter(|f| f["file"] == "crlf.go" && f["status"] == "verified")
-        .flat_map(|f| f["edits"].as_array().unwrap().iter().flat_map(|e| e["start_line"].as_u64().unwrap()..=e["end_line"].as_u64().unwrap()))
+        .flat_map(|f| {
+            f["edits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|e| e["start_line"].as_u64().unwrap()..=e["end_line"].as_u64().unwrap())
+        })
         .collect();
     assert!(!edited.is_empty());
     let before = std::fs::read(dir.path().join("crlf.go")).unwrap();

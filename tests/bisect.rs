@@ -51,7 +51,11 @@ fn one_bad_fix_among_many_is_found_in_logarithmic_builds() {
     assert!(n >= 30, "expected the fmt-sprintf fixture to have many fixes, got {n}");
     let builds = doc["summary"]["verification_builds"].as_u64().unwrap() as usize;
     assert!(builds <= bound(n), "{builds} builds for n={n} (bound {})", bound(n));
-    let dropped: Vec<u64> = fixes.iter().filter(|f| f["reason"].as_str().is_some_and(|r| r.contains("bisection"))).map(|f| f["id"].as_u64().unwrap()).collect();
+    let dropped: Vec<u64> = fixes
+        .iter()
+        .filter(|f| f["reason"].as_str().is_some_and(|r| r.contains("bisection")))
+        .map(|f| f["id"].as_u64().unwrap())
+        .collect();
     assert_eq!(dropped, vec![17]);
 }
 

@@ -26,7 +26,12 @@ fn run(dir: &Path, env: &[(&str, &str)]) -> (Vec<String>, bool, u64) {
     let o = cmd.output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v = json(&o);
-    let findings = v["findings"].as_array().unwrap().iter().map(|f| format!("{}:{} {}", f["file"], f["line"], f["message"])).collect();
+    let findings = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}:{} {}", f["file"], f["line"], f["message"]))
+        .collect();
     let cached = v["summary"]["timings"]["analysis_cached"].as_bool().unwrap();
     (findings, cached, v["summary"]["go_invocations"].as_u64().unwrap())
 }
@@ -40,14 +45,20 @@ fn write(dir: &Path, rel: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
-const LEAKY_DEP: &str = "package dep\n\nvar kept *int\n\n// Keep stores p: its argument escapes.\nfunc Keep(p *int) {\n\tkept = p\n}\n";
-const TIDY_DEP: &str = "package dep\n\n// Keep only reads p: its argument does not escape.\nfunc Keep(p *int) {\n\t_ = *p\n}\n";
+const LEAKY_DEP: &str =
+    "package dep\n\nvar kept *int\n\n// Keep stores p: its argument escapes.\nfunc Keep(p *int) {\n\tkept = p\n}\n";
+const TIDY_DEP: &str =
+    "package dep\n\n// Keep only reads p: its argument does not escape.\nfunc Keep(p *int) {\n\t_ = *p\n}\n";
 
 #[test]
 fn every_input_of_the_compiler_invalidates_the_cache_and_nothing_else_does() {
     let root = tempfile::Builder::new().prefix("stackify-cache-").tempdir().unwrap();
     let m = root.path().join("m");
-    write(&m, "go.mod", "module example.test/m\n\ngo 1.22\n\nrequire example.test/dep v0.0.0\n\nreplace example.test/dep => ../dep\n");
+    write(
+        &m,
+        "go.mod",
+        "module example.test/m\n\ngo 1.22\n\nrequire example.test/dep v0.0.0\n\nreplace example.test/dep => ../dep\n",
+    );
     write(&m, "m.go", "package m\n\nimport \"example.test/dep\"\n\nfunc Use() {\n\tx := 1\n\tdep.Keep(&x)\n}\n");
     write(root.path(), "dep/go.mod", "module example.test/dep\n\ngo 1.22\n");
     write(root.path(), "dep/dep.go", LEAKY_DEP);

@@ -98,15 +98,15 @@ fn report_shows_the_declined_stringer_case_with_its_reason() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
     // demo.go:80 `fmt.Sprintf("%v", level)`: Level has a String method.
-    let line = text.lines().position(|l| l.trim_start().starts_with("80:")).unwrap_or_else(|| panic!("no demo.go:80 in:\n{text}"));
+    let line = text
+        .lines()
+        .position(|l| l.trim_start().starts_with("80:"))
+        .unwrap_or_else(|| panic!("no demo.go:80 in:\n{text}"));
     let block: String = text.lines().skip(line).take(4).collect::<Vec<_>>().join("\n");
     assert!(block.contains("declined"), "the Stringer site must say the rule declined it:\n{block}");
     assert!(block.contains("String"), "the decline must give the String method as the reason:\n{block}");
     let doc = json(&stackify(dir.path(), &["--json"]));
-    assert!(
-        !fmt_fixes(&doc).iter().any(|f| f["line"] == 80),
-        "no fix may target the Stringer site"
-    );
+    assert!(!fmt_fixes(&doc).iter().any(|f| f["line"] == 80), "no fix may target the Stringer site");
     let declined = doc["declined"].as_array().unwrap();
     assert!(
         declined.iter().any(|d| d["rule"] == RULE && d["file"] == "demo.go" && d["line"] == 80),
@@ -119,7 +119,8 @@ fn report_hides_free_findings_unless_all() {
     let dir = fixture("demo");
     let doc = json(&stackify(dir.path(), &["--json"]));
     // Leaking params cost nothing in the function that reports them; the demo has several.
-    let leaking: Vec<&Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "leaking-param").collect();
+    let leaking: Vec<&Value> =
+        doc["findings"].as_array().unwrap().iter().filter(|f| f["kind"] == "leaking-param").collect();
     assert!(!leaking.is_empty());
     assert!(leaking.iter().all(|f| f["cost"] == "none-here"));
     let plain = stdout(&stackify(dir.path(), &[]));
@@ -131,7 +132,8 @@ fn report_hides_free_findings_unless_all() {
         assert!(all.contains(&at), "--all is missing {at}");
     }
     // Inlined copies are hidden without --all too (the fix belongs in the callee).
-    let inlined: Vec<&Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["origin"] == "inlined").collect();
+    let inlined: Vec<&Value> =
+        doc["findings"].as_array().unwrap().iter().filter(|f| f["origin"] == "inlined").collect();
     assert!(!inlined.is_empty());
     assert!(all.lines().count() > plain.lines().count());
 }
@@ -172,7 +174,8 @@ fn json_report_has_the_documented_schema_and_consistent_summary() {
         assert_eq!(x["status"], "candidate", "report mode does not verify: {x}");
         assert!(x["title"].is_string() && x["rule"].is_string() && x["edits"].is_array(), "{x}");
         for t in x["targets"].as_array().unwrap() {
-            let target = findings.iter().find(|f| f["id"] == *t).unwrap_or_else(|| panic!("fix targets unknown finding {t}"));
+            let target =
+                findings.iter().find(|f| f["id"] == *t).unwrap_or_else(|| panic!("fix targets unknown finding {t}"));
             assert_eq!(target["fix"], x["id"], "the targeted finding must point back at its fix");
         }
     }
@@ -188,7 +191,11 @@ fn json_report_has_the_documented_schema_and_consistent_summary() {
         assert_eq!(s[key], count, "summary.{key}");
     }
     for (kind, count) in s["by_kind"].as_object().unwrap() {
-        assert_eq!(findings.iter().filter(|f| f["kind"] == kind.as_str()).count() as u64, count.as_u64().unwrap(), "by_kind.{kind}");
+        assert_eq!(
+            findings.iter().filter(|f| f["kind"] == kind.as_str()).count() as u64,
+            count.as_u64().unwrap(),
+            "by_kind.{kind}"
+        );
     }
     assert_eq!(s["fixes_candidate"], fixes.len() as u64);
     assert_eq!(s["fixes_verified"], 0);
@@ -221,7 +228,10 @@ fn escaping_string_concatenation_is_never_free() {
         for f in doc["findings"].as_array().unwrap() {
             let subject = f["subject"].as_str().unwrap();
             if f["kind"] == "escapes-to-heap" && subject.contains(" + ") {
-                assert_ne!(f["cost"], "free", "{name}: `{subject}` concatenates at run time and escapes, so it allocates: {f}");
+                assert_ne!(
+                    f["cost"], "free",
+                    "{name}: `{subject}` concatenates at run time and escapes, so it allocates: {f}"
+                );
             }
         }
     }
@@ -235,11 +245,20 @@ fn diff_with_verified_fixes_exits_1_with_a_unified_diff_on_stdout() {
     let o = stackify(dir.path(), &["--diff"]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let diff = stdout(&o);
-    assert!(diff.starts_with("diff --git a/demo.go b/demo.go\n--- a/demo.go\n+++ b/demo.go\n@@ "), "not a unified diff:\n{diff}");
+    assert!(
+        diff.starts_with("diff --git a/demo.go b/demo.go\n--- a/demo.go\n+++ b/demo.go\n@@ "),
+        "not a unified diff:\n{diff}"
+    );
     for l in diff.lines() {
         assert!(
-            l.starts_with("diff --git ") || l.starts_with("--- ") || l.starts_with("+++ ") || l.starts_with("@@ ")
-                || l.starts_with(' ') || l.starts_with('+') || l.starts_with('-') || l.is_empty(),
+            l.starts_with("diff --git ")
+                || l.starts_with("--- ")
+                || l.starts_with("+++ ")
+                || l.starts_with("@@ ")
+                || l.starts_with(' ')
+                || l.starts_with('+')
+                || l.starts_with('-')
+                || l.is_empty(),
             "unexpected line in a unified diff: {l:?}"
         );
     }
@@ -322,7 +341,10 @@ fn module_whose_only_package_does_not_build_is_an_error_with_the_compilers_messa
         assert!(first.contains("stackify.test/notbuilding"), "{args:?}: names the package: {first}");
         let err = stderr(&o);
         // The compiler's own words (fixtures/notbuilding/README.md).
-        assert!(err.contains("nb.go:12:1") && err.contains("syntax error: unexpected }"), "{args:?}: compiler message missing:\n{err}");
+        assert!(
+            err.contains("nb.go:12:1") && err.contains("syntax error: unexpected }"),
+            "{args:?}: compiler message missing:\n{err}"
+        );
     }
     assert_eq!(hashes(dir.path()), before, "nothing may be written");
 }
@@ -334,7 +356,10 @@ fn list_rules_lists_fmt_sprintf() {
     let o = Command::new(env!("CARGO_BIN_EXE_stackify")).arg("--list-rules").env("NO_COLOR", "1").output().unwrap();
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let text = stdout(&o);
-    let line = text.lines().find(|l| l.split_whitespace().next() == Some(RULE)).unwrap_or_else(|| panic!("no {RULE} in:\n{text}"));
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(RULE))
+        .unwrap_or_else(|| panic!("no {RULE} in:\n{text}"));
     assert!(line.len() > RULE.len() + 5, "each rule comes with a summary: {line:?}");
     // --list-rules needs no module and no toolchain.
     let o = Command::new(env!("CARGO_BIN_EXE_stackify"))
@@ -353,7 +378,10 @@ fn skip_rule_leaves_nothing_to_diff() {
     assert_eq!(stdout(&o), "", "no diff when the only applicable rule is skipped");
     let doc = json(&stackify(dir.path(), &["--skip-rule", RULE, "--json"]));
     assert!(fmt_fixes(&doc).is_empty(), "a skipped rule proposes nothing");
-    assert!(doc["declined"].as_array().unwrap().iter().all(|d| d["rule"] != RULE), "a skipped rule declines nothing either");
+    assert!(
+        doc["declined"].as_array().unwrap().iter().all(|d| d["rule"] != RULE),
+        "a skipped rule declines nothing either"
+    );
 }
 
 #[test]
@@ -376,7 +404,8 @@ fn diff_writes_nothing() {
         let o = stackify(dir.path(), &["--diff"]);
         assert_eq!(code(&o), 1, "{name}: {}", stderr(&o));
         assert_eq!(hashes(dir.path()), before, "{name}: --diff changed, added or removed a file");
-        let status = Command::new("git").args(["status", "--porcelain", "--ignored"]).current_dir(dir.path()).output().unwrap();
+        let status =
+            Command::new("git").args(["status", "--porcelain", "--ignored"]).current_dir(dir.path()).output().unwrap();
         assert_eq!(stdout(&status), "", "{name}: git sees changes after --diff");
     }
 }

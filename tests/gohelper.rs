@@ -12,6 +12,11 @@ fn gohelper_go_tests_pass() {
     std::fs::write(dir.path().join("go.mod"), "module stackify.local/gohelper\n\ngo 1.21\n").unwrap();
     for args in [vec!["vet", "./..."], vec!["test", "-count=1", "./..."]] {
         let o = Command::new("go").args(&args).current_dir(dir.path()).env("GOWORK", "off").output().unwrap();
-        assert!(o.status.success(), "go {args:?}:\n{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "go {args:?}:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }

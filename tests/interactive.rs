@@ -82,7 +82,6 @@ fn landed(dir: &Path) -> [bool; 4] {
     out
 }
 
-
 #[test]
 fn yes_no_yes_no_applies_exactly_the_first_and_third() {
     let dir = fixture("demo");

@@ -54,7 +54,10 @@ fn cgo_findings_point_at_the_go_file_and_the_preamble_stays_attached() {
     let out = stackify(dir.path(), &["--apply", "--allow-no-vcs", "--rule", "fmt-sprintf"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = read(dir.path(), "cgo.go");
-    assert!(text.contains("// static int twice(int x) { return 2 * x; }\nimport \"C\"\n"), "preamble detached:\n{text}");
+    assert!(
+        text.contains("// static int twice(int x) { return 2 * x; }\nimport \"C\"\n"),
+        "preamble detached:\n{text}"
+    );
     assert!(text.contains("return \"n=\" + strconv.Itoa(n)"));
     assert!(text.contains("return fmt.Sprintf(\"%d\", v)"), "the C-typed site must stay");
     assert_go_ok(dir.path(), "./...");
@@ -83,9 +86,16 @@ fn config_skips_paths_and_ignore_comments_suppress_with_their_reason() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
     assert_eq!(fixes_by_status(&doc, "verified"), vec!["config.go:8", "config.go:24"]);
-    let reasons: Vec<&str> = doc["declined"].as_array().unwrap().iter().map(|d| d["reason"].as_str().unwrap()).collect();
-    assert!(reasons.iter().any(|r| r.contains("//stackify:ignore") && r.contains("kept for a log-format test")), "{reasons:?}");
-    assert!(reasons.iter().any(|r| r.contains("//stackify:ignore") && r.contains("hot path is not hot")), "{reasons:?}");
+    let reasons: Vec<&str> =
+        doc["declined"].as_array().unwrap().iter().map(|d| d["reason"].as_str().unwrap()).collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("//stackify:ignore") && r.contains("kept for a log-format test")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("//stackify:ignore") && r.contains("hot path is not hot")),
+        "{reasons:?}"
+    );
     assert_eq!(read(dir.path(), "legacy/legacy.go"), legacy_before, "paths.skip must keep legacy/ untouched");
     assert_eq!(doc["summary"]["skipped_files"]["config"], 1);
     let text = read(dir.path(), "config.go");

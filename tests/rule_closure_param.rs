@@ -7,7 +7,7 @@ mod common;
 use common::bench::{around_apply, assert_allocs_drop};
 use common::declines::{assert_no_fixes, assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 
 const RULE: &str = "closure-param";
@@ -20,7 +20,13 @@ fn fixture_rewrites_match_the_reviewed_goldens_and_keep_is_untouched() {
     assert!(applied.goldens >= 2, "the fixture's goldens were not found");
     // Every fix shape was applied: parameter, shadow copy, named copy, field copy.
     let err = stderr(&applied.output);
-    for shape in ["pass x as a parameter", "greeting := greeting", "xCopy := x", "cfgTimeout := cfg.Timeout", "cfgName := cfg.Name"] {
+    for shape in [
+        "pass x as a parameter",
+        "greeting := greeting",
+        "xCopy := x",
+        "cfgTimeout := cfg.Timeout",
+        "cfgName := cfg.Name",
+    ] {
         assert!(err.contains(shape), "no applied fix mentions {shape:?}:\n{err}");
     }
     assert!(!err.lines().any(|l| l.trim_start().starts_with("dropped")), "the verifier dropped a fixture fix:\n{err}");
@@ -37,7 +43,9 @@ fn fixture_allocations_go_down_for_every_fix() {
 #[test]
 fn every_keep_capture_is_declined_with_a_reason() {
     let (_dir, doc) = keep_report("closure-param", RULE);
-    let checked = assert_sites_declined(&doc, 20, |f| f["file"] == "keep/keep.go" && f["kind"] == "moved-to-heap" && f["cause"] == "closure-capture");
+    let checked = assert_sites_declined(&doc, 20, |f| {
+        f["file"] == "keep/keep.go" && f["kind"] == "moved-to-heap" && f["cause"] == "closure-capture"
+    });
     assert!(checked >= 7, "only {checked} keep captures had findings");
     // The reasons name the trap (rules/closure-param.md, Preconditions).
     assert_reasons_mention(
@@ -68,7 +76,8 @@ fn loop_variable_before_go_1_22_is_declined() {
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 8, min_keeps: 6, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 8, min_keeps: 6, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -5,7 +5,7 @@
 mod common;
 use common::declines::{assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 
 const RULE: &str = "fmt-sprintf";
@@ -21,17 +21,17 @@ fn fixture_rewrites_match_the_reviewed_goldens_and_keep_is_untouched() {
     // The fixture's own tests hold the exact strings fmt printed; keep/'s fail on any naive rewrite.
     let (dir, applied) = assert_fixture_goldens_hold("fmt-sprintf", &[RULE], KNOWN_BUG_GOLDENS);
     // Every golden that is not a known bug was reached (the fixture's goldens are not decoration).
-    let goldens: Vec<String> = applied
-        .after
-        .keys()
-        .map(|k| k.to_string_lossy().into_owned())
-        .filter(|k| k.ends_with(".golden"))
-        .collect();
+    let goldens: Vec<String> =
+        applied.after.keys().map(|k| k.to_string_lossy().into_owned()).filter(|k| k.ends_with(".golden")).collect();
     assert!(goldens.len() >= 3, "{goldens:?}");
     for g in &goldens {
         let src = g.trim_end_matches(".golden");
         if !KNOWN_BUG_GOLDENS.contains(&src) {
-            assert_ne!(read(dir.path(), src), read(&repo().join("fixtures/fmt-sprintf"), src), "{src} has a golden but was not rewritten");
+            assert_ne!(
+                read(dir.path(), src),
+                read(&repo().join("fixtures/fmt-sprintf"), src),
+                "{src} has a golden but was not rewritten"
+            );
         }
     }
 }
@@ -52,13 +52,23 @@ fn every_keep_site_is_declined_with_a_reason() {
     let lines: Vec<&str> = text.lines().collect();
     let checked = assert_sites_declined(&doc, 10, |f| {
         let line = f["line"].as_u64().unwrap() as usize;
-        f["file"] == "keep/keep.go" && f["kind"] == "escapes-to-heap" && f["origin"] == "native" && lines[line - 1].contains("fmt.Sprint")
+        f["file"] == "keep/keep.go"
+            && f["kind"] == "escapes-to-heap"
+            && f["origin"] == "native"
+            && lines[line - 1].contains("fmt.Sprint")
     });
     assert!(checked >= 20, "only {checked} keep sites had findings");
     // The reasons name the trap (rules/fmt-sprintf.md, Preconditions).
     assert_reasons_mention(
         &decline_reasons(&doc),
-        &["String method", "Error method", "Format method", "flags, width or precision", "not a string literal", "argument index"],
+        &[
+            "String method",
+            "Error method",
+            "Format method",
+            "flags, width or precision",
+            "not a string literal",
+            "argument index",
+        ],
     );
 }
 
@@ -91,7 +101,8 @@ fn rewrite_keeps_the_output_when_a_later_operand_changes_an_earlier_one() {
 fn document_examples_rewrite_exactly_as_documented() {
     // Keeps::Unchanged: the extension section keeps `fmt.Errorf("const")`, which the rule does not
     // match at all, so there is no decline to show for it.
-    Examples { rule: RULE, min_pairs: 6, min_keeps: 4, known_bugs: KnownBugs::Skip, keeps: Keeps::Unchanged }.assert_hold();
+    Examples { rule: RULE, min_pairs: 6, min_keeps: 4, known_bugs: KnownBugs::Skip, keeps: Keeps::Unchanged }
+        .assert_hold();
 }
 
 #[test]

@@ -10,7 +10,7 @@ mod common;
 use common::bench::around_apply;
 use common::declines::{assert_no_fixes, assert_reasons_mention, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{read_doc, Examples, KnownBugs, Keeps};
+use common::rule_docs::{read_doc, Examples, Keeps, KnownBugs};
 use common::*;
 use std::path::Path;
 
@@ -139,7 +139,8 @@ fn builder_growth_shows_no_native_finding_for_a_rule_to_anchor() {
         "package p\n\nimport \"strings\"\n\nfunc Join(parts []string) string {\n\tvar b strings.Builder\n\tfor _, p := range parts {\n\t\tb.WriteString(p)\n\t}\n\treturn b.String()\n}\n",
     )]);
     let doc = json(&stackify(dir.path(), &["--json", "--all"]));
-    let in_loop: Vec<&serde_json::Value> = doc["findings"].as_array().unwrap().iter().filter(|f| f["line"] == 8).collect();
+    let in_loop: Vec<&serde_json::Value> =
+        doc["findings"].as_array().unwrap().iter().filter(|f| f["line"] == 8).collect();
     assert!(!in_loop.is_empty(), "expected the inlined append finding at line 8: {:#?}", doc["findings"]);
     for f in in_loop {
         assert_ne!(f["origin"], "native", "{f}");

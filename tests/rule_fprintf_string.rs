@@ -6,7 +6,7 @@ mod common;
 use common::bench::{around_apply, assert_allocs_drop};
 use common::declines::{assert_reasons_mention, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 
 const RULE: &str = "fprintf-string";
 const FIXTURE: &str = "fprintf-string";
@@ -43,12 +43,18 @@ fn allocations_drop_in_the_fixture_benchmarks() {
     for name in ["BenchmarkPlainBuffer", "BenchmarkPlainDiscard", "BenchmarkSingleBuffer"] {
         assert_eq!((before[name], after[name]), (1, 0), "{name}");
     }
-    assert!(after["BenchmarkLine"] + 2 <= before["BenchmarkLine"], "Line: {} → {}", before["BenchmarkLine"], after["BenchmarkLine"]);
+    assert!(
+        after["BenchmarkLine"] + 2 <= before["BenchmarkLine"],
+        "Line: {} → {}",
+        before["BenchmarkLine"],
+        after["BenchmarkLine"]
+    );
 }
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 3, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 3, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use common::bench::assert_fixture_allocs_drop;
 use common::declines::{assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 
 const RULE: &str = "method-value";
@@ -62,7 +62,8 @@ fn every_keep_site_is_declined_with_its_reason() {
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 5, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 5, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod common;
 
 use common::bench::{allocs, assert_allocs_drop, report};
 use common::goldens::apply_and_compare;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 use std::path::Path;
 
@@ -50,12 +50,18 @@ fn previews_say_the_evidence_is_allocations_not_findings() {
         assert!(e.contains("reduces growth reallocations (not proven by -m)"), "{e}");
     }
     let histogram = fixes.iter().find(|f| f["title"].as_str().unwrap().contains("10000")).expect("the Histogram fix");
-    assert!(histogram["explanation"].as_str().unwrap().contains("64 KB"), "a huge constant bound says it stays on the heap");
+    assert!(
+        histogram["explanation"].as_str().unwrap().contains("64 KB"),
+        "a huge constant bound says it stays on the heap"
+    );
 }
 
 /// Line (1-based) of the first line containing `needle` after `func NAME(` (or a method NAME).
 fn line_in(text: &str, func: &str, needle: &str) -> u64 {
-    let start = text.find(&format!("func {func}(")).or_else(|| text.find(&format!(") {func}("))).unwrap_or_else(|| panic!("no func {func}"));
+    let start = text
+        .find(&format!("func {func}("))
+        .or_else(|| text.find(&format!(") {func}(")))
+        .unwrap_or_else(|| panic!("no func {func}"));
     let at = start + text[start..].find(needle).unwrap_or_else(|| panic!("no {needle:?} in {func}"));
     text[..at].matches('\n').count() as u64 + 1
 }
@@ -64,15 +70,51 @@ fn line_in(text: &str, func: &str, needle: &str) -> u64 {
 /// stackify declines).
 const KEEP: &[(&str, &str, &str, &str, &str)] = &[
     ("Positive", "var out []int", "out := make([]int, 0, len(xs))", "TestPositiveKeepsNil", "`continue`"),
-    ("Evens", "var out []int", "out := make([]int, 0, len(xs))", "TestEvensKeepsNil", "not a statement of the loop body"),
+    (
+        "Evens",
+        "var out []int",
+        "out := make([]int, 0, len(xs))",
+        "TestEvensKeepsNil",
+        "not a statement of the loop body",
+    ),
     ("UntilZero", "var out []int", "out := make([]int, 0, len(xs))", "TestUntilZeroKeepsNil", "`break`"),
-    ("Paths", "path := []string{}", "path := make([]string, 0, len(xs))", "TestPathsDoNotShareSpareCapacity", "used inside the loop"),
-    ("Collect", "acc := make([]int, 0)", "acc := make([]int, 0, len(xs))", "TestCollectDoesNotAlias", "used between its declaration and the loop"),
-    ("Members", "names := []string{}", "names := make([]string, 0, len(g.members))", "TestMembersOfNilGroup", "used between its declaration and the loop"),
+    (
+        "Paths",
+        "path := []string{}",
+        "path := make([]string, 0, len(xs))",
+        "TestPathsDoNotShareSpareCapacity",
+        "used inside the loop",
+    ),
+    (
+        "Collect",
+        "acc := make([]int, 0)",
+        "acc := make([]int, 0, len(xs))",
+        "TestCollectDoesNotAlias",
+        "used between its declaration and the loop",
+    ),
+    (
+        "Members",
+        "names := []string{}",
+        "names := make([]string, 0, len(g.members))",
+        "TestMembersOfNilGroup",
+        "used between its declaration and the loop",
+    ),
     ("Window", "out := []int{}", "out := make([]int, 0, n)", "TestWindowWithNegativeN", "cannot move above them"),
     ("Runes", "var out []rune", "out := make([]rune, 0, len(s))", "TestRunesMemory", "visits runes"),
-    ("Load", "m := make(map[string]int)", "m := make(map[string]int, src.Len())", "TestLoadAsksLenOncePerIteration", "not a variable, constant or len"),
-    ("Index", "m := map[string]int{}", "m := make(map[string]int, len(c.keys))", "TestIndexOfNilCatalog", "used between its declaration and the loop"),
+    (
+        "Load",
+        "m := make(map[string]int)",
+        "m := make(map[string]int, src.Len())",
+        "TestLoadAsksLenOncePerIteration",
+        "not a variable, constant or len",
+    ),
+    (
+        "Index",
+        "m := map[string]int{}",
+        "m := make(map[string]int, len(c.keys))",
+        "TestIndexOfNilCatalog",
+        "used between its declaration and the loop",
+    ),
 ];
 
 /// Fix cases whose tests fail under the naive rewrite: the guard or max(n, 0) stackify writes instead
@@ -98,11 +140,17 @@ fn keep_cases_are_declined_with_their_reason() {
     assert!(v["fixes"].as_array().unwrap().iter().all(|f| f["file"] != "keep/keep.go"), "nothing in keep/ is fixed");
     for (func, from, _, _, why) in KEEP {
         // The finding a decline is reported at: the append for slices, the map's make/literal.
-        let line = if from.starts_with("m := ") { line_in(&keep, func, from) } else { line_in(&keep, func, "= append(") };
+        let line =
+            if from.starts_with("m := ") { line_in(&keep, func, from) } else { line_in(&keep, func, "= append(") };
         let d = declined
             .iter()
             .find(|d| d["file"] == "keep/keep.go" && d["line"].as_u64() == Some(line))
-            .unwrap_or_else(|| panic!("{func}: nothing declined at keep/keep.go:{line}:\n{}", serde_json::to_string_pretty(declined).unwrap()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{func}: nothing declined at keep/keep.go:{line}:\n{}",
+                    serde_json::to_string_pretty(declined).unwrap()
+                )
+            });
         let reason = d["reason"].as_str().unwrap();
         assert!(reason.contains(why), "{func}: reason {reason:?} does not say {why:?}");
     }
@@ -152,7 +200,14 @@ fn naive_rewrites_break_the_tests_that_stackify_keeps_passing() {
     let dir = fixture("prealloc");
     assert_go_ok(dir.path(), "./...");
     // Tests that panic under the naive rewrite (nil dereference, negative make capacity).
-    const PANICS: &[&str] = &["TestMembersOfNilGroup", "TestWindowWithNegativeN", "TestIndexOfNilCatalog", "TestRangedKeepsNil", "TestCountingNeverNil", "TestListNames"];
+    const PANICS: &[&str] = &[
+        "TestMembersOfNilGroup",
+        "TestWindowWithNegativeN",
+        "TestIndexOfNilCatalog",
+        "TestRangedKeepsNil",
+        "TestCountingNeverNil",
+        "TestListNames",
+    ];
     let all: Vec<Naive> = KEEP
         .iter()
         .map(|(func, from, to, test, _)| Naive { file: "keep/keep.go", func, from, to, test })

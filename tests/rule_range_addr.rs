@@ -5,9 +5,11 @@
 
 mod common;
 use common::bench::assert_fixture_allocs_drop;
-use common::declines::{assert_old_module_declined, assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report};
+use common::declines::{
+    assert_old_module_declined, assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report,
+};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 use std::path::Path;
 
@@ -19,7 +21,11 @@ const RULE: &str = "range-addr";
 fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations_drop() {
     // fix/'s tests pin each function's result; keep/'s fail under the naive rewrite.
     let (dir, applied) = assert_fixture_goldens_hold(RULE, &[RULE], &[]);
-    assert_ne!(read(dir.path(), "fix/fix.go"), String::from_utf8_lossy(&applied.before[Path::new("fix/fix.go")]), "fix/fix.go has a golden but was not rewritten");
+    assert_ne!(
+        read(dir.path(), "fix/fix.go"),
+        String::from_utf8_lossy(&applied.before[Path::new("fix/fix.go")]),
+        "fix/fix.go has a golden but was not rewritten"
+    );
 
     // ESCAPE-FACTS truth table: &v in a range loop → &xs[i] removes one allocation per iteration
     // (`moved to heap: v`); the benchmarks range over 16 elements, so at least 10 fewer allocs/op
@@ -60,14 +66,17 @@ fn every_keep_site_is_declined_with_a_reason() {
 
 #[test]
 fn a_module_older_than_go_1_22_is_declined() {
-    assert_old_module_declined(RULE, "go121", "go121.go", RULE, |r| r.contains("go 1.21") && r.contains("ONE variable"));
+    assert_old_module_declined(RULE, "go121", "go121.go", RULE, |r| {
+        r.contains("go 1.21") && r.contains("ONE variable")
+    });
 }
 
 // ---------------------------------------------------------------- the rule document
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 4, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 4, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 use common::bench::assert_fixture_allocs_drop;
 use common::declines::{assert_reasons_mention, assert_sites_declined, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 
 const RULE: &str = "return-value";
 
@@ -27,7 +27,9 @@ fn every_keep_site_is_declined_with_its_reason() {
     let reasons = decline_reasons(&doc);
     // Every `moved to heap` of keep/ whose flows end in a result is a site with a reason.
     let sites = assert_sites_declined(&doc, 10, |f| {
-        let to_result = f["why"].as_array().is_some_and(|w| !w.is_empty() && w.iter().all(|fl| fl["dst"].as_str().unwrap().starts_with("~r")));
+        let to_result = f["why"]
+            .as_array()
+            .is_some_and(|w| !w.is_empty() && w.iter().all(|fl| fl["dst"].as_str().unwrap().starts_with("~r")));
         f["kind"] == "moved-to-heap" && f["origin"] == "native" && to_result
     });
     assert!(sites >= 19, "only {sites} keep sites: {reasons:#?}");
@@ -58,7 +60,8 @@ fn every_keep_site_is_declined_with_its_reason() {
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 6, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 6, known_bugs: KnownBugs::Skip, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use common::bench::around_apply;
 use common::declines::{assert_reasons_mention, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 
 const RULE: &str = "slice-to-array";
@@ -64,14 +64,18 @@ fn the_verifier_measures_it_with_bench() {
     let o = stackify(dir.path(), &["--diff", "--bench", "--rule", RULE, "./fix/..."]);
     assert_eq!(code(&o), 1, "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("measured: BenchmarkSquares (package stackify.test/slice-to-array/fix): 1 → 0 allocs/op"), "{err}");
+    assert!(
+        err.contains("measured: BenchmarkSquares (package stackify.test/slice-to-array/fix): 1 → 0 allocs/op"),
+        "{err}"
+    );
     assert!(!err.lines().any(|l| l.trim_start().starts_with("dropped")), "{err}");
     assert!(err.contains("6 verified fixes, 0 dropped"), "{err}");
 }
 
 #[test]
 fn document_examples_rewrite_exactly_as_documented() {
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 3, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 3, known_bugs: KnownBugs::Forbid, keeps: Keeps::Declined }
+        .assert_hold();
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use common::bench::before_and_after;
 use common::declines::{assert_old_module_declined, assert_reasons_mention, decline_reasons, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
-use common::rule_docs::{assert_document_sections, Examples, KnownBugs, Keeps};
+use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
 use std::path::Path;
 
@@ -21,7 +21,11 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
     // keep/'s fail under the naive rewrite.
     let (dir, applied) = assert_fixture_goldens_hold(RULE, &[RULE], &[]);
     for g in ["fix/fix.go", "fix/mixed.go"] {
-        assert_ne!(read(dir.path(), g), String::from_utf8_lossy(&applied.before[Path::new(g)]), "{g} has a golden but was not rewritten");
+        assert_ne!(
+            read(dir.path(), g),
+            String::from_utf8_lossy(&applied.before[Path::new(g)]),
+            "{g} has a golden but was not rewritten"
+        );
     }
 
     // ESCAPE-FACTS truth table: sort.Slice → slices.SortFunc is 2 → 0 allocs/op (3 → 0 for structs:
@@ -42,7 +46,10 @@ fn every_keep_site_is_declined_with_a_reason() {
     // The float key, the off-by-one sub-slice and the shadowed package name (rules/sort-slice.md,
     // Preconditions). SliceStable and the generic function are not matched at all: sort.SliceStable is
     // not sort.Slice, and the generic body is reported for its instantiations, not natively.
-    assert_reasons_mention(&reasons, &["NaN", "not a plain variable or field path", "`slices` already means a local var"]);
+    assert_reasons_mention(
+        &reasons,
+        &["NaN", "not a plain variable or field path", "`slices` already means a local var"],
+    );
 }
 
 #[test]
@@ -56,7 +63,8 @@ fn a_module_older_than_go_1_21_is_declined() {
 fn document_examples_rewrite_exactly_as_documented() {
     // Keeps::Unchanged: the document keeps sort.SliceStable, which the rule does not match at all,
     // so there is no decline to show for it.
-    Examples { rule: RULE, min_pairs: 4, min_keeps: 4, known_bugs: KnownBugs::Forbid, keeps: Keeps::Unchanged }.assert_hold();
+    Examples { rule: RULE, min_pairs: 4, min_keeps: 4, known_bugs: KnownBugs::Forbid, keeps: Keeps::Unchanged }
+        .assert_hold();
 }
 
 #[test]

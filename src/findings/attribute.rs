@@ -43,10 +43,8 @@ impl FileIndex {
             return candidates.iter().find(|(f, _)| f == path).cloned();
         }
         // Drop leading `.` and `..`: what remains is a suffix of the real path.
-        let tail: Vec<_> = path
-            .components()
-            .skip_while(|c| matches!(c, Component::CurDir | Component::ParentDir))
-            .collect();
+        let tail: Vec<_> =
+            path.components().skip_while(|c| matches!(c, Component::CurDir | Component::ParentDir)).collect();
         let matching: Vec<&(PathBuf, String)> = candidates
             .iter()
             .filter(|(f, _)| {
@@ -54,11 +52,7 @@ impl FileIndex {
                 comps.len() >= tail.len() && comps[comps.len() - tail.len()..] == tail[..]
             })
             .collect();
-        matching
-            .iter()
-            .find(|(_, pkg)| pkg == package)
-            .or_else(|| matching.first())
-            .map(|c| (*c).clone())
+        matching.iter().find(|(_, pkg)| pkg == package).or_else(|| matching.first()).map(|c| (*c).clone())
     }
 
     pub fn is_goroot(&self, raw: &str) -> bool {
@@ -141,11 +135,16 @@ pub fn attribute(blocks: &[RawPackageOutput], index: &FileIndex) -> Vec<Finding>
                 Origin::Foreign { reason: "standard library code instantiated or wrapped here".into() }
             } else if let Some((_, owner)) = resolved.as_ref().filter(|(_, owner)| owner != &block.import_path) {
                 Origin::Foreign {
-                    reason: format!("code of package {owner} compiled into {} (generic instantiation or wrapper)", block.import_path),
+                    reason: format!(
+                        "code of package {owner} compiled into {} (generic instantiation or wrapper)",
+                        block.import_path
+                    ),
                 }
             } else if resolved.is_none() {
                 Origin::Foreign { reason: format!("{} is not a file of the listed packages", raw.pos.path) }
-            } else if let Some(callees) = block.inline_sites.get(&raw.pos).filter(|_| !native_at_call_site(&raw.subject)) {
+            } else if let Some(callees) =
+                block.inline_sites.get(&raw.pos).filter(|_| !native_at_call_site(&raw.subject))
+            {
                 Origin::Inlined { callees: callees.clone() }
             } else {
                 Origin::Native
@@ -217,7 +216,10 @@ mod tests {
         let idx = FileIndex::new(&l, Path::new("/usr/local/go"));
         let findings = attribute(&blocks, &idx);
         let at = |line: u32, col: u32, subject: &str| {
-            findings.iter().find(|f| f.line() == line && f.col() == col && f.subject == subject).unwrap_or_else(|| panic!("{line}:{col} {subject}"))
+            findings
+                .iter()
+                .find(|f| f.line() == line && f.col() == col && f.subject == subject)
+                .unwrap_or_else(|| panic!("{line}:{col} {subject}"))
         };
         // name's Sprintf boxing inlined into main: belongs to `name`, not to main's call site
         assert_eq!(at(41, 18, "3").origin, Origin::Inlined { callees: vec!["name".into()] });

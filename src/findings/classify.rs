@@ -45,7 +45,11 @@ pub fn cause(kind: &Kind, subject: &str, flows: &[Flow]) -> Cause {
     }
     if has("return") {
         // An address (a variable or &T{}) versus a value whose memory is the result itself.
-        return if *kind == Kind::MovedToHeap || subject.starts_with('&') { Cause::Returned } else { Cause::ResultReturned };
+        return if *kind == Kind::MovedToHeap || subject.starts_with('&') {
+            Cause::Returned
+        } else {
+            Cause::ResultReturned
+        };
     }
     if has("call parameter") {
         return Cause::PassedToEscapingCall;
@@ -166,7 +170,8 @@ mod tests {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/shapes.m2.txt")).unwrap();
         let b = &parse_output(&text)[0];
         let at = |line: u32, col: u32, kind: &str| {
-            let f = b.findings.iter().find(|f| f.pos.line == line && f.pos.col == col && f.kind.name() == kind).unwrap();
+            let f =
+                b.findings.iter().find(|f| f.pos.line == line && f.pos.col == col && f.kind.name() == kind).unwrap();
             cause(&f.kind, &f.subject, &f.flows)
         };
         assert_eq!(at(18, 11, "escapes-to-heap"), Cause::TooLarge);

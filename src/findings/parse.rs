@@ -69,20 +69,14 @@ pub fn split_pos(line: &str) -> Option<(RawPos, &str)> {
         let Some(line_no) = num1 else { continue };
         // `path:line: msg`
         if bytes.get(after1) == Some(&b':') && bytes.get(after1 + 1) == Some(&b' ') {
-            return Some((
-                RawPos { path: line[..colon].to_string(), line: line_no, col: 0 },
-                &line[after1 + 2..],
-            ));
+            return Some((RawPos { path: line[..colon].to_string(), line: line_no, col: 0 }, &line[after1 + 2..]));
         }
         // `path:line:col: msg`
         if bytes.get(after1) == Some(&b':') {
             let (num2, after2) = digits(bytes, after1 + 1);
             if let Some(col) = num2 {
                 if bytes.get(after2) == Some(&b':') && bytes.get(after2 + 1) == Some(&b' ') {
-                    return Some((
-                        RawPos { path: line[..colon].to_string(), line: line_no, col },
-                        &line[after2 + 2..],
-                    ));
+                    return Some((RawPos { path: line[..colon].to_string(), line: line_no, col }, &line[after2 + 2..]));
                 }
             }
         }
@@ -266,9 +260,7 @@ fn parse_capture(pos: &RawPos, msg: &str) -> Option<Capture> {
         return None;
     };
     let (variable, attrs) = rest.split_once(" (")?;
-    let attr = |key: &str| {
-        attrs.split([' ', ')']).find_map(|kv| kv.strip_prefix(key).map(str::to_string))
-    };
+    let attr = |key: &str| attrs.split([' ', ')']).find_map(|kv| kv.strip_prefix(key).map(str::to_string));
     Some(Capture {
         pos: pos.clone(),
         function: function.to_string(),
@@ -427,7 +419,9 @@ mod tests {
         let t = find(b, 41, 40, "moved-to-heap");
         assert_eq!(t.subject, "t");
         // leaking param to result
-        assert!(b.findings.iter().all(|f| f.kind.name() != "leaking-param-to-result" || f.subject.starts_with('~') || !f.subject.is_empty()));
+        assert!(b.findings.iter().all(|f| f.kind.name() != "leaking-param-to-result"
+            || f.subject.starts_with('~')
+            || !f.subject.is_empty()));
         let fail = b.inlinability.iter().find(|i| i.function == "fail").unwrap();
         assert!(!fail.can_inline);
     }

@@ -152,10 +152,11 @@ mod tests {
         let (out, ranges) = apply_edits(text, &[TextEdit { start: at, end: at + 4, text: "g(n, 1)".into() }]).unwrap();
         assert_eq!(out, "x := \"größe\" + g(n, 1)\n");
         assert_eq!(&out[ranges[0].0..ranges[0].1], "g(n, 1)");
-        assert!(apply_edits(text, &[
-            TextEdit { start: 0, end: 3, text: String::new() },
-            TextEdit { start: 2, end: 4, text: String::new() }
-        ]).is_err());
+        assert!(apply_edits(
+            text,
+            &[TextEdit { start: 0, end: 3, text: String::new() }, TextEdit { start: 2, end: 4, text: String::new() }]
+        )
+        .is_err());
     }
 
     #[test]
@@ -184,7 +185,11 @@ mod tests {
         };
         let formatted = "var a = 1\nvar b = f(x + y)\n";
         assert_eq!(keep_gofmt_of_touched_lines(&draft, formatted), "var  a = 1\nvar b = f(x + y)\n");
-        let crlf = Draft { text: "var  a = 1\r\nvar b = f(x+ y)\r\n".into(), touched_lines: [1].into_iter().collect(), edits: vec![] };
+        let crlf = Draft {
+            text: "var  a = 1\r\nvar b = f(x+ y)\r\n".into(),
+            touched_lines: [1].into_iter().collect(),
+            edits: vec![],
+        };
         assert_eq!(keep_gofmt_of_touched_lines(&crlf, formatted), "var  a = 1\r\nvar b = f(x + y)\r\n");
     }
 }

@@ -241,7 +241,10 @@ mod tests {
 
     #[test]
     fn no_imports_and_crlf() {
-        assert_eq!(apply("package p\n\nfunc f() {}\n", &["strconv"], &[]), "package p\n\nimport \"strconv\"\n\nfunc f() {}\n");
+        assert_eq!(
+            apply("package p\n\nfunc f() {}\n", &["strconv"], &[]),
+            "package p\n\nimport \"strconv\"\n\nfunc f() {}\n"
+        );
         let t = "package p\r\n\r\nimport (\r\n\t\"fmt\"\r\n)\r\n";
         assert_eq!(apply(t, &["strconv"], &[]), "package p\r\n\r\nimport (\r\n\t\"fmt\"\r\n\t\"strconv\"\r\n)\r\n");
     }
@@ -249,7 +252,10 @@ mod tests {
     #[test]
     fn cgo_import_keeps_its_preamble() {
         let t = "package p\n\n// #include <stdio.h>\nimport \"C\"\n\nfunc f() {}\n";
-        assert_eq!(apply(t, &["strconv"], &[]), "package p\n\n// #include <stdio.h>\nimport \"C\"\nimport \"strconv\"\n\nfunc f() {}\n");
+        assert_eq!(
+            apply(t, &["strconv"], &[]),
+            "package p\n\n// #include <stdio.h>\nimport \"C\"\nimport \"strconv\"\n\nfunc f() {}\n"
+        );
     }
 
     #[test]

@@ -29,12 +29,27 @@ pub struct PackageRequest {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Query {
-    Expr { file: PathBuf, start: usize, end: usize },
-    Scope { file: PathBuf, offset: usize, name: String },
-    Imports { file: PathBuf },
-    PackageNames { file: PathBuf },
+    Expr {
+        file: PathBuf,
+        start: usize,
+        end: usize,
+    },
+    Scope {
+        file: PathBuf,
+        offset: usize,
+        name: String,
+    },
+    Imports {
+        file: PathBuf,
+    },
+    PackageNames {
+        file: PathBuf,
+    },
     /// Every reference to the object the identifier starting at `offset` denotes (declaration or use).
-    Uses { file: PathBuf, offset: usize },
+    Uses {
+        file: PathBuf,
+        offset: usize,
+    },
 }
 
 #[derive(Debug, Serialize)]
@@ -311,7 +326,11 @@ impl GoHelper {
         }
         let out = tc.run_env(&["build", "-C", &work_s, "-trimpath", "-o", &out_s, "."], None, &env)?;
         if !out.status.success() {
-            bail!("building the type helper with {} failed: {}", tc.version(), String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "building the type helper with {} failed: {}",
+                tc.version(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
         std::fs::rename(&out_tmp, &bin).with_context(|| format!("installing {}", bin.display()))?;
         Ok(GoHelper { bin, cache })
@@ -429,7 +448,10 @@ mod tests {
           {"id":3,"error":"no identifier starts at offset 5 of /m/w.go"}]}"#;
         let resp: TypecheckResponse = serde_json::from_str(json).unwrap();
         let e = resp.results[0].expr.as_ref().unwrap();
-        assert_eq!((e.type_src.as_str(), e.size, e.elem_type_src.as_str(), e.kind.as_str()), ("*st.Item", 8, "st.Item", "pointer"));
+        assert_eq!(
+            (e.type_src.as_str(), e.size, e.elem_type_src.as_str(), e.kind.as_str()),
+            ("*st.Item", 8, "st.Item", "pointer")
+        );
         let o = e.object.as_ref().unwrap();
         assert!(o.exported);
         assert_eq!(
@@ -448,7 +470,10 @@ mod tests {
         assert_eq!(u.decl, Some(RefPos { file: "/m/w.go".into(), offset: 10 }));
         assert_eq!(u.refs.len(), 2);
         assert!(u.refs[0].decl && u.refs[0].write && !u.refs[0].addr);
-        assert_eq!(u.refs[1], RefFacts { file: "/m/w.go".into(), offset: 30, addr: true, func: "(*T).M".into(), ..Default::default() });
+        assert_eq!(
+            u.refs[1],
+            RefFacts { file: "/m/w.go".into(), offset: 30, addr: true, func: "(*T).M".into(), ..Default::default() }
+        );
 
         // Answers from an older helper (no new fields) still parse, with empty defaults.
         let old = resp.results[2].expr.as_ref().unwrap();

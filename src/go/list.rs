@@ -231,7 +231,11 @@ pub fn parse_bench(output: &str) -> Vec<BenchResult> {
         if fields.len() < 4 || !fields[0].starts_with("Benchmark") {
             continue;
         }
-        let name = fields[0].rsplit_once('-').filter(|(_, cpu)| cpu.parse::<u32>().is_ok()).map(|(n, _)| n).unwrap_or(fields[0]);
+        let name = fields[0]
+            .rsplit_once('-')
+            .filter(|(_, cpu)| cpu.parse::<u32>().is_ok())
+            .map(|(n, _)| n)
+            .unwrap_or(fields[0]);
         let value = |unit: &str| fields.windows(2).find(|w| w[1] == unit).and_then(|w| w[0].parse::<f64>().ok());
         let Some(ns) = value("ns/op") else { continue };
         pending.push(BenchResult {
@@ -248,7 +252,12 @@ pub fn parse_bench(output: &str) -> Vec<BenchResult> {
 
 impl Toolchain {
     /// `go SUBCOMMAND [first...] [-tags] [-overlay] packages...`, run; the output when it fails.
-    fn run_checked(&self, first: &[String], packages: &[String], overlay: Option<&Path>) -> Result<std::process::Output> {
+    fn run_checked(
+        &self,
+        first: &[String],
+        packages: &[String],
+        overlay: Option<&Path>,
+    ) -> Result<std::process::Output> {
         let mut args: Vec<String> = first.to_vec();
         if let Some(t) = &self.tags {
             args.push(format!("-tags={t}"));
@@ -277,8 +286,14 @@ impl Toolchain {
     /// Run the benchmarks of `packages` a fixed number of iterations with -benchmem. A fixed count makes
     /// allocs/op comparable between two runs (amortised growth is the same for the same n).
     pub fn bench(&self, packages: &[String], overlay: Option<&Path>, iterations: u32) -> Result<Vec<BenchResult>> {
-        let first: Vec<String> =
-            vec!["test".into(), "-run=^$".into(), "-bench=.".into(), "-benchmem".into(), format!("-benchtime={iterations}x"), "-count=1".into()];
+        let first: Vec<String> = vec![
+            "test".into(),
+            "-run=^$".into(),
+            "-bench=.".into(),
+            "-benchmem".into(),
+            format!("-benchtime={iterations}x"),
+            "-count=1".into(),
+        ];
         let out = self.run_checked(&first, packages, overlay)?;
         if !out.status.success() {
             anyhow::bail!("benchmarks failed: {}", first_line(&String::from_utf8_lossy(&out.stdout)));

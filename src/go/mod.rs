@@ -40,9 +40,28 @@ pub struct GoEnv {
 /// `go env` settings that change what the compiler reports without changing any listed file: the
 /// analysis cache key includes them. GOMODCACHE tells immutable module-cache packages apart.
 pub const BUILD_VARS: &[&str] = &[
-    "GOMODCACHE", "GOFLAGS", "GOOS", "GOARCH", "GOEXPERIMENT", "CGO_ENABLED", "GOAMD64", "GOARM", "GOARM64", "GO386",
-    "GOPPC64", "GOMIPS", "GOMIPS64", "GORISCV64", "GOWASM", "CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS",
-    "CGO_LDFLAGS", "GOTOOLDIR",
+    "GOMODCACHE",
+    "GOFLAGS",
+    "GOOS",
+    "GOARCH",
+    "GOEXPERIMENT",
+    "CGO_ENABLED",
+    "GOAMD64",
+    "GOARM",
+    "GOARM64",
+    "GO386",
+    "GOPPC64",
+    "GOMIPS",
+    "GOMIPS64",
+    "GORISCV64",
+    "GOWASM",
+    "CC",
+    "CXX",
+    "CGO_CFLAGS",
+    "CGO_CPPFLAGS",
+    "CGO_CXXFLAGS",
+    "CGO_LDFLAGS",
+    "GOTOOLDIR",
 ];
 
 /// A located `go` binary bound to a working directory and build flags.
@@ -76,7 +95,9 @@ impl Toolchain {
                 p.to_path_buf()
             }
             None => find_in_path("go").ok_or_else(|| {
-                anyhow!("no Go toolchain found: `go` is not on PATH (install Go from https://go.dev/dl or pass --go PATH)")
+                anyhow!(
+                    "no Go toolchain found: `go` is not on PATH (install Go from https://go.dev/dl or pass --go PATH)"
+                )
             })?,
         };
         if !dir.is_dir() {
@@ -89,9 +110,7 @@ impl Toolchain {
     pub fn query_env(&self) -> Result<GoEnv> {
         let mut args = vec!["env", "-json", "GOVERSION", "GOMOD", "GOWORK", "GOROOT", "GOHOSTOS", "GOHOSTARCH"];
         args.extend_from_slice(BUILD_VARS);
-        let out = self
-            .run(&args, None)
-            .with_context(|| format!("running {} env", self.go.display()))?;
+        let out = self.run(&args, None).with_context(|| format!("running {} env", self.go.display()))?;
         if !out.status.success() {
             bail!("`go env` failed: {}", first_line(&String::from_utf8_lossy(&out.stderr)));
         }
@@ -118,11 +137,8 @@ impl Toolchain {
 
     /// Root of the main module (or of the workspace).
     pub fn module_root(&self) -> PathBuf {
-        let anchor = if !self.env.gomod.is_empty() && self.env.gomod != os_null() {
-            &self.env.gomod
-        } else {
-            &self.env.gowork
-        };
+        let anchor =
+            if !self.env.gomod.is_empty() && self.env.gomod != os_null() { &self.env.gomod } else { &self.env.gowork };
         Path::new(anchor).parent().map(Path::to_path_buf).unwrap_or_else(|| self.dir.clone())
     }
 

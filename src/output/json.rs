@@ -190,7 +190,8 @@ pub fn document<'a>(
     written: &[PathBuf],
     elapsed_ms: u128,
 ) -> Document<'a> {
-    let fix_of: BTreeMap<usize, usize> = a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
+    let fix_of: BTreeMap<usize, usize> =
+        a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
     let declined_of: BTreeMap<usize, &str> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d.reason.as_str()))).collect();
     let findings = a
@@ -266,7 +267,15 @@ pub fn document<'a>(
                     .map(|e| {
                         let (sl, sc) = pos(e.start);
                         let (el, ec) = pos(e.end);
-                        EditOut { start: e.start, end: e.end, start_line: sl, start_column: sc, end_line: el, end_column: ec, new_text: &e.text }
+                        EditOut {
+                            start: e.start,
+                            end: e.end,
+                            start_line: sl,
+                            start_column: sc,
+                            end_line: el,
+                            end_column: ec,
+                            new_text: &e.text,
+                        }
                     })
                     .collect(),
             }
@@ -275,7 +284,14 @@ pub fn document<'a>(
     let declined = a
         .declined
         .iter()
-        .map(|d| DeclinedOut { rule: d.rule, file: a.display_path(&d.file), line: d.line, column: d.col, findings: &d.findings, reason: &d.reason })
+        .map(|d| DeclinedOut {
+            rule: d.rule,
+            file: a.display_path(&d.file),
+            line: d.line,
+            column: d.col,
+            findings: &d.findings,
+            reason: &d.reason,
+        })
         .collect();
     Document {
         schema: SCHEMA_VERSION,

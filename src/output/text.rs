@@ -19,7 +19,11 @@ pub fn flow_line(f: &Finding) -> Option<String> {
         .iter()
         .filter(|s| s.reason != "spill")
         .map(|s| {
-            let expr = if s.expr.chars().count() > 40 { format!("{}…", s.expr.chars().take(39).collect::<String>()) } else { s.expr.clone() };
+            let expr = if s.expr.chars().count() > 40 {
+                format!("{}…", s.expr.chars().take(39).collect::<String>())
+            } else {
+                s.expr.clone()
+            };
             match &s.at {
                 Some(p) => format!("{expr} ({}, line {})", s.reason, p.line),
                 None => format!("{expr} ({})", s.reason),
@@ -59,7 +63,8 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
         a.listing.targets().count(),
         a.toolchain.version()
     );
-    let fix_of: BTreeMap<usize, usize> = a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx.id))).collect();
+    let fix_of: BTreeMap<usize, usize> =
+        a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx.id))).collect();
     let declined_of: BTreeMap<usize, &crate::session::Declined> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
 
@@ -84,7 +89,12 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                         let _ = writeln!(out, "           flow: {fl}");
                     }
                 }
-                let _ = writeln!(out, "           {} {}", style(format!("fix #{} [{}]:", fx.id, fx.rule)).green(), fx.title);
+                let _ = writeln!(
+                    out,
+                    "           {} {}",
+                    style(format!("fix #{} [{}]:", fx.id, fx.rule)).green(),
+                    fx.title
+                );
             }
         }
     }
@@ -93,12 +103,19 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     let costly: Vec<&Finding> = reportable
         .iter()
         .copied()
-        .filter(|f| f.is_native() && !fix_of.contains_key(&f.id) && matches!(f.cost, Cost::Allocates | Cost::MayAllocate))
+        .filter(|f| {
+            f.is_native() && !fix_of.contains_key(&f.id) && matches!(f.cost, Cost::Allocates | Cost::MayAllocate)
+        })
         .collect();
     if !costly.is_empty() {
         section(&mut out, "Allocates, no automatic fix", costly.len());
         for (file, list) in by_file(a, costly.iter().copied()) {
-            let note = list[0].file.as_ref().and_then(|p| a.not_editable.get(p)).map(|r| format!("  ({r})")).unwrap_or_default();
+            let note = list[0]
+                .file
+                .as_ref()
+                .and_then(|p| a.not_editable.get(p))
+                .map(|r| format!("  ({r})"))
+                .unwrap_or_default();
             let _ = writeln!(out, "{}{}", style(&file).underlined(), style(note).dim());
             for f in list {
                 finding_line(&mut out, f);
@@ -110,7 +127,8 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                     }
                 }
                 if let Some(d) = declined_of.get(&f.id) {
-                    let _ = writeln!(out, "           {} {}", style(format!("{} declined:", d.rule)).yellow(), d.reason);
+                    let _ =
+                        writeln!(out, "           {} {}", style(format!("{} declined:", d.rule)).yellow(), d.reason);
                 } else if let Some(r) = classify::remedy(f.cause) {
                     let _ = writeln!(out, "           try: {r}");
                 }
@@ -119,9 +137,12 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     }
 
     // 3. The rest: free, informational, or someone else's code.
-    let free: Vec<&Finding> = reportable.iter().copied().filter(|f| f.is_native() && matches!(f.cost, Cost::Free | Cost::NoneHere)).collect();
-    let inlined: Vec<&Finding> = reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Inlined { .. })).collect();
-    let foreign: Vec<&Finding> = reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
+    let free: Vec<&Finding> =
+        reportable.iter().copied().filter(|f| f.is_native() && matches!(f.cost, Cost::Free | Cost::NoneHere)).collect();
+    let inlined: Vec<&Finding> =
+        reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Inlined { .. })).collect();
+    let foreign: Vec<&Finding> =
+        reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
     if all {
         if !free.is_empty() {
             section(&mut out, "Free or informational", free.len());
@@ -129,7 +150,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
                     finding_line(&mut out, f);
-                    let why = if matches!(f.kind, Kind::LeakingParam { .. }) { classify::describe(f.cause) } else { "a constant or small value: boxing it allocates nothing" };
+                    let why = if matches!(f.kind, Kind::LeakingParam { .. }) {
+                        classify::describe(f.cause)
+                    } else {
+                        "a constant or small value: boxing it allocates nothing"
+                    };
                     let _ = writeln!(out, "           {why}");
                 }
             }
@@ -188,7 +213,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             *kinds.entry(format!("{:?}", s.kind).to_lowercase()).or_default() += 1;
         }
         let parts: Vec<String> = kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
-        let _ = writeln!(out, "{}", style(format!("Files never edited: {} ({}).", a.not_editable.len(), parts.join(", "))).dim());
+        let _ = writeln!(
+            out,
+            "{}",
+            style(format!("Files never edited: {} ({}).", a.not_editable.len(), parts.join(", "))).dim()
+        );
     }
     if !a.fixes.is_empty() {
         let _ = writeln!(

@@ -87,7 +87,10 @@ impl Rule for BuilderGrow {
         let run = Run::at(site)?;
         let name = src.node_text(run.receiver);
         if run.writes < 2 {
-            return Err(format!("a single write to `{name}`: it allocates once either way, so Grow would save nothing").into());
+            return Err(format!(
+                "a single write to `{name}`: it allocates once either way, so Grow would save nothing"
+            )
+            .into());
         }
         if let Some(lp) = enclosing_loop(run.first) {
             let (line, _) = src.position(lp.start_byte());
@@ -96,7 +99,10 @@ impl Rule for BuilderGrow {
             )
             .into());
         }
-        let ty = facts.expr(site.file(), run.receiver.start_byte(), run.receiver.end_byte()).map(|e| e.ty.as_str()).unwrap_or("");
+        let ty = facts
+            .expr(site.file(), run.receiver.start_byte(), run.receiver.end_byte())
+            .map(|e| e.ty.as_str())
+            .unwrap_or("");
         if ty != "strings.Builder" && ty != "*strings.Builder" {
             return Err(format!("`{name}` has type {ty:?}, not strings.Builder").into());
         }
@@ -118,7 +124,9 @@ impl Rule for BuilderGrow {
             )
             .into());
         }
-        if !run.lengths.is_empty() && facts.scope(site.file(), run.first.start_byte(), "len").is_none_or(|s| s.kind != "builtin") {
+        if !run.lengths.is_empty()
+            && facts.scope(site.file(), run.first.start_byte(), "len").is_none_or(|s| s.kind != "builtin")
+        {
             return Err("`len` is shadowed here".into());
         }
         let (at, indent) = line_before(src, run.first).ok_or("the writes do not start their own line")?;
@@ -129,7 +137,11 @@ impl Rule for BuilderGrow {
         let total = terms.join(" + ");
         let nl = src.newline();
         let edit = TextEdit { start: at, end: at, text: format!("{indent}{name}.Grow({total}){nl}") };
-        let upper = if run.conditional { " (counting the writes in `if` branches as if they all ran: an upper bound)" } else { "" };
+        let upper = if run.conditional {
+            " (counting the writes in `if` branches as if they all ran: an upper bound)"
+        } else {
+            ""
+        };
         Ok(Proposal {
             edits: vec![edit],
             add_imports: vec![],
@@ -254,7 +266,9 @@ fn run_around<'t>(src: &SourceFile, stmt: Node<'t>, recv: &str) -> (Node<'t>, No
         return (stmt, stmt);
     }
     // A write inside `if c { ... }` belongs to the run of the `if` when the `if` only writes.
-    while let Some(outer) = at.parent().and_then(|l| l.parent()).and_then(|b| b.parent()).filter(|i| i.kind() == "if_statement") {
+    while let Some(outer) =
+        at.parent().and_then(|l| l.parent()).and_then(|b| b.parent()).filter(|i| i.kind() == "if_statement")
+    {
         if !matches!(unit(src, outer, recv), Unit::Sized { .. }) {
             break;
         }
@@ -291,14 +305,20 @@ struct Run<'t> {
 impl<'t> Run<'t> {
     fn at(site: &'t Site) -> Result<Run<'t>, Decline> {
         let src = site.source;
-        let mut first = src.tree.root_node().named_descendant_for_byte_range(site.anchor.0, site.anchor.0).ok_or("no statement at the site")?;
+        let mut first = src
+            .tree
+            .root_node()
+            .named_descendant_for_byte_range(site.anchor.0, site.anchor.0)
+            .ok_or("no statement at the site")?;
         while first.parent().is_some_and(|p| p.kind() != "statement_list") {
             first = first.parent().ok_or("no statement at the site")?;
         }
         let list = first.parent().ok_or("the site is not in a block")?;
         let mut c = list.walk();
-        let stmts: Vec<Node> =
-            list.named_children(&mut c).filter(|n| n.kind() != "comment" && n.start_byte() >= site.anchor.0 && n.end_byte() <= site.anchor.1).collect();
+        let stmts: Vec<Node> = list
+            .named_children(&mut c)
+            .filter(|n| n.kind() != "comment" && n.start_byte() >= site.anchor.0 && n.end_byte() <= site.anchor.1)
+            .collect();
         let first = *stmts.first().ok_or("no statement at the site")?;
         let receiver = first_receiver(src, first).ok_or("the site is not a write into a strings.Builder variable")?;
         let recv = src.node_text(receiver);
@@ -362,8 +382,13 @@ fn declares_empty(src: &SourceFile, decl: Node, name: &str) -> bool {
                 }
         }
         "short_var_declaration" => {
-            let (Some(left), Some(right)) = (decl.child_by_field_name("left"), decl.child_by_field_name("right")) else { return false };
-            single(left) && right.named_child_count() == 1 && right.named_child(0).is_some_and(|l| empty_literal(src, l))
+            let (Some(left), Some(right)) = (decl.child_by_field_name("left"), decl.child_by_field_name("right"))
+            else {
+                return false;
+            };
+            single(left)
+                && right.named_child_count() == 1
+                && right.named_child(0).is_some_and(|l| empty_literal(src, l))
         }
         _ => false,
     }
@@ -459,25 +484,41 @@ mod tests {
             }
             n
         }
-        let src = parse("	sep := a
+        let src = parse(
+            "	sep := a
 	sb.WriteString(a)
 	sb.WriteString(sep)
-");
+",
+        );
         assert!(declared_empty_before(&src, first_write(&src, "sb.WriteString(a)"), "sb"));
-        let src = parse("	sb.WriteString(a)
+        let src = parse(
+            "	sb.WriteString(a)
 	n := sb.Len()
 	_ = n
 	sb.WriteString(b)
 	sb.WriteString(a)
-");
+",
+        );
         assert!(!declared_empty_before(&src, first_write(&src, "sb.WriteString(b)"), "sb"), "written earlier");
-        let src = SourceFile::parse(Path::new("a.go"), "package p\n\nfunc f(sb *strings.Builder, a string) {\n\tsb.WriteString(a)\n}\n".into()).unwrap();
+        let src = SourceFile::parse(
+            Path::new("a.go"),
+            "package p\n\nfunc f(sb *strings.Builder, a string) {\n\tsb.WriteString(a)\n}\n".into(),
+        )
+        .unwrap();
         assert!(!declared_empty_before(&src, first_write(&src, "sb.WriteString(a)"), "sb"), "a parameter");
         for decl in ["sb := strings.Builder{}", "var sb = strings.Builder{}"] {
-            let src = SourceFile::parse(Path::new("a.go"), format!("package p\n\nfunc f(a string) {{\n\t{decl}\n\tsb.WriteString(a)\n}}\n")).unwrap();
+            let src = SourceFile::parse(
+                Path::new("a.go"),
+                format!("package p\n\nfunc f(a string) {{\n\t{decl}\n\tsb.WriteString(a)\n}}\n"),
+            )
+            .unwrap();
             assert!(declared_empty_before(&src, first_write(&src, "sb.WriteString(a)"), "sb"), "{decl}");
         }
-        let src = SourceFile::parse(Path::new("a.go"), "package p\n\nfunc f(o strings.Builder, a string) {\n\tsb := o\n\tsb.WriteString(a)\n}\n".into()).unwrap();
+        let src = SourceFile::parse(
+            Path::new("a.go"),
+            "package p\n\nfunc f(o strings.Builder, a string) {\n\tsb := o\n\tsb.WriteString(a)\n}\n".into(),
+        )
+        .unwrap();
         assert!(!declared_empty_before(&src, first_write(&src, "sb.WriteString(a)"), "sb"), "a copy is not empty");
     }
 
@@ -487,7 +528,8 @@ mod tests {
         assert_eq!(rune_length("'é'"), Some(2));
         assert_eq!(rune_length("'\\n'"), Some(1));
         assert_eq!(rune_length("'\\u00e9'"), None);
-        let src = parse("\tsb.WriteString(\"é\\n\")\n\tsb.WriteString(`a\\n`)\n\tsb.WriteRune('€')\n\tsb.WriteRune(r)\n");
+        let src =
+            parse("\tsb.WriteString(\"é\\n\")\n\tsb.WriteString(`a\\n`)\n\tsb.WriteRune('€')\n\tsb.WriteRune(r)\n");
         let lens: Vec<usize> = ["sb.WriteString(\"", "sb.WriteString(`", "sb.WriteRune('", "sb.WriteRune(r"]
             .iter()
             .map(|n| match unit(&src, src.node_starting_at(src.text.find(n).unwrap()).unwrap(), "sb") {
@@ -501,7 +543,11 @@ mod tests {
     #[test]
     fn interested_only_in_the_builders_own_append() {
         let mut f = Finding::for_test("append");
-        f.flows = vec![crate::findings::Flow { dst: "{heap}".into(), src: "&{storage for append(strings.b.buf, strings.s...)}".into(), steps: vec![] }];
+        f.flows = vec![crate::findings::Flow {
+            dst: "{heap}".into(),
+            src: "&{storage for append(strings.b.buf, strings.s...)}".into(),
+            steps: vec![],
+        }];
         assert!(!BuilderGrow.interested(&f), "native findings are not the Builder's");
         f.origin = Origin::Inlined { callees: vec!["strings.(*Builder).WriteString".into()] };
         assert!(BuilderGrow.interested(&f));

@@ -54,7 +54,9 @@ impl Rule for ClosureParam {
     fn interested(&self, f: &Finding) -> bool {
         // The capture must be what moves the variable: a flow that starts with it (a variable moved
         // for another reason can show "captured by a closure" deep inside an unrelated flow).
-        f.kind == Kind::MovedToHeap && f.is_native() && f.flows.iter().any(|fl| fl.steps.first().is_some_and(|s| s.reason == CAPTURED && s.expr == f.subject))
+        f.kind == Kind::MovedToHeap
+            && f.is_native()
+            && f.flows.iter().any(|fl| fl.steps.first().is_some_and(|s| s.reason == CAPTURED && s.expr == f.subject))
     }
 
     fn anchor(&self, f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
@@ -101,7 +103,8 @@ impl Rule for ClosureParam {
         let file = site.file();
         let closure = plan.closure(src);
         let stmt = plan.stmt(src);
-        let func = enclosing_function(closure.parent().ok_or("the closure has no parent")?).ok_or("the closure is not inside a function")?;
+        let func = enclosing_function(closure.parent().ok_or("the closure has no parent")?)
+            .ok_or("the closure is not inside a function")?;
         if contains_kind(func, "goto_statement") {
             return Err("the function uses goto, so the order of the writes cannot be read from the code".into());
         }
@@ -128,14 +131,23 @@ impl Rule for ClosureParam {
         let mut titles = Vec::new();
         let mut how = Vec::new();
         if param_form {
-            let params = closure.child_by_field_name("parameters").ok_or("the function literal has no parameter list")?;
-            let call = closure.parent().filter(|p| p.kind() == "call_expression").ok_or("the go statement does not call the literal")?;
+            let params =
+                closure.child_by_field_name("parameters").ok_or("the function literal has no parameter list")?;
+            let call = closure
+                .parent()
+                .filter(|p| p.kind() == "call_expression")
+                .ok_or("the go statement does not call the literal")?;
             let args = call.child_by_field_name("arguments").ok_or("the call has no argument list")?;
             let decls: Vec<String> = analyzed.iter().map(|a| format!("{} {}", a.name, a.ty)).collect();
             let names: Vec<String> = analyzed.iter().map(|a| a.name.clone()).collect();
             edits.push(append_to_list(src, params, &decls.join(", ")));
             edits.push(append_to_list(src, args, &names.join(", ")));
-            titles.push(format!("go func() {{...}}() → go func({}) {{...}}({}): pass {} as a parameter", decls.join(", "), names.join(", "), names.join(", ")));
+            titles.push(format!(
+                "go func() {{...}}() → go func({}) {{...}}({}): pass {} as a parameter",
+                decls.join(", "),
+                names.join(", "),
+                names.join(", ")
+            ));
             how.push(format!(
                 "a parameter, because the goroutine captures nothing else and {} {} no pointers: one allocation, as with a copy (measured)",
                 names.join(", "),
@@ -145,8 +157,16 @@ impl Rule for ClosureParam {
             let mut taken: Vec<String> = Vec::new();
             for a in &analyzed {
                 if a.fields.is_empty() {
-                    let (name, shadow) = if a.shadow_ok { (a.name.clone(), true) } else { (pick_name(facts, src, file, &plan, func, &format!("{}Copy", a.name), &mut taken)?, false) };
-                    edits.push(TextEdit { start: plan.insert_at, end: plan.insert_at, text: format!("{indent}{name} := {}{nl}", a.name) });
+                    let (name, shadow) = if a.shadow_ok {
+                        (a.name.clone(), true)
+                    } else {
+                        (pick_name(facts, src, file, &plan, func, &format!("{}Copy", a.name), &mut taken)?, false)
+                    };
+                    edits.push(TextEdit {
+                        start: plan.insert_at,
+                        end: plan.insert_at,
+                        text: format!("{indent}{name} := {}{nl}", a.name),
+                    });
                     if !shadow {
                         for r in &a.inner_refs {
                             edits.push(TextEdit { start: *r, end: *r + a.name.len(), text: name.clone() });
@@ -155,12 +175,20 @@ impl Rule for ClosureParam {
                     titles.push(format!("{name} := {}: the closure captures a copy of {}", a.name, a.name));
                 } else {
                     for (field, sels) in &a.fields {
-                        let name = pick_name(facts, src, file, &plan, func, &field_copy_name(&a.name, field), &mut taken)?;
-                        edits.push(TextEdit { start: plan.insert_at, end: plan.insert_at, text: format!("{indent}{name} := {}.{field}{nl}", a.name) });
+                        let name =
+                            pick_name(facts, src, file, &plan, func, &field_copy_name(&a.name, field), &mut taken)?;
+                        edits.push(TextEdit {
+                            start: plan.insert_at,
+                            end: plan.insert_at,
+                            text: format!("{indent}{name} := {}.{field}{nl}", a.name),
+                        });
                         for (s, e) in sels {
                             edits.push(TextEdit { start: *s, end: *e, text: name.clone() });
                         }
-                        titles.push(format!("{name} := {}.{field}: the closure captures one field instead of {} ({} bytes)", a.name, a.name, a.size));
+                        titles.push(format!(
+                            "{name} := {}.{field}: the closure captures one field instead of {} ({} bytes)",
+                            a.name, a.name, a.size
+                        ));
                     }
                 }
             }
@@ -223,7 +251,8 @@ impl Plan {
         let mut vars = Vec::new();
         for f in &site.findings {
             let decl = src.offset(f.line(), f.col()).ok_or("the finding's position is outside the file")?;
-            let c = closure_of(f, src, decl).ok_or_else(|| format!("cannot find the closure that captures {}", f.subject))?;
+            let c = closure_of(f, src, decl)
+                .ok_or_else(|| format!("cannot find the closure that captures {}", f.subject))?;
             match closure {
                 None => closure = Some(c),
                 Some(prev) if prev.id() == c.id() => {}
@@ -295,7 +324,13 @@ impl Plan {
     }
 
     /// Whether the closure captures a variable other than the ones this site rewrites.
-    fn captures_others(&self, site: &Site, facts: &Facts, closure: Node, analyzed: &[VarAnalysis]) -> Result<bool, Decline> {
+    fn captures_others(
+        &self,
+        site: &Site,
+        facts: &Facts,
+        closure: Node,
+        analyzed: &[VarAnalysis],
+    ) -> Result<bool, Decline> {
         for off in self.other_captures(site) {
             let uses = facts.uses(site.file(), off).ok_or("no uses facts for a captured variable")?;
             if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && inside(closure, r.offset)) {
@@ -322,7 +357,9 @@ enum Context {
 
 impl Context {
     fn of(closure: Node, stmt: Node) -> Context {
-        let called = closure.parent().filter(|p| p.kind() == "call_expression" && p.child_by_field_name("function") == Some(closure));
+        let called = closure
+            .parent()
+            .filter(|p| p.kind() == "call_expression" && p.child_by_field_name("function") == Some(closure));
         match (stmt.kind(), called) {
             ("go_statement", Some(call)) if call.parent() == Some(stmt) => Context::Go,
             ("defer_statement", Some(call)) if call.parent() == Some(stmt) => Context::Defer,
@@ -359,7 +396,13 @@ struct VarAnalysis {
     why: String,
 }
 
-fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version: Option<&str>) -> Result<VarAnalysis, Decline> {
+fn analyze_var(
+    site: &Site,
+    facts: &Facts,
+    plan: &Plan,
+    v: &VarPlan,
+    go_version: Option<&str>,
+) -> Result<VarAnalysis, Decline> {
     let src = site.source;
     let file = site.file();
     let name = v.name.as_str();
@@ -380,7 +423,11 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
         return Err(format!("{name} is not a variable").into());
     }
     if let Some(r) = refs.iter().find(|r| r.addr) {
-        return Err(format!("the address of {name} is taken at line {} (a copy would not see writes through the pointer)", line(src, r.offset)).into());
+        return Err(format!(
+            "the address of {name} is taken at line {} (a copy would not see writes through the pointer)",
+            line(src, r.offset)
+        )
+        .into());
     }
     if capture.addr_taken && all_notes_addr(site, v) {
         return Err(format!("the compiler reports the address of {name} as taken").into());
@@ -394,14 +441,22 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
         }
         if inside(closure, r.offset) {
             if r.write {
-                return Err(format!("the closure writes {name} (line {}): a copy would not carry the write back", line(src, r.offset)).into());
+                return Err(format!(
+                    "the closure writes {name} (line {}): a copy would not carry the write back",
+                    line(src, r.offset)
+                )
+                .into());
             }
             inner_refs.push(r.offset);
             continue;
         }
         if let Some(lit) = literal_below(src, r.offset, home) {
             if r.write {
-                return Err(format!("{name} is written by another closure (line {}), which may run at any time", line(src, r.offset)).into());
+                return Err(format!(
+                    "{name} is written by another closure (line {}), which may run at any time",
+                    line(src, r.offset)
+                )
+                .into());
             }
             if !other_closures.contains(&lit.start_byte()) {
                 other_closures.push(lit.start_byte());
@@ -436,14 +491,20 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
     let ref_facts = facts.expr(file, first_ref, first_ref + name.len());
     let size = ref_facts.map(|f| f.size).unwrap_or(capture.width as i64);
     let ty = ref_facts.map(|f| f.type_src.clone()).unwrap_or_default();
-    let pointer_free = ref_facts.is_some_and(|f| f.kind == "basic" && !matches!(f.basic.as_str(), "" | "string" | "unsafe.Pointer" | "untyped nil"));
+    let pointer_free = ref_facts.is_some_and(|f| {
+        f.kind == "basic" && !matches!(f.basic.as_str(), "" | "string" | "unsafe.Pointer" | "untyped nil")
+    });
 
     // Large struct: copy the fields the closure reads; otherwise the whole variable.
     let mut fields: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
     if capture.width > MAX_BY_VALUE {
         let f = ref_facts.ok_or_else(|| format!("no type facts for {name}"))?;
         if f.kind != "struct" {
-            return Err(format!("{name} is {} bytes ({}); only struct fields can be copied instead", capture.width, f.ty).into());
+            return Err(format!(
+                "{name} is {} bytes ({}); only struct fields can be copied instead",
+                capture.width, f.ty
+            )
+            .into());
         }
         let direct = struct_fields(&f.underlying).ok_or_else(|| format!("cannot read the fields of {}", f.ty))?;
         for r in &inner_refs {
@@ -451,7 +512,9 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
                 format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line(src, *r), capture.width)
             })?;
             let field = src.node_text(sel.child_by_field_name("field").unwrap()).to_string();
-            let sf = facts.expr(file, sel.start_byte(), sel.end_byte()).ok_or_else(|| format!("no type facts for {name}.{field}"))?;
+            let sf = facts
+                .expr(file, sel.start_byte(), sel.end_byte())
+                .ok_or_else(|| format!("no type facts for {name}.{field}"))?;
             if sf.object.as_ref().map(|o| o.kind.as_str()) != Some("var") {
                 return Err(format!("{name}.{field} is a method, which reads all of {name}").into());
             }
@@ -459,7 +522,11 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
                 return Err(format!("{name}.{field} is a promoted field (through an embedded field)").into());
             }
             if sf.size as u64 > MAX_BY_VALUE {
-                return Err(format!("{name}.{field} is {} bytes itself; a copy would also be captured by reference", sf.size).into());
+                return Err(format!(
+                    "{name}.{field} is {} bytes itself; a copy would also be captured by reference",
+                    sf.size
+                )
+                .into());
             }
             may_hold_lock(sf).map_or(Ok(()), |why| Err(Decline(format!("copying {name}.{field} would copy {why}"))))?;
             match fields.iter_mut().find(|(n, _)| *n == field) {
@@ -484,7 +551,11 @@ fn analyze_var(site: &Site, facts: &Facts, plan: &Plan, v: &VarPlan, go_version:
         .collect();
     let later = reachable_after(src, home, stmt, closure, decl_node, &writes);
     let context = Context::of(closure, stmt);
-    let what = if fields.is_empty() { name.to_string() } else { fields.iter().map(|(f, _)| format!("{name}.{f}")).collect::<Vec<_>>().join(", ") };
+    let what = if fields.is_empty() {
+        name.to_string()
+    } else {
+        fields.iter().map(|(f, _)| format!("{name}.{f}")).collect::<Vec<_>>().join(", ")
+    };
     let why = match later.first() {
         None => format!("no write to {what} can run after the closure is created, so a copy holds the same value"),
         Some(&w) => match context {
@@ -583,7 +654,15 @@ fn field_copy_name(var: &str, field: &str) -> String {
 
 /// The first candidate that nothing visible at the statement declares and that the function never
 /// spells (so it neither hides nor is hidden by any declaration, earlier or later).
-fn pick_name(facts: &Facts, src: &SourceFile, file: &Path, plan: &Plan, func: Node, base: &str, taken: &mut Vec<String>) -> Result<String, Decline> {
+fn pick_name(
+    facts: &Facts,
+    src: &SourceFile,
+    file: &Path,
+    plan: &Plan,
+    func: Node,
+    base: &str,
+    taken: &mut Vec<String>,
+) -> Result<String, Decline> {
     let top = outermost_function(func);
     for name in candidates(base) {
         let free = facts.scope(file, plan.stmt.0, &name).is_some_and(|s| s.kind == "none");
@@ -645,9 +724,7 @@ fn merge_insertions(edits: &mut Vec<TextEdit>, at: usize) {
 }
 
 fn literal_is_variadic(src: &SourceFile, closure: Node) -> bool {
-    closure
-        .child_by_field_name("parameters")
-        .is_some_and(|p| src.node_text(p).contains("..."))
+    closure.child_by_field_name("parameters").is_some_and(|p| src.node_text(p).contains("..."))
 }
 
 // ---------------------------------------------------------------- syntax helpers
@@ -799,7 +876,9 @@ fn obviously_written_in(src: &SourceFile, closure: Node, name: &str) -> bool {
         let Some(mut cur) = src.smallest_node_at(off) else { continue };
         while let Some(p) = cur.parent() {
             let operand = p.child_by_field_name("operand") == Some(cur);
-            if matches!(p.kind(), "selector_expression" | "index_expression") && operand || p.kind() == "parenthesized_expression" {
+            if matches!(p.kind(), "selector_expression" | "index_expression") && operand
+                || p.kind() == "parenthesized_expression"
+            {
                 cur = p;
             } else {
                 break;
@@ -912,11 +991,23 @@ fn struct_fields(underlying: &str) -> Option<Vec<String>> {
 /// in between, in which case only writes up to that terminator can. A loop around the statement that
 /// does not also declare the variable repeats, so every write in it may run later (unless a terminator
 /// ends the iteration first).
-fn reachable_after(src: &SourceFile, home: Node, stmt: Node, closure: Node, decl: Node, writes: &[usize]) -> Vec<usize> {
+fn reachable_after(
+    src: &SourceFile,
+    home: Node,
+    stmt: Node,
+    closure: Node,
+    decl: Node,
+    writes: &[usize],
+) -> Vec<usize> {
     let _ = src;
     let outside = |w: &usize| !inside(closure, *w);
     if let Some(term) = terminator_after(src, stmt, closure) {
-        return writes.iter().copied().filter(outside).filter(|w| *w >= stmt.start_byte() && *w < term.end_byte()).collect();
+        return writes
+            .iter()
+            .copied()
+            .filter(outside)
+            .filter(|w| *w >= stmt.start_byte() && *w < term.end_byte())
+            .collect();
     }
     let mut loops = Vec::new();
     let mut n = stmt;
@@ -980,7 +1071,9 @@ fn is_terminating(src: &SourceFile, s: Node) -> bool {
         "return_statement" => true,
         "expression_statement" => s.named_child(0).is_some_and(|call| {
             call.kind() == "call_expression"
-                && call.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && src.node_text(f) == "panic")
+                && call
+                    .child_by_field_name("function")
+                    .is_some_and(|f| f.kind() == "identifier" && src.node_text(f) == "panic")
         }),
         "block" => s
             .named_child(0)
@@ -1011,7 +1104,14 @@ fn shadow_allowed(src: &SourceFile, stmt: Node, closure: Node, decl: Node, home:
                     .and_then(|b| b.named_child(0))
                     .filter(|l| l.kind() == "statement_list");
             }
-            if matches!(p.kind(), "for_clause" | "range_clause" | "if_statement" | "expression_switch_statement" | "type_switch_statement") {
+            if matches!(
+                p.kind(),
+                "for_clause"
+                    | "range_clause"
+                    | "if_statement"
+                    | "expression_switch_statement"
+                    | "type_switch_statement"
+            ) {
                 break None; // an implicit block around the statement's own blocks
             }
             n = p;
@@ -1080,7 +1180,12 @@ impl SyncScan<'_> {
     fn stmt(&mut self, n: Node) -> Result<(), (usize, String)> {
         match n.kind() {
             "block" | "statement_list" | "labeled_statement" => self.children(n),
-            "comment" | "empty_statement" | "break_statement" | "continue_statement" | "fallthrough_statement" | "label_name" => Ok(()),
+            "comment"
+            | "empty_statement"
+            | "break_statement"
+            | "continue_statement"
+            | "fallthrough_statement"
+            | "label_name" => Ok(()),
             "goto_statement" => match self.has_read_anywhere() {
                 Some(r) => Err((r, format!("a goto at line {}", line(self.src, n.start_byte())))),
                 None => Ok(()),
@@ -1224,7 +1329,10 @@ impl SyncScan<'_> {
             }
             for s in &syncs {
                 if let Some(&bad) = reads.iter().find(|r| !inside(*s, **r)) {
-                    return Err((bad, format!("{} in the same statement (Go does not fix which comes first)", self.describe(*s))));
+                    return Err((
+                        bad,
+                        format!("{} in the same statement (Go does not fix which comes first)", self.describe(*s)),
+                    ));
                 }
             }
         }
@@ -1295,7 +1403,11 @@ mod tests {
         assert!(goroutine("func f(x int, out chan int) {\n\tgo func() {\n\t\tout <- x * 2\n\t}()\n}\n").is_ok());
         assert!(goroutine("func f(x int) {\n\tgo func() {\n\t\tdefer wg.Done()\n\t\tuse(x)\n\t}()\n}\n").is_ok());
         assert!(goroutine("func f(x int) {\n\tgo func() {\n\t\ty := x + 1\n\t\tif y > 2 {\n\t\t\tuse(y)\n\t\t}\n\t\tuse(y)\n\t}()\n}\n").is_ok());
-        assert!(goroutine("func f(x []int) {\n\tgo func() {\n\t\tfor _, v := range x {\n\t\t\tuse(v)\n\t\t}\n\t}()\n}\n").is_ok(), "the range expression is read once, first");
+        assert!(
+            goroutine("func f(x []int) {\n\tgo func() {\n\t\tfor _, v := range x {\n\t\t\tuse(v)\n\t\t}\n\t}()\n}\n")
+                .is_ok(),
+            "the range expression is read once, first"
+        );
         assert!(goroutine("func f(x int) {\n\tgo func() {\n\t\tm.f(x)\n\t}()\n}\n").is_ok());
     }
 
@@ -1308,13 +1420,18 @@ mod tests {
         // unspecified order between reading x and calling g()
         let e = goroutine("func f(x int) {\n\tgo func() {\n\t\tuse(g(), x)\n\t}()\n}\n").unwrap_err();
         assert!(e.contains("same statement"), "{e}");
-        let e = goroutine("func f(x int) {\n\tgo func() {\n\t\tfor i := 0; i < 3; i++ {\n\t\t\tuse(x)\n\t\t}\n\t}()\n}\n").unwrap_err();
+        let e =
+            goroutine("func f(x int) {\n\tgo func() {\n\t\tfor i := 0; i < 3; i++ {\n\t\t\tuse(x)\n\t\t}\n\t}()\n}\n")
+                .unwrap_err();
         assert!(e.contains("later iteration"), "{e}");
         let e = goroutine("func f(x int) {\n\tgo func() {\n\t\tdefer func() { use(x) }()\n\t}()\n}\n").unwrap_err();
         assert!(e.contains("function literal"), "{e}");
-        let e = goroutine("func f(x int) {\n\tgo func() {\n\t\tselect {\n\t\tcase <-done:\n\t\t}\n\t\tuse(x)\n\t}()\n}\n").unwrap_err();
+        let e =
+            goroutine("func f(x int) {\n\tgo func() {\n\t\tselect {\n\t\tcase <-done:\n\t\t}\n\t\tuse(x)\n\t}()\n}\n")
+                .unwrap_err();
         assert!(e.contains("select") || e.contains("receive"), "{e}");
-        let e = goroutine("func f(x int, c chan int) {\n\tgo func() {\n\t\tc <- 1\n\t\tuse(x)\n\t}()\n}\n").unwrap_err();
+        let e =
+            goroutine("func f(x int, c chan int) {\n\tgo func() {\n\t\tc <- 1\n\t\tuse(x)\n\t}()\n}\n").unwrap_err();
         assert!(e.contains("send"), "{e}");
     }
 
@@ -1402,7 +1519,8 @@ mod tests {
 
     #[test]
     fn obvious_writes_are_seen() {
-        let src = parse("func f(x, y int, s T) {\n\tgo func() {\n\t\tx++\n\t\tuse(&y)\n\t\ts.n = 1\n\t\tuse(z)\n\t}()\n}\n");
+        let src =
+            parse("func f(x, y int, s T) {\n\tgo func() {\n\t\tx++\n\t\tuse(&y)\n\t\ts.n = 1\n\t\tuse(z)\n\t}()\n}\n");
         let lit = find(&src, "func() {", "func_literal");
         assert!(obviously_written_in(&src, lit, "x"));
         assert!(obviously_written_in(&src, lit, "y"));
@@ -1424,7 +1542,10 @@ mod tests {
 
     #[test]
     fn struct_fields_from_the_type_checkers_spelling() {
-        assert_eq!(struct_fields("struct{Name string; Limits [16]int; Timeout int}").unwrap(), vec!["Name", "Limits", "Timeout"]);
+        assert_eq!(
+            struct_fields("struct{Name string; Limits [16]int; Timeout int}").unwrap(),
+            vec!["Name", "Limits", "Timeout"]
+        );
         assert_eq!(
             struct_fields("struct{a struct{b int; c int}; example.com/m.Embedded; *example.com/m.P; t string \"json:\\\"t;x\\\"\"; E \"tag\"}").unwrap(),
             vec!["a", "t"]
@@ -1460,7 +1581,9 @@ mod tests {
         // ...but not an inner block's
         assert!(shadow("func f(x int) {\n\tif x > 0 {\n\t\tsink = func() int { return x }\n\t}\n}\n"));
         // a later reference in the block would read the copy
-        assert!(!shadow("func f(n int) {\n\tx := n\n\tif n > 0 {\n\t\tsink = func() int { return x }\n\t\tuse(x)\n\t}\n}\n"));
+        assert!(!shadow(
+            "func f(n int) {\n\tx := n\n\tif n > 0 {\n\t\tsink = func() int { return x }\n\t\tuse(x)\n\t}\n}\n"
+        ));
     }
 
     #[test]

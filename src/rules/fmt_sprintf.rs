@@ -39,7 +39,10 @@ impl Rule for FmtSprintf {
         f.kind == Kind::EscapesToHeap
             && f.subject != "... argument"
             && f.is_native()
-            && f.flows.iter().flat_map(|fl| &fl.steps).any(|s| FUNCS.iter().any(|name| s.expr.starts_with(&format!("fmt.{name}("))))
+            && f.flows
+                .iter()
+                .flat_map(|fl| &fl.steps)
+                .any(|s| FUNCS.iter().any(|name| s.expr.starts_with(&format!("fmt.{name}("))))
     }
 
     /// The call whose operand the finding is about. An identifier is reported at its start; any other
@@ -51,7 +54,8 @@ impl Rule for FmtSprintf {
         let mut node = source.tree.root_node().named_descendant_for_byte_range(offset, offset)?;
         while node.parent().is_some_and(|p| p.kind() != "argument_list") {
             node = node.parent()?;
-            if matches!(node.kind(), "func_literal" | "block" | "statement_list") || node.kind().ends_with("_statement") {
+            if matches!(node.kind(), "func_literal" | "block" | "statement_list") || node.kind().ends_with("_statement")
+            {
                 return None;
             }
         }
@@ -102,7 +106,9 @@ impl Rule for FmtSprintf {
         }
         let mut operands = Vec::new();
         for a in &args {
-            let f = facts.expr(file, a.start_byte(), a.end_byte()).ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
+            let f = facts
+                .expr(file, a.start_byte(), a.end_byte())
+                .ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
             operands.push(Operand { code: src.node_text(*a).to_string(), facts: f });
         }
         let values: Vec<(Node, &Operand)> = if obj.name == "Sprintf" {
@@ -113,7 +119,8 @@ impl Rule for FmtSprintf {
         read_order(src, facts, &values)?;
         let mut strconv = Strconv::default();
         let pieces = if obj.name == "Sprintf" {
-            let (format_node, rest) = operands.split_first().map(|(_, r)| (args[0], r)).ok_or("fmt.Sprintf without a format")?;
+            let (format_node, rest) =
+                operands.split_first().map(|(_, r)| (args[0], r)).ok_or("fmt.Sprintf without a format")?;
             if !matches!(format_node.kind(), "interpreted_string_literal" | "raw_string_literal") {
                 return Err("the format is not a string literal".into());
             }
@@ -166,7 +173,9 @@ impl Rule for FmtSprintf {
 fn contains_call(n: Node) -> bool {
     let mut stack = vec![n];
     while let Some(x) = stack.pop() {
-        if x.kind() == "call_expression" || (x.kind() == "unary_expression" && x.child_by_field_name("operator").is_some_and(|o| o.kind() == "<-")) {
+        if x.kind() == "call_expression"
+            || (x.kind() == "unary_expression" && x.child_by_field_name("operator").is_some_and(|o| o.kind() == "<-"))
+        {
             return true;
         }
         let mut c = x.walk();
@@ -190,7 +199,10 @@ fn read_order(src: &SourceFile, facts: &Facts, values: &[(Node, &Operand)]) -> R
             && facts.uses(&src.path, node.start_byte()).is_some_and(|u| {
                 u.object.kind == "var"
                     && u.object.scope == "local"
-                    && !u.refs.iter().any(|r| r.addr || (r.write && !r.decl && r.file == src.path && in_func_literal(src, r.offset)))
+                    && !u
+                        .refs
+                        .iter()
+                        .any(|r| r.addr || (r.write && !r.decl && r.file == src.path && in_func_literal(src, r.offset)))
             });
         if !stable {
             return Err(format!(
@@ -302,7 +314,9 @@ fn parse_directive(value: &[u8], mut i: usize) -> Result<(Directive, usize), Dec
     }
     let digits = |i: &mut usize| {
         let s = *i;
-        while *i < value.len() && (value[*i].is_ascii_digit() || value[*i] == b'*' || value[*i] == b'[' || value[*i] == b']') {
+        while *i < value.len()
+            && (value[*i].is_ascii_digit() || value[*i] == b'*' || value[*i] == b'[' || value[*i] == b']')
+        {
             if value[*i] == b'[' {
                 d_index_flag(value, *i);
             }
@@ -315,8 +329,8 @@ fn parse_directive(value: &[u8], mut i: usize) -> Result<(Directive, usize), Dec
         i += 1;
         d.precision = Some(digits(&mut i).unwrap_or_default());
     }
-    d.index = d.width.as_deref().is_some_and(|w| w.contains('['))
-        || d.precision.as_deref().is_some_and(|p| p.contains('['));
+    d.index =
+        d.width.as_deref().is_some_and(|w| w.contains('[')) || d.precision.as_deref().is_some_and(|p| p.contains('['));
     let rest = std::str::from_utf8(&value[i..]).map_err(|_| Decline("the format is not valid UTF-8".into()))?;
     let verb = rest.chars().next().ok_or("the format ends with a lone %")?;
     d.verb = verb;
@@ -366,7 +380,9 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         if !d.flags.is_empty() || d.width.is_some() {
             return Err(no_twin());
         }
-        let op = operands.get(next_arg).ok_or_else(|| format!("`{spelled}` has no operand: fmt would print %!{}(MISSING)", d.verb))?;
+        let op = operands
+            .get(next_arg)
+            .ok_or_else(|| format!("`{spelled}` has no operand: fmt would print %!{}(MISSING)", d.verb))?;
         next_arg += 1;
         // A precision has a twin only for floats: strconv.FormatFloat's `prec`.
         let precision = match &d.precision {
@@ -419,7 +435,12 @@ fn operand_piece(verb: char, op: &Operand, strconv: &mut Strconv) -> Result<Piec
 }
 
 /// [`operand_piece`] with a precision (floats only).
-fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv: &mut Strconv) -> Result<Piece, Decline> {
+fn operand_piece_prec(
+    verb: char,
+    precision: Option<u32>,
+    op: &Operand,
+    strconv: &mut Strconv,
+) -> Result<Piece, Decline> {
     let f = op.facts;
     let code = &op.code;
     let show = || format!("%{verb} of `{code}` ({})", if f.ty.is_empty() { "?" } else { &f.ty });
@@ -452,7 +473,10 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
     if UNSIGNED.contains(&basic) && base != 0 {
         strconv.used = true;
         strconv.notes.push(format!("%{verb} of an unsigned integer is strconv.FormatUint(x, {base})"));
-        return Ok(Piece::Strconv(format!("{{q}}.FormatUint({}, {base})", conv("uint64", !f.named && basic == "uint64"))));
+        return Ok(Piece::Strconv(format!(
+            "{{q}}.FormatUint({}, {base})",
+            conv("uint64", !f.named && basic == "uint64")
+        )));
     }
     if matches!(basic, "bool" | "untyped bool") && matches!(verb, 't' | 'v') {
         strconv.used = true;
@@ -484,7 +508,11 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
             None if matches!(format, 'e' | 'E' | 'f') => 6,
             None => -1,
         };
-        let arg = if bits == 64 && (basic == "untyped float" || exactly("float64")) { code.clone() } else { format!("float64({code})") };
+        let arg = if bits == 64 && (basic == "untyped float" || exactly("float64")) {
+            code.clone()
+        } else {
+            format!("float64({code})")
+        };
         strconv.used = true;
         strconv.notes.push(format!(
             "%{}{verb} of a float{bits} is strconv.FormatFloat(x, '{format}', {prec}, {bits})",
@@ -496,7 +524,11 @@ fn operand_piece_prec(verb: char, precision: Option<u32>, op: &Operand, strconv:
         let simple = !code.is_empty() && code.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '.');
         let hex = if f.slice_of_byte {
             Some(code.clone())
-        } else if f.kind == "array" && matches!(f.elem_type_src.as_str(), "byte" | "uint8") && f.mode == "variable" && simple {
+        } else if f.kind == "array"
+            && matches!(f.elem_type_src.as_str(), "byte" | "uint8")
+            && f.mode == "variable"
+            && simple
+        {
             Some(format!("{code}[:]"))
         } else if matches!(basic, "string" | "untyped string") {
             // %x of a string encodes its bytes, like []byte. gc makes the conversion zero-copy
@@ -559,9 +591,19 @@ fn render_all(pieces: &[Piece], qual: &str, hex_qual: &str) -> (String, bool) {
 fn needs_parens(call: Node) -> bool {
     let Some(parent) = call.parent() else { return true };
     match parent.kind() {
-        "argument_list" | "expression_list" | "parenthesized_expression" | "literal_element" | "keyed_element"
-        | "send_statement" | "var_spec" | "const_spec" | "short_var_declaration" | "assignment_statement"
-        | "return_statement" | "expression_case" | "index_expression" => {
+        "argument_list"
+        | "expression_list"
+        | "parenthesized_expression"
+        | "literal_element"
+        | "keyed_element"
+        | "send_statement"
+        | "var_spec"
+        | "const_spec"
+        | "short_var_declaration"
+        | "assignment_statement"
+        | "return_statement"
+        | "expression_case"
+        | "index_expression" => {
             // index_expression: safe as the index, not as the operand (`fmt.Sprintf(...)[1:]`)
             parent.kind() == "index_expression" && parent.child_by_field_name("operand") == Some(call)
         }
@@ -674,7 +716,10 @@ mod tests {
         let s = facts("string", false);
         let i = facts("int", false);
         assert_eq!(lit_pieces(r#""%s-%s""#, &[("a", &s), ("b", &s)]).unwrap(), r#"a + "-" + b"#);
-        assert_eq!(lit_pieces(r#""id=%d name=%s""#, &[("id", &i), ("n", &s)]).unwrap(), r#""id=" + strconv.Itoa(id) + " name=" + n"#);
+        assert_eq!(
+            lit_pieces(r#""id=%d name=%s""#, &[("id", &i), ("n", &s)]).unwrap(),
+            r#""id=" + strconv.Itoa(id) + " name=" + n"#
+        );
         assert_eq!(lit_pieces(r#""100%% %d\n""#, &[("n", &i)]).unwrap(), r#""100% " + strconv.Itoa(n) + "\n""#);
         assert_eq!(lit_pieces("`%s/`", &[("a", &s)]).unwrap(), "a + `/`");
         assert_eq!(lit_pieces(r#""é%sé""#, &[("a", &s)]).unwrap(), r#""é" + a + "é""#);
@@ -688,7 +733,8 @@ mod tests {
 
     fn piece_prec(verb: char, prec: Option<u32>, code: &str, f: &ExprFacts) -> Result<String, Decline> {
         let mut s = Strconv::default();
-        operand_piece_prec(verb, prec, &Operand { code: code.into(), facts: f }, &mut s).map(|p| render(&[p], "strconv").0)
+        operand_piece_prec(verb, prec, &Operand { code: code.into(), facts: f }, &mut s)
+            .map(|p| render(&[p], "strconv").0)
     }
 
     #[test]
@@ -703,13 +749,22 @@ mod tests {
         assert_eq!(p('G', Some(3), "x", &f64).unwrap(), "strconv.FormatFloat(x, 'G', 3, 64)");
         assert_eq!(p('x', None, "x", &f64).unwrap(), "strconv.FormatFloat(x, 'x', -1, 64)");
         assert_eq!(p('g', None, "y", &f32).unwrap(), "strconv.FormatFloat(float64(y), 'g', -1, 32)");
-        assert_eq!(p('f', Some(1), "c", &facts("float64", true)).unwrap(), "strconv.FormatFloat(float64(c), 'f', 1, 64)");
-        assert_eq!(p('e', None, "1.5", &facts("untyped float", false)).unwrap(), "strconv.FormatFloat(1.5, 'e', 6, 64)");
+        assert_eq!(
+            p('f', Some(1), "c", &facts("float64", true)).unwrap(),
+            "strconv.FormatFloat(float64(c), 'f', 1, 64)"
+        );
+        assert_eq!(
+            p('e', None, "1.5", &facts("untyped float", false)).unwrap(),
+            "strconv.FormatFloat(1.5, 'e', 6, 64)"
+        );
         // %v of a float is %g (fmt's printValue), with the operand's own bit size.
         assert_eq!(p('v', None, "x", &f64).unwrap(), "strconv.FormatFloat(x, 'g', -1, 64)");
         assert_eq!(p('v', None, "y", &f32).unwrap(), "strconv.FormatFloat(float64(y), 'g', -1, 32)");
         assert_eq!(p('v', None, "c", &facts("float32", true)).unwrap(), "strconv.FormatFloat(float64(c), 'g', -1, 32)");
-        assert_eq!(p('v', None, "1.5", &facts("untyped float", false)).unwrap(), "strconv.FormatFloat(1.5, 'g', -1, 64)");
+        assert_eq!(
+            p('v', None, "1.5", &facts("untyped float", false)).unwrap(),
+            "strconv.FormatFloat(1.5, 'g', -1, 64)"
+        );
         assert!(p('d', None, "x", &f64).is_err(), "%d of a float prints %!d(float64=...)");
         assert!(p('s', None, "x", &f64).is_err());
     }

@@ -56,11 +56,18 @@ impl Rule for FprintfString {
             && f.subject != "... argument"
             && f.is_native()
             && (f.subject.starts_with("([]byte)(fmt.Sprint")
-                || f.flows.iter().flat_map(|fl| &fl.steps).any(|s| s.expr.starts_with("fmt.Fprintf(") || s.expr.starts_with("fmt.Fprint(")))
+                || f.flows
+                    .iter()
+                    .flat_map(|fl| &fl.steps)
+                    .any(|s| s.expr.starts_with("fmt.Fprintf(") || s.expr.starts_with("fmt.Fprint(")))
     }
 
     fn anchor(&self, f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
-        let call = if f.subject.starts_with("([]byte)(") { write_call(source, offset)? } else { fprint_call(f, source, offset)? };
+        let call = if f.subject.starts_with("([]byte)(") {
+            write_call(source, offset)?
+        } else {
+            fprint_call(f, source, offset)?
+        };
         Some((call.start_byte(), call.end_byte()))
     }
 
@@ -132,11 +139,19 @@ fn shape<'t>(src: &SourceFile, call: Node<'t>) -> Result<Shape<'t>, Decline> {
     match field_name(src, func) {
         Some("Write") => {
             let [conv] = args.as_slice() else { return Err("Write with other than one argument".into()) };
-            let inner = byte_conversion_of_sprint(src, *conv).ok_or("the argument of Write is not []byte(fmt.S...(...))")?;
+            let inner =
+                byte_conversion_of_sprint(src, *conv).ok_or("the argument of Write is not []byte(fmt.S...(...))")?;
             let (inner_func, inner_args) = parts(inner)?;
             let inner_list = inner.child_by_field_name("arguments").ok_or("call without arguments")?;
             let receiver = func.child_by_field_name("operand").ok_or("selector without an operand")?;
-            Ok(Shape::Write(WriteShape { method: func, receiver, conversion: *conv, inner_func, inner_args, inner_list }))
+            Ok(Shape::Write(WriteShape {
+                method: func,
+                receiver,
+                conversion: *conv,
+                inner_func,
+                inner_args,
+                inner_list,
+            }))
         }
         Some("Fprintf" | "Fprint") => Ok(Shape::Fprint { func, args }),
         _ => Err("not Fprintf, Fprint or Write".into()),
@@ -255,7 +270,12 @@ fn propose_write_string(site: &Site, facts: &Facts, func: Node, args: &[Node]) -
         return Err(format!("`{}` ({}): its type has a {m} method, which fmt calls", src.node_text(s), sf.ty).into());
     }
     if !matches!(sf.basic.as_str(), "string" | "untyped string") {
-        return Err(format!("`{}` has type {}, not string", src.node_text(s), if sf.ty.is_empty() { "?" } else { &sf.ty }).into());
+        return Err(format!(
+            "`{}` has type {}, not string",
+            src.node_text(s),
+            if sf.ty.is_empty() { "?" } else { &sf.ty }
+        )
+        .into());
     }
     writer_ok(wf, "io.WriteString would call its own WriteString method (if it has one) instead of Write")?;
     if wf.side_effects {
@@ -297,12 +317,17 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
     let Some((_, fname)) = SPRINTS.iter().find(|(s, _)| inner.pkg == "fmt" && *s == inner.name) else {
         return Err(format!("{} is not fmt.Sprintf/Sprint/Sprintln", src.node_text(w.inner_func)).into());
     };
-    let conv = facts.expr(file, w.conversion.start_byte(), w.conversion.end_byte()).ok_or("no type facts for the conversion")?;
+    let conv = facts
+        .expr(file, w.conversion.start_byte(), w.conversion.end_byte())
+        .ok_or("no type facts for the conversion")?;
     if !(conv.type_src == "[]byte" || conv.type_src == "[]uint8") {
         return Err(format!("the conversion is to {}, not []byte", conv.ty).into());
     }
     let rf = facts.expr(file, w.receiver.start_byte(), w.receiver.end_byte()).ok_or("no type facts for the writer")?;
-    writer_ok(rf, "fmt.Fprintf would hand its Write method fmt's reused buffer, which a Write that keeps p would see overwritten")?;
+    writer_ok(
+        rf,
+        "fmt.Fprintf would hand its Write method fmt's reused buffer, which a Write that keeps p would see overwritten",
+    )?;
     if rf.side_effects {
         return Err("the writer expression contains a call; the rule keeps evaluation order simple".into());
     }
@@ -310,14 +335,18 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
     // variable that nothing can reassign (written only where declared, address never taken).
     let mut operand_calls = false;
     for a in &w.inner_args {
-        let af = facts.expr(file, a.start_byte(), a.end_byte()).ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
+        let af = facts
+            .expr(file, a.start_byte(), a.end_byte())
+            .ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
         operand_calls |= af.side_effects;
     }
     if operand_calls {
         let stable = w.receiver.kind() == "identifier"
-            && facts
-                .uses(file, w.receiver.start_byte())
-                .is_some_and(|u| u.object.kind == "var" && u.object.scope == "local" && u.refs.iter().all(|r| (!r.write || r.decl) && !r.addr));
+            && facts.uses(file, w.receiver.start_byte()).is_some_and(|u| {
+                u.object.kind == "var"
+                    && u.object.scope == "local"
+                    && u.refs.iter().all(|r| (!r.write || r.decl) && !r.addr)
+            });
         if !stable {
             return Err("an operand contains a call and the writer is not a local variable that is never reassigned: the order in which they are evaluated could change".into());
         }

@@ -34,7 +34,10 @@ impl Rule for MethodValue {
 
     fn interested(&self, f: &Finding) -> bool {
         // `x.M escapes to heap`, the column at the selector's dot.
-        f.kind == Kind::EscapesToHeap && f.is_native() && f.subject.contains('.') && !f.subject.contains(['(', ' ', '{'])
+        f.kind == Kind::EscapesToHeap
+            && f.is_native()
+            && f.subject.contains('.')
+            && !f.subject.contains(['(', ' ', '{'])
     }
 
     fn anchor(&self, _f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
@@ -68,7 +71,8 @@ impl Rule for MethodValue {
         let call_text = format!("{recv_name}.{method}");
 
         // What the selector is: a method, and how it binds its receiver.
-        let sel_facts = facts.expr(file, sel.start_byte(), sel.end_byte()).ok_or("no type facts for the method value")?;
+        let sel_facts =
+            facts.expr(file, sel.start_byte(), sel.end_byte()).ok_or("no type facts for the method value")?;
         let obj = sel_facts.object.as_ref().ok_or("no object for the selector")?;
         let sig = obj.signature.as_ref().filter(|s| obj.kind == "func" && !s.recv.is_empty());
         let Some(sig) = sig else {
@@ -127,10 +131,17 @@ impl Rule for MethodValue {
             }
             let line = src.position(r.offset).0;
             if r.write || r.addr {
-                return Err(format!("`{var_name}` is reassigned or its address is taken (line {line}): it is not always `{call_text}`").into());
+                return Err(format!(
+                    "`{var_name}` is reassigned or its address is taken (line {line}): it is not always `{call_text}`"
+                )
+                .into());
             }
-            let id = src.smallest_node_at(r.offset).filter(|n| n.kind() == "identifier").ok_or("reference is not an identifier")?;
-            let call = id.parent().filter(|p| p.kind() == "call_expression" && p.child_by_field_name("function") == Some(id));
+            let id = src
+                .smallest_node_at(r.offset)
+                .filter(|n| n.kind() == "identifier")
+                .ok_or("reference is not an identifier")?;
+            let call =
+                id.parent().filter(|p| p.kind() == "call_expression" && p.child_by_field_name("function") == Some(id));
             match call {
                 Some(_) if r.call => calls.push(id),
                 _ => {
@@ -161,7 +172,8 @@ impl Rule for MethodValue {
         let last = calls.iter().map(|c| c.end_byte()).max().unwrap_or(creation.end_byte());
         let x_offsets: Vec<usize> = x_uses.refs.iter().filter(|r| r.file == file).map(|r| r.offset).collect();
         for id in identifiers_named(func, recv_name, src) {
-            if id.start_byte() > creation.end_byte() && id.start_byte() < last && !x_offsets.contains(&id.start_byte()) {
+            if id.start_byte() > creation.end_byte() && id.start_byte() < last && !x_offsets.contains(&id.start_byte())
+            {
                 return Err(format!(
                     "another `{recv_name}` is declared at line {} between the method value and its calls",
                     src.position(id.start_byte()).0
@@ -172,7 +184,10 @@ impl Rule for MethodValue {
 
         // Edits: drop the creation statement's line; each `f(` becomes `x.M(`.
         let (ds, de) = whole_line(src, creation).ok_or_else(|| {
-            format!("`{}` shares its line with other code or a comment; not deleting it", one_line(src.node_text(creation)))
+            format!(
+                "`{}` shares its line with other code or a comment; not deleting it",
+                one_line(src.node_text(creation))
+            )
         })?;
         let mut edits = vec![TextEdit { start: ds, end: de, text: String::new() }];
         for c in &calls {
@@ -269,7 +284,10 @@ fn shape<'t>(src: &SourceFile, sel: Node<'t>) -> Result<Shape<'t>, Decline> {
     // The statement: `f := x.M` itself, or the `var` declaration holding one spec.
     let stmt = match decl.kind() {
         "short_var_declaration" => decl,
-        _ => decl.parent().filter(|p| p.kind() == "var_declaration").ok_or("a var spec inside a ( ) group with others")?,
+        _ => decl
+            .parent()
+            .filter(|p| p.kind() == "var_declaration")
+            .ok_or("a var spec inside a ( ) group with others")?,
     };
     let parent = stmt.parent().map(|p| p.kind()).unwrap_or("");
     if !matches!(parent, "statement_list" | "block") {
@@ -277,7 +295,11 @@ fn shape<'t>(src: &SourceFile, sel: Node<'t>) -> Result<Shape<'t>, Decline> {
     }
     let recv = sel.child_by_field_name("operand").ok_or("selector without an operand")?;
     if recv.kind() != "identifier" {
-        return Err(format!("the receiver `{}` is not a plain variable: evaluating it again at each call could differ", one_line(src.node_text(recv))).into());
+        return Err(format!(
+            "the receiver `{}` is not a plain variable: evaluating it again at each call could differ",
+            one_line(src.node_text(recv))
+        )
+        .into());
     }
     Ok(Shape { recv, var, stmt })
 }
@@ -502,7 +524,9 @@ mod tests {
 
     #[test]
     fn finds_the_stored_method_value_by_its_dot() {
-        let src = parse("package p\n\nfunc f(c *C) {\n\tg := c.Inc\n\tgo g(1)\n\tvar h func() = c.Get\n\th()\n\tuse(c.Inc)\n}\n");
+        let src = parse(
+            "package p\n\nfunc f(c *C) {\n\tg := c.Inc\n\tgo g(1)\n\tvar h func() = c.Get\n\th()\n\tuse(c.Inc)\n}\n",
+        );
         let dot = src.text.find("c.Inc").unwrap() + 1;
         let sel = selector_at_dot(&src, dot).unwrap();
         assert_eq!(src.node_text(sel), "c.Inc");

@@ -113,13 +113,25 @@ macro_rules! stub_rule {
             fn interested(&self, _: &$crate::findings::Finding) -> bool {
                 false
             }
-            fn anchor(&self, _: &$crate::findings::Finding, _: &$crate::source::SourceFile, _: usize) -> Option<(usize, usize)> {
+            fn anchor(
+                &self,
+                _: &$crate::findings::Finding,
+                _: &$crate::source::SourceFile,
+                _: usize,
+            ) -> Option<(usize, usize)> {
                 None
             }
-            fn queries(&self, _: &$crate::rules::Site) -> Result<Vec<$crate::go::helper::Query>, $crate::rules::Decline> {
+            fn queries(
+                &self,
+                _: &$crate::rules::Site,
+            ) -> Result<Vec<$crate::go::helper::Query>, $crate::rules::Decline> {
                 Ok(vec![])
             }
-            fn propose(&self, _: &$crate::rules::Site, _: &$crate::rules::Facts) -> Result<$crate::rules::Proposal, $crate::rules::Decline> {
+            fn propose(
+                &self,
+                _: &$crate::rules::Site,
+                _: &$crate::rules::Facts,
+            ) -> Result<$crate::rules::Proposal, $crate::rules::Decline> {
                 Err("not implemented".into())
             }
             fn implemented(&self) -> bool {
@@ -228,7 +240,11 @@ pub fn static_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str,
 /// strings a run loads are leaked once; the process is short-lived.
 pub fn static_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     let s = <String as serde::Deserialize>::deserialize(d)?;
-    Ok(registry().iter().map(|r| r.allocation_claim()).find(|c| *c == s).unwrap_or_else(|| Box::leak(s.into_boxed_str())))
+    Ok(registry()
+        .iter()
+        .map(|r| r.allocation_claim())
+        .find(|c| *c == s)
+        .unwrap_or_else(|| Box::leak(s.into_boxed_str())))
 }
 
 pub fn known_ids() -> Vec<&'static str> {

@@ -135,7 +135,9 @@ impl Rule for PreallocMap {
         let s = f.subject.as_str();
         let make_without_hint = s.starts_with("make(") && s.ends_with(')') && !s.contains(", ");
         let empty_literal = s.ends_with("{}");
-        matches!(f.kind, Kind::EscapesToHeap | Kind::DoesNotEscape) && (make_without_hint || empty_literal) && f.is_native()
+        matches!(f.kind, Kind::EscapesToHeap | Kind::DoesNotEscape)
+            && (make_without_hint || empty_literal)
+            && f.is_native()
     }
 
     /// The `make(...)` call or the empty literal, when it initialises a variable that a later loop of
@@ -145,7 +147,8 @@ impl Rule for PreallocMap {
         let value = match at.kind() {
             "argument_list" => at.parent().filter(|c| {
                 c.kind() == "call_expression"
-                    && c.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && source.node_text(f) == "make")
+                    && c.child_by_field_name("function")
+                        .is_some_and(|f| f.kind() == "identifier" && source.node_text(f) == "make")
             })?,
             "literal_value" => at.parent().filter(|c| c.kind() == "composite_literal")?,
             _ => return None,
@@ -251,7 +254,9 @@ fn written_names(src: &SourceFile, n: Node) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for d in descendants(n) {
         let targets: Vec<Node> = match d.kind() {
-            "assignment_statement" | "short_var_declaration" => d.child_by_field_name("left").map(items).unwrap_or_default(),
+            "assignment_statement" | "short_var_declaration" => {
+                d.child_by_field_name("left").map(items).unwrap_or_default()
+            }
             "inc_statement" | "dec_statement" => items(d),
             "unary_expression" if d.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => {
                 d.child_by_field_name("operand").into_iter().collect()
@@ -282,7 +287,8 @@ fn is_path(n: Node) -> bool {
                 && n.child_by_field_name("index").is_some_and(|i| is_path(i) || i.kind() == "int_literal")
         }
         "unary_expression" => {
-            n.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") && n.child_by_field_name("operand").is_some_and(is_path)
+            n.child_by_field_name("operator").is_some_and(|o| o.kind() == "*")
+                && n.child_by_field_name("operand").is_some_and(is_path)
         }
         "parenthesized_expression" => items(n).first().is_some_and(|i| is_path(*i)),
         _ => false,
@@ -313,7 +319,8 @@ fn is_count_expr(src: &SourceFile, n: Node) -> bool {
 /// `len(...)`/`cap(...)`: never negative whatever the operand.
 fn is_len_call(src: &SourceFile, n: Node) -> bool {
     n.kind() == "call_expression"
-        && n.child_by_field_name("function").is_some_and(|f| f.kind() == "identifier" && matches!(src.node_text(f), "len" | "cap"))
+        && n.child_by_field_name("function")
+            .is_some_and(|f| f.kind() == "identifier" && matches!(src.node_text(f), "len" | "cap"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,10 +359,16 @@ fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
     let header_nodes: Vec<Node> = items(node).into_iter().filter(|n| n.id() != body.id()).collect();
     let header = match header_nodes.first() {
         None => return Err("`for { ... }` has no trip count known before it starts".into()),
-        Some(h) if h.kind() == "range_clause" => Header::Range(h.child_by_field_name("right").ok_or("range without an operand")?),
+        Some(h) if h.kind() == "range_clause" => {
+            Header::Range(h.child_by_field_name("right").ok_or("range without an operand")?)
+        }
         Some(h) if h.kind() == "for_clause" => count_header(src, *h)?,
         Some(h) => {
-            return Err(format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(*h))).into())
+            return Err(format!(
+                "`for {} {{ ... }}` has no trip count known before it starts",
+                one_line(src.node_text(*h))
+            )
+            .into())
         }
     };
     Ok(Loop { stmt, node, body, header })
@@ -371,7 +384,8 @@ fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, De
             one_line(src.node_text(clause))
         ))
     };
-    let init = clause.child_by_field_name("initializer").filter(|i| i.kind() == "short_var_declaration").ok_or_else(shape)?;
+    let init =
+        clause.child_by_field_name("initializer").filter(|i| i.kind() == "short_var_declaration").ok_or_else(shape)?;
     let left = init.child_by_field_name("left").map(items).unwrap_or_default();
     let right = init.child_by_field_name("right").map(items).unwrap_or_default();
     if left.len() != 1 || left[0].kind() != "identifier" || right.len() != 1 {
@@ -383,7 +397,8 @@ fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, De
     let is_lit = |n: Node, v: &str| n.kind() == "int_literal" && src.node_text(n) == v;
     let cond = clause.child_by_field_name("condition").filter(|c| c.kind() == "binary_expression").ok_or_else(shape)?;
     let op = cond.child_by_field_name("operator").map(|o| o.kind()).unwrap_or("");
-    let (l, r) = (cond.child_by_field_name("left").ok_or_else(shape)?, cond.child_by_field_name("right").ok_or_else(shape)?);
+    let (l, r) =
+        (cond.child_by_field_name("left").ok_or_else(shape)?, cond.child_by_field_name("right").ok_or_else(shape)?);
     // `i OP x` written either way round, as (operator with i on the left, other side).
     let (op, other) = match op {
         _ if is_var(l) => (op, r),
@@ -482,24 +497,36 @@ fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
     }
     if let Some(f) = enclosing_function(lp.node) {
         if descendants(f).iter().any(|d| d.kind() == "goto_statement") {
-            return Err("the function uses `goto`: the order of declaration, loop and later uses is not structured".into());
+            return Err(
+                "the function uses `goto`: the order of declaration, loop and later uses is not structured".into()
+            );
         }
     }
     if let Header::Count { var, bound } = lp.header {
         let name = src.node_text(var);
         let written = written_names(src, lp.body);
         if written.contains(name) {
-            return Err(format!("the loop body assigns the counter `{name}`: the trip count is not `{}`", src.node_text(bound)).into());
+            return Err(format!(
+                "the loop body assigns the counter `{name}`: the trip count is not `{}`",
+                src.node_text(bound)
+            )
+            .into());
         }
         let bound_names = names_in(src, bound);
         if bound_names.contains(name) {
             return Err(format!("the bound `{}` depends on the counter `{name}`", src.node_text(bound)).into());
         }
         if let Some(w) = bound_names.iter().find(|b| written.contains(*b)) {
-            return Err(format!("the loop body changes `{w}`, so the bound `{}` is not fixed", src.node_text(bound)).into());
+            return Err(
+                format!("the loop body changes `{w}`, so the bound `{}` is not fixed", src.node_text(bound)).into()
+            );
         }
         if !is_count_expr(src, bound) {
-            return Err(format!("the bound `{}` is not a variable, constant or len(...) expression", one_line(src.node_text(bound))).into());
+            return Err(format!(
+                "the bound `{}` is not a variable, constant or len(...) expression",
+                one_line(src.node_text(bound))
+            )
+            .into());
         }
     } else if !is_path(lp.header.expr()) {
         return Err(format!(
@@ -560,7 +587,11 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
             let specs = items(stmt);
             let Some(spec) = specs.first().filter(|s| s.kind() == "var_spec") else {
                 let declares = descendants(stmt).iter().any(|d| d.kind() == "identifier" && src.node_text(*d) == name);
-                return if declares { Err(format!("`{name}` is declared in a var ( ... ) group").into()) } else { Ok(None) };
+                return if declares {
+                    Err(format!("`{name}` is declared in a var ( ... ) group").into())
+                } else {
+                    Ok(None)
+                };
             };
             let mut c = spec.walk();
             let names: Vec<Node> = spec.children_by_field_name("name", &mut c).collect();
@@ -597,11 +628,14 @@ fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -
             Ok(Init::EmptyLit { value: v, ty })
         }
         "call_expression" => {
-            let func = v.child_by_field_name("function").filter(|f| f.kind() == "identifier" && src.node_text(*f) == "make");
+            let func =
+                v.child_by_field_name("function").filter(|f| f.kind() == "identifier" && src.node_text(*f) == "make");
             let func = func.ok_or_else(not_empty)?;
             let args = v.child_by_field_name("arguments").map(items).unwrap_or_default();
             match (what, args.len()) {
-                (Container::Slice, 2) if src.node_text(args[1]) == "0" => Ok(Init::EmptyMake { value: v, ty: args[0], func }),
+                (Container::Slice, 2) if src.node_text(args[1]) == "0" => {
+                    Ok(Init::EmptyMake { value: v, ty: args[0], func })
+                }
                 (Container::Slice, 3) => Err(format!("`{name}` already has a capacity").into()),
                 (Container::Map, 1) => Ok(Init::EmptyMake { value: v, ty: args[0], func }),
                 (Container::Map, 2) => Err(format!("`{name}` already has a size hint").into()),
@@ -613,7 +647,12 @@ fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -
 }
 
 /// Statements of `stmt`'s list before it, nearest first, until the one that declares `name`.
-fn declaration_before<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container) -> Result<(Decl<'t>, Vec<Node<'t>>), Decline> {
+fn declaration_before<'t>(
+    src: &SourceFile,
+    stmt: Node<'t>,
+    name: &str,
+    what: Container,
+) -> Result<(Decl<'t>, Vec<Node<'t>>), Decline> {
     let list = stmt.parent().filter(|p| p.kind() == "statement_list").ok_or("the loop is not in a statement list")?;
     let stmts = items(list);
     let pos = stmts.iter().position(|s| s.id() == stmt.id()).ok_or("the loop is not in a statement list")?;
@@ -664,7 +703,13 @@ fn gap_values<'t>(gap: &[Node<'t>]) -> Option<Vec<Node<'t>>> {
 
 /// Whether the bound may be evaluated at the declaration instead of at the loop: only side-effect-free
 /// declarations that do not mention it stand in between.
-fn gap_allows_moving(src: &SourceFile, file: &std::path::Path, facts: &Facts, gap: &[Node], bound: Node) -> Result<(), Decline> {
+fn gap_allows_moving(
+    src: &SourceFile,
+    file: &std::path::Path,
+    facts: &Facts,
+    gap: &[Node],
+    bound: Node,
+) -> Result<(), Decline> {
     if gap.is_empty() {
         return Ok(());
     }
@@ -676,7 +721,9 @@ fn gap_allows_moving(src: &SourceFile, file: &std::path::Path, facts: &Facts, ga
         ))
     })?;
     for v in values {
-        let f = facts.expr(file, v.start_byte(), v.end_byte()).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(v))))?;
+        let f = facts
+            .expr(file, v.start_byte(), v.end_byte())
+            .ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(v))))?;
         if f.side_effects {
             return Err(format!(
                 "`{}` between the declaration and the loop may have side effects; the bound cannot move above it",
@@ -688,7 +735,11 @@ fn gap_allows_moving(src: &SourceFile, file: &std::path::Path, facts: &Facts, ga
     let names = names_in(src, bound);
     for s in gap {
         if let Some(n) = mentions_any(src, *s, &names) {
-            return Err(format!("`{n}` (in the bound) is declared or used between the declaration and the loop (line {})", line_of(src, *s)).into());
+            return Err(format!(
+                "`{n}` (in the bound) is declared or used between the declaration and the loop (line {})",
+                line_of(src, *s)
+            )
+            .into());
         }
     }
     Ok(())
@@ -726,7 +777,8 @@ fn bound_of(src: &SourceFile, header: Header, f: &ExprFacts) -> Result<Bound, De
     }
     let integer = |f: &ExprFacts| -> Result<Bound, Decline> {
         let constant = f.const_value.as_deref().and_then(parse_const);
-        let non_negative = UNSIGNED_INTS.contains(&f.basic.as_str()) || constant.is_some_and(|c| c >= 0) || is_len_call(src, node);
+        let non_negative =
+            UNSIGNED_INTS.contains(&f.basic.as_str()) || constant.is_some_and(|c| c >= 0) || is_len_call(src, node);
         Ok(Bound { text: code.to_string(), non_negative, constant })
     };
     let is_int = SIGNED_INTS.contains(&f.basic.as_str()) || UNSIGNED_INTS.contains(&f.basic.as_str());
@@ -747,11 +799,18 @@ fn bound_of(src: &SourceFile, header: Header, f: &ExprFacts) -> Result<Bound, De
                 return Ok(Bound { text: len, non_negative: true, constant: None });
             }
             if let Some(rest) = u.strip_prefix('[').or_else(|| u.strip_prefix("*[")) {
-                let n = rest.split(']').next().and_then(parse_const).ok_or_else(|| format!("cannot read the length of `{u}`"))?;
+                let n = rest
+                    .split(']')
+                    .next()
+                    .and_then(parse_const)
+                    .ok_or_else(|| format!("cannot read the length of `{u}`"))?;
                 return Ok(Bound { text: len, non_negative: true, constant: Some(n) });
             }
             if matches!(f.basic.as_str(), "string" | "untyped string") {
-                return Err(format!("ranging over the string `{code}` visits runes, not bytes: len({code}) is not the trip count").into());
+                return Err(format!(
+                    "ranging over the string `{code}` visits runes, not bytes: len({code}) is not the trip count"
+                )
+                .into());
             }
             if u.starts_with("chan") || u.starts_with("<-chan") {
                 return Err(format!("a channel (`{code}`) has no count known before the loop").into());
@@ -773,7 +832,13 @@ fn elem_size(elem: &str) -> Option<i128> {
         "int32" | "uint32" | "float32" | "rune" => 4,
         "int" | "uint" | "int64" | "uint64" | "uintptr" | "float64" | "complex64" => 8,
         "string" | "complex128" | "any" | "interface{}" | "error" => 16,
-        _ if elem.starts_with('*') || elem.starts_with("map[") || elem.starts_with("chan ") || elem.starts_with("func(") => 8,
+        _ if elem.starts_with('*')
+            || elem.starts_with("map[")
+            || elem.starts_with("chan ")
+            || elem.starts_with("func(") =>
+        {
+            8
+        }
         _ if elem.starts_with("[]") => 24,
         _ => return None,
     })
@@ -838,10 +903,15 @@ fn classify_use<'t>(src: &SourceFile, id: Node<'t>, name: &str) -> Use<'t> {
                 Some("append") if args.first().is_some_and(|a| a.id() == id.id()) => {
                     let assign = call.parent().and_then(|l| l.parent()).filter(|a| a.kind() == "assignment_statement");
                     let back_to_self = assign.is_some_and(|a| {
-                        a.child_by_field_name("left").map(items).is_some_and(|l| l.len() == 1 && src.node_text(l[0]) == name)
+                        a.child_by_field_name("left")
+                            .map(items)
+                            .is_some_and(|l| l.len() == 1 && src.node_text(l[0]) == name)
                     });
                     if !back_to_self {
-                        Use::Capacity(id, format!("append({name}, …) into another variable shares {name}'s spare capacity"))
+                        Use::Capacity(
+                            id,
+                            format!("append({name}, …) into another variable shares {name}'s spare capacity"),
+                        )
                     } else if args.iter().any(|a| a.kind() == "variadic_argument") || args.len() < 2 {
                         Use::Observes(id)
                     } else {
@@ -853,7 +923,8 @@ fn classify_use<'t>(src: &SourceFile, id: Node<'t>, name: &str) -> Use<'t> {
         }
         "variadic_argument" => {
             let call = parent.parent().and_then(|l| l.parent());
-            let is_append = call.and_then(|c| c.child_by_field_name("function")).is_some_and(|f| src.node_text(f) == "append");
+            let is_append =
+                call.and_then(|c| c.child_by_field_name("function")).is_some_and(|f| src.node_text(f) == "append");
             if is_append {
                 Use::NilBlind
             } else {
@@ -911,19 +982,31 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
         return Err("the append spreads a slice (`xs...`): the number of elements per iteration is not known".into());
     }
     if args.len() != 2 {
-        return Err(format!("the append adds {} elements per call; only one per iteration is handled", args.len().saturating_sub(1)).into());
+        return Err(format!(
+            "the append adds {} elements per call; only one per iteration is handled",
+            args.len().saturating_sub(1)
+        )
+        .into());
     }
     if target.kind() != "identifier" {
         return Err(format!("the append target `{}` is not a local variable", one_line(src.node_text(target))).into());
     }
     let name = src.node_text(target).to_string();
-    let assign = call.parent().and_then(|l| l.parent()).filter(|a| a.kind() == "assignment_statement").ok_or("the append result is not assigned")?;
+    let assign = call
+        .parent()
+        .and_then(|l| l.parent())
+        .filter(|a| a.kind() == "assignment_statement")
+        .ok_or("the append result is not assigned")?;
     let left = assign.child_by_field_name("left").map(items).unwrap_or_default();
     let op_is_assign = assign.child_by_field_name("operator").is_some_and(|o| o.kind() == "=");
     if !op_is_assign || left.len() != 1 || src.node_text(left[0]) != name {
         return Err(format!("the result of append is not assigned back to `{name}`").into());
     }
-    let body = assign.parent().filter(|p| p.kind() == "statement_list").and_then(|l| l.parent()).filter(|b| b.kind() == "block");
+    let body = assign
+        .parent()
+        .filter(|p| p.kind() == "statement_list")
+        .and_then(|l| l.parent())
+        .filter(|b| b.kind() == "block");
     let for_node = body.and_then(|b| b.parent()).filter(|f| f.kind() == "for_statement");
     let Some(for_node) = for_node else {
         return Err(format!(
@@ -944,7 +1027,8 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
     let (decl, gap) = declaration_before(src, lp.stmt, &name, Container::Slice)?;
     let list = lp.stmt.parent().expect("checked by declaration_before");
     let after: Vec<Node> = items(list).into_iter().filter(|s| s.start_byte() >= lp.stmt.end_byte()).collect();
-    let uses_after = after.iter().flat_map(|s| mentions(src, *s, &name)).map(|id| classify_use(src, id, &name)).collect();
+    let uses_after =
+        after.iter().flat_map(|s| mentions(src, *s, &name)).map(|id| classify_use(src, id, &name)).collect();
     Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after })
 }
 
@@ -956,7 +1040,10 @@ fn insertion_point(src: &SourceFile, lp: &Loop) -> Result<(usize, String), Decli
 /// The start of the line after `stmt` (which must end its line, a trailing `//` comment aside) and
 /// `stmt`'s indentation.
 fn after_statement(src: &SourceFile, stmt: Node) -> Result<(usize, String), Decline> {
-    let rest_end = src.text[stmt.end_byte()..].find('\n').map(|i| stmt.end_byte() + i + 1).ok_or("the declaration ends the file")?;
+    let rest_end = src.text[stmt.end_byte()..]
+        .find('\n')
+        .map(|i| stmt.end_byte() + i + 1)
+        .ok_or("the declaration ends the file")?;
     let rest = src.text[stmt.end_byte()..rest_end].trim();
     if !(rest.is_empty() || rest.starts_with("//")) || !super::own_line(src, stmt) {
         return Err("the declaration shares its line with other code".into());
@@ -964,7 +1051,6 @@ fn after_statement(src: &SourceFile, stmt: Node) -> Result<(usize, String), Decl
     let line_start = src.line_start(src.line_index(stmt.start_byte()));
     Ok((rest_end, src.text[line_start..stmt.start_byte()].to_string()))
 }
-
 
 impl<'t> SliceMatch<'t> {
     fn queries(&self, src: &SourceFile) -> Vec<Query> {
@@ -997,7 +1083,11 @@ impl<'t> SliceMatch<'t> {
         let src = site.source;
         let file = site.file();
         let name = self.name.as_str();
-        let fact = |n: Node| facts.expr(file, n.start_byte(), n.end_byte()).ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))));
+        let fact = |n: Node| {
+            facts
+                .expr(file, n.start_byte(), n.end_byte())
+                .ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+        };
         if fact(self.append_fn)?.mode != "builtin" {
             return Err("`append` here is not the builtin".into());
         }
@@ -1020,7 +1110,11 @@ impl<'t> SliceMatch<'t> {
         let size = elem_size(&elem);
         for u in &self.uses_after {
             if let Use::Capacity(at, why) = u {
-                return Err(format!("after the loop, {why} (line {}): the extra capacity would be observable", line_of(src, *at)).into());
+                return Err(format!(
+                    "after the loop, {why} (line {}): the extra capacity would be observable",
+                    line_of(src, *at)
+                )
+                .into());
             }
         }
         let ty = one_line(src.node_text(self.decl.ty()));
@@ -1037,14 +1131,22 @@ impl<'t> SliceMatch<'t> {
                             Use::NilBlind | Use::Capacity(..) => None,
                             Use::Observes(at) => Some(*at),
                             Use::Call { callee, at } => {
-                                let blind = facts.expr(file, callee.start_byte(), callee.end_byte()).and_then(|f| f.object.as_ref()).is_some_and(|o| {
-                                    o.kind == "func" && NIL_BLIND_FUNCS.iter().any(|(p, n)| *p == o.pkg && *n == o.name)
-                                });
+                                let blind = facts
+                                    .expr(file, callee.start_byte(), callee.end_byte())
+                                    .and_then(|f| f.object.as_ref())
+                                    .is_some_and(|o| {
+                                        o.kind == "func"
+                                            && NIL_BLIND_FUNCS.iter().any(|(p, n)| *p == o.pkg && *n == o.name)
+                                    });
                                 (!blind).then_some(*at)
                             }
                         };
                         if let Some(at) = seen {
-                            observer = Some(format!("`{}` (line {})", one_line(src.node_text(statement_of(at))), line_of(src, at)));
+                            observer = Some(format!(
+                                "`{}` (line {})",
+                                one_line(src.node_text(statement_of(at))),
+                                line_of(src, at)
+                            ));
                             break;
                         }
                     }
@@ -1052,7 +1154,8 @@ impl<'t> SliceMatch<'t> {
                 // At the declaration when the bound means the same there (nothing but side-effect-free
                 // declarations that do not mention it in between), else right before the loop.
                 let at_decl = gap_allows_moving(src, file, facts, &self.gap, self.lp.header.expr()).is_ok();
-                let (at, indent) = if at_decl { after_statement(src, self.decl.stmt)? } else { insertion_point(src, &self.lp)? };
+                let (at, indent) =
+                    if at_decl { after_statement(src, self.decl.stmt)? } else { insertion_point(src, &self.lp)? };
                 let scope_at = if at_decl { self.decl.stmt.start_byte() } else { self.lp.stmt.start_byte() };
                 let uses_len = bound.text.starts_with("len(");
                 if !builtin_at(scope_at, "make") || (uses_len && !builtin_at(scope_at, "len")) {
@@ -1061,7 +1164,10 @@ impl<'t> SliceMatch<'t> {
                 if !at_decl {
                     let ty_names = names_in(src, self.decl.ty());
                     if let Some(n) = self.gap.iter().find_map(|s| mentions_any(src, *s, &ty_names)) {
-                        return Err(format!("`{n}` (in the element type) is redeclared or used between the declaration and the loop").into());
+                        return Err(format!(
+                            "`{n}` (in the element type) is redeclared or used between the declaration and the loop"
+                        )
+                        .into());
                     }
                 }
                 let nl = src.newline();
@@ -1074,7 +1180,11 @@ impl<'t> SliceMatch<'t> {
                     };
                     if at_decl {
                         let new = format!("{name} := {make}");
-                        let edit = TextEdit { start: self.decl.stmt.start_byte(), end: self.decl.stmt.end_byte(), text: new.clone() };
+                        let edit = TextEdit {
+                            start: self.decl.stmt.start_byte(),
+                            end: self.decl.stmt.end_byte(),
+                            text: new.clone(),
+                        };
                         (vec![edit], format!("{} → {new}", one_line(src.node_text(self.decl.stmt))), how)
                     } else {
                         let new = format!("{name} = {make}");
@@ -1082,7 +1192,10 @@ impl<'t> SliceMatch<'t> {
                         (vec![edit], format!("preallocate `{name}` before the loop: {new}"), how)
                     }
                 } else {
-                    let guard = format!("if {} > 0 {{{nl}{indent}\t{name} = make({ty}, 0, {}){nl}{indent}}}{nl}", bound.text, bound.text);
+                    let guard = format!(
+                        "if {} > 0 {{{nl}{indent}\t{name} = make({ty}, 0, {}){nl}{indent}}}{nl}",
+                        bound.text, bound.text
+                    );
                     let edit = TextEdit { start: at, end: at, text: format!("{indent}{guard}") };
                     let why = match &observer {
                         Some(o) => format!("nil-ness is observable after the loop at {o}"),
@@ -1093,7 +1206,14 @@ impl<'t> SliceMatch<'t> {
                         bound.text
                     );
                     let place = if at_decl { "after its declaration" } else { "before the loop" };
-                    (vec![edit], format!("preallocate `{name}` {place}: if {0} > 0 {{ {name} = make({ty}, 0, {0}) }}", bound.text), how)
+                    (
+                        vec![edit],
+                        format!(
+                            "preallocate `{name}` {place}: if {0} > 0 {{ {name} = make({ty}, 0, {0}) }}",
+                            bound.text
+                        ),
+                        how,
+                    )
                 }
             }
             Init::EmptyLit { value, .. } | Init::EmptyMake { value, .. } => {
@@ -1114,7 +1234,10 @@ impl<'t> SliceMatch<'t> {
                         )
                         .into());
                     }
-                    notes.push(format!("max({}, 0) because make panics on a negative capacity where the loop just runs zero times", bound.text));
+                    notes.push(format!(
+                        "max({}, 0) because make panics on a negative capacity where the loop just runs zero times",
+                        bound.text
+                    ));
                     format!("max({}, 0)", bound.text)
                 };
                 let new = format!("make({ty}, 0, {cap})");
@@ -1140,7 +1263,14 @@ impl<'t> SliceMatch<'t> {
             },
             notes.iter().map(|n| format!(" {n}")).collect::<String>()
         );
-        Ok(Proposal { edits, add_imports: vec![], removed_uses: vec![], title, explanation, expect_new: ExpectNew::ResultAllocation })
+        Ok(Proposal {
+            edits,
+            add_imports: vec![],
+            removed_uses: vec![],
+            title,
+            explanation,
+            expect_new: ExpectNew::ResultAllocation,
+        })
     }
 }
 
@@ -1179,9 +1309,10 @@ fn map_shape<'t>(src: &SourceFile, value: Node<'t>) -> Option<(String, Node<'t>,
             let Some(ix) = m.parent().filter(|p| p.kind() == "index_expression") else { return false };
             match ix.parent() {
                 Some(p) if matches!(p.kind(), "inc_statement" | "dec_statement") => true,
-                Some(l) if l.kind() == "expression_list" => l
-                    .parent()
-                    .is_some_and(|a| a.kind() == "assignment_statement" && a.child_by_field_name("left").is_some_and(|x| x.id() == l.id())),
+                Some(l) if l.kind() == "expression_list" => l.parent().is_some_and(|a| {
+                    a.kind() == "assignment_statement"
+                        && a.child_by_field_name("left").is_some_and(|x| x.id() == l.id())
+                }),
                 _ => false,
             }
         })
@@ -1210,7 +1341,9 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
     let lp = loop_of(src, for_node)?;
     let inside = mentions(src, lp.node, &name);
     let store = |m: &Node| -> bool {
-        let Some(ix) = m.parent().filter(|p| p.kind() == "index_expression" && p.child_by_field_name("operand").is_some_and(|o| o.id() == m.id())) else {
+        let Some(ix) = m.parent().filter(|p| {
+            p.kind() == "index_expression" && p.child_by_field_name("operand").is_some_and(|o| o.id() == m.id())
+        }) else {
             return false;
         };
         let Some(left) = ix.parent().filter(|l| l.kind() == "expression_list") else { return false };
@@ -1218,7 +1351,11 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
         assign.child_by_field_name("left").is_some_and(|l| l.id() == left.id())
             && items(left).len() == 1
             && assign.child_by_field_name("operator").is_some_and(|o| o.kind() == "=")
-            && assign.parent().filter(|l| l.kind() == "statement_list").and_then(|l| l.parent()).is_some_and(|b| b.id() == lp.body.id())
+            && assign
+                .parent()
+                .filter(|l| l.kind() == "statement_list")
+                .and_then(|l| l.parent())
+                .is_some_and(|b| b.id() == lp.body.id())
     };
     match inside.as_slice() {
         [one] if store(one) => {}
@@ -1265,7 +1402,11 @@ impl<'t> MapMatch<'t> {
         let src = site.source;
         let file = site.file();
         let name = self.name.as_str();
-        let fact = |n: Node| facts.expr(file, n.start_byte(), n.end_byte()).ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))));
+        let fact = |n: Node| {
+            facts
+                .expr(file, n.start_byte(), n.end_byte())
+                .ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+        };
         let var = fact(self.decl.name)?;
         if var.type_param || !var.underlying.starts_with("map[") {
             return Err(format!("`{name}` is not a map ({})", var.ty).into());
@@ -1302,7 +1443,11 @@ impl<'t> MapMatch<'t> {
         }
         let ty = one_line(src.node_text(self.decl.ty()));
         let new = format!("make({ty}, {})", bound.text);
-        let negative = if bound.non_negative { "" } else { " A negative hint is allowed for maps (treated as no hint), so no max(…, 0) is needed." };
+        let negative = if bound.non_negative {
+            ""
+        } else {
+            " A negative hint is allowed for maps (treated as no hint), so no max(…, 0) is needed."
+        };
         let explanation = format!(
             "`{name}` gets one `{name}[k] = v` per iteration of a loop that runs {} times; without a size hint the map grows and rehashes \
              its entries several times on the way. A hint of the trip count {EVIDENCE_LABEL}: -m does not show growth; measure with the \
@@ -1383,24 +1528,52 @@ mod tests {
     #[test]
     fn declines_conditional_and_irregular_appends() {
         declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", "not a statement of the loop body");
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x, x)\n\t}\n\treturn out", "2 elements");
+        declined(
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x, x)\n\t}\n\treturn out",
+            "2 elements",
+        );
         declined("\tvar out []int\n\tfor range xs {\n\t\tout = append(out, xs...)\n\t}\n\treturn out", "spreads");
         declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x == 0 {\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "`continue`");
         declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tif x == 0 {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn out", "`break`");
         declined("\tvar out []int\nouter:\n\tfor _, x := range xs {\n\t\tfor range xs {\n\t\t\tcontinue outer\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "continue outer");
         declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "`continue`");
-        declined("\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\ti++\n\t}\n\treturn out", "assigns the counter");
-        declined("\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\tn--\n\t}\n\treturn out", "changes `n`");
-        declined("\tvar out []int\n\tfor i := 1; i < n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out", "is not a counted loop");
-        declined("\tvar out []int\n\tfor i := 0; i <= n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out", "is not a counted loop");
-        declined("\tvar out []int\n\tfor i := n; i >= 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out", "is not a counted loop");
+        declined(
+            "\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\ti++\n\t}\n\treturn out",
+            "assigns the counter",
+        );
+        declined(
+            "\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\tn--\n\t}\n\treturn out",
+            "changes `n`",
+        );
+        declined(
+            "\tvar out []int\n\tfor i := 1; i < n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
+            "is not a counted loop",
+        );
+        declined(
+            "\tvar out []int\n\tfor i := 0; i <= n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
+            "is not a counted loop",
+        );
+        declined(
+            "\tvar out []int\n\tfor i := n; i >= 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out",
+            "is not a counted loop",
+        );
         // `i := n - 1; i > 0` runs n - 1 times: the bound is `n - 1`.
-        assert!(slice("\tvar out []int\n\tfor i := n - 1; i > 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out").is_ok());
-        declined("\tvar out []int\n\tfor i := n - 1; i >= 0; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out", "is not a counted loop");
+        assert!(slice("\tvar out []int\n\tfor i := n - 1; i > 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out")
+            .is_ok());
+        declined(
+            "\tvar out []int\n\tfor i := n - 1; i >= 0; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
+            "is not a counted loop",
+        );
         declined("\tvar out []int\n\tfor len(out) < n {\n\t\tout = append(out, 1)\n\t}\n\treturn out", "no trip count");
         declined("\tvar out []int\n\tfor n > 0 {\n\t\tout = append(out, 1)\n\t}\n\treturn out", "no trip count");
-        declined("\tvar out []int\n\tfor _, x := range g() {\n\t\tout = append(out, x)\n\t}\n\treturn out", "not a plain variable path");
-        declined("\tvar out []int\n\tfor i := 0; i < g(); i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out", "not a variable, constant or len");
+        declined(
+            "\tvar out []int\n\tfor _, x := range g() {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+            "not a plain variable path",
+        );
+        declined(
+            "\tvar out []int\n\tfor i := 0; i < g(); i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
+            "not a variable, constant or len",
+        );
     }
 
     #[test]
@@ -1409,12 +1582,24 @@ mod tests {
         declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\t_ = append(out, 1)\n\t}\n\treturn out", "used inside the loop");
         declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tt := out[:0]\n\t\tout = append(out, x+len(t))\n\t}\n\treturn out", "used inside the loop");
         declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tgo func() { println(len(out)) }()\n\t}\n\treturn out", "used inside the loop");
-        declined("\tvar p struct{ out []int }\n\tfor _, x := range xs {\n\t\tp.out = append(p.out, x)\n\t}\n\treturn p.out", "not a local variable");
+        declined(
+            "\tvar p struct{ out []int }\n\tfor _, x := range xs {\n\t\tp.out = append(p.out, x)\n\t}\n\treturn p.out",
+            "not a local variable",
+        );
         declined("\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out", "not declared in the block");
-        declined("\tout := []int{1}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out", "does not start empty");
-        declined("\tout := make([]int, 0, 4)\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out", "already has a capacity");
+        declined(
+            "\tout := []int{1}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+            "does not start empty",
+        );
+        declined(
+            "\tout := make([]int, 0, 4)\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+            "already has a capacity",
+        );
         declined("\tvar out, other []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, other...)", "together with other variables");
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\tgoto end\nend:\n\treturn out", "goto");
+        declined(
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\tgoto end\nend:\n\treturn out",
+            "goto",
+        );
     }
 
     fn uses(body: &str) -> Vec<String> {
@@ -1434,7 +1619,10 @@ mod tests {
     #[test]
     fn uses_after_the_loop() {
         let pre = "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n";
-        assert_eq!(uses(&format!("{pre}\tprintln(len(out), out[0])\n\tfor range out {{\n\t}}\n\treturn nil")), ["blind", "blind", "blind"]);
+        assert_eq!(
+            uses(&format!("{pre}\tprintln(len(out), out[0])\n\tfor range out {{\n\t}}\n\treturn nil")),
+            ["blind", "blind", "blind"]
+        );
         assert_eq!(uses(&format!("{pre}\treturn out")), ["observes"]);
         assert_eq!(uses(&format!("{pre}\tif out == nil {{\n\t}}\n\treturn nil")), ["observes"]);
         assert_eq!(uses(&format!("{pre}\tsort.Ints(out)\n\treturn nil")), ["call sort.Ints"]);
@@ -1448,11 +1636,15 @@ mod tests {
 
     #[test]
     fn gap_between_declaration_and_loop() {
-        let src = parse("\tout := []int{}\n\tk := len(xs)\n\tfor _, x := range xs {\n\t\tout = append(out, x+k)\n\t}\n\treturn out");
+        let src = parse(
+            "\tout := []int{}\n\tk := len(xs)\n\tfor _, x := range xs {\n\t\tout = append(out, x+k)\n\t}\n\treturn out",
+        );
         let m = analyze_slice(&src, append_call(&src, 0)).unwrap();
         assert_eq!(m.gap.len(), 1);
         assert_eq!(gap_values(&m.gap).unwrap().len(), 1);
-        let src = parse("\tout := []int{}\n\tprintln()\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out");
+        let src = parse(
+            "\tout := []int{}\n\tprintln()\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+        );
         let m = analyze_slice(&src, append_call(&src, 0)).unwrap();
         assert!(gap_values(&m.gap).is_none());
     }
@@ -1469,7 +1661,9 @@ mod tests {
 
     #[test]
     fn insertion_point_keeps_leading_comments_with_the_loop() {
-        let src = parse("\tvar out []int\n\t// fill it\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out");
+        let src = parse(
+            "\tvar out []int\n\t// fill it\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+        );
         let m = analyze_slice(&src, append_call(&src, 0)).unwrap();
         let (at, indent) = insertion_point(&src, &m.lp).unwrap();
         assert_eq!(indent, "\t");
@@ -1488,13 +1682,22 @@ mod tests {
 
     #[test]
     fn map_shapes() {
-        assert!(map_match("\tidx := make(map[string]int)\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t}\n\treturn nil").is_ok());
-        assert!(map_match("\tidx := map[string]int{}\n\tfor i := range n {\n\t\tidx[string(rune(i))] = i\n\t}\n\treturn nil").is_ok());
+        assert!(map_match(
+            "\tidx := make(map[string]int)\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t}\n\treturn nil"
+        )
+        .is_ok());
+        assert!(map_match(
+            "\tidx := map[string]int{}\n\tfor i := range n {\n\t\tidx[string(rune(i))] = i\n\t}\n\treturn nil"
+        )
+        .is_ok());
         let e = map_match("\tidx := make(map[string]int)\n\tfor i, x := range xs {\n\t\tif x > 0 {\n\t\t\tidx[string(rune(x))] = i\n\t\t}\n\t}\n\treturn nil").unwrap_err();
         assert!(e.contains("other than as an unconditional"), "{e}");
         let e = map_match("\tidx := make(map[string]int)\n\tfor _, x := range xs {\n\t\tidx[string(rune(x))] = idx[string(rune(x))] + 1\n\t}\n\treturn nil").unwrap_err();
         assert!(e.contains("more than once"), "{e}");
-        let e = map_match("\tidx := make(map[string]int)\n\tfor _, x := range xs {\n\t\tidx[string(rune(x))]++\n\t}\n\treturn nil").unwrap_err();
+        let e = map_match(
+            "\tidx := make(map[string]int)\n\tfor _, x := range xs {\n\t\tidx[string(rune(x))]++\n\t}\n\treturn nil",
+        )
+        .unwrap_err();
         assert!(e.contains("other than as an unconditional"), "{e}");
         let e = map_match("\tidx := make(map[string]int, 4)\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t}\n\treturn nil").unwrap_err();
         assert!(e.contains("size hint"), "{e}");
@@ -1507,7 +1710,9 @@ mod tests {
     #[test]
     fn bounds_from_types() {
         let src = parse("\tfor range xs {\n\t}\n\treturn nil");
-        let lp = loop_of(&src, descendants(src.tree.root_node()).into_iter().find(|n| n.kind() == "for_statement").unwrap()).unwrap();
+        let lp =
+            loop_of(&src, descendants(src.tree.root_node()).into_iter().find(|n| n.kind() == "for_statement").unwrap())
+                .unwrap();
         let f = |u: &str, basic: &str, c: Option<&str>| ExprFacts {
             found: true,
             ty: u.into(),
@@ -1516,7 +1721,10 @@ mod tests {
             const_value: c.map(str::to_string),
             ..Default::default()
         };
-        assert_eq!(bound_of(&src, lp.header, &f("[]int", "", None)).unwrap(), Bound { text: "len(xs)".into(), non_negative: true, constant: None });
+        assert_eq!(
+            bound_of(&src, lp.header, &f("[]int", "", None)).unwrap(),
+            Bound { text: "len(xs)".into(), non_negative: true, constant: None }
+        );
         assert_eq!(bound_of(&src, lp.header, &f("[16]int", "", None)).unwrap().constant, Some(16));
         assert_eq!(bound_of(&src, lp.header, &f("*[3]string", "", None)).unwrap().constant, Some(3));
         assert!(bound_of(&src, lp.header, &f("map[string]int", "", None)).unwrap().non_negative);
@@ -1558,7 +1766,13 @@ mod tests {
             ..Default::default()
         };
         let notes = CompilerNotes::default();
-        let site = Site { source: &src, package: &package, anchor: (call.start_byte(), call.end_byte()), findings: vec![&finding], notes: &notes };
+        let site = Site {
+            source: &src,
+            package: &package,
+            anchor: (call.start_byte(), call.end_byte()),
+            findings: vec![&finding],
+            notes: &notes,
+        };
         let rule = PreallocSlice;
         let queries = rule.queries(&site)?;
         let results = queries
@@ -1572,10 +1786,21 @@ mod tests {
                         "n" => ("int", "int", "variable"),
                         _ => ("[]int", "", "variable"),
                     };
-                    let e = ExprFacts { found: true, ty: ty.into(), underlying: ty.into(), basic: basic.into(), mode: mode.into(), ..Default::default() };
+                    let e = ExprFacts {
+                        found: true,
+                        ty: ty.into(),
+                        underlying: ty.into(),
+                        basic: basic.into(),
+                        mode: mode.into(),
+                        ..Default::default()
+                    };
                     QueryResult { id, expr: Some(e), ..Default::default() }
                 }
-                Query::Scope { .. } => QueryResult { id, scope: Some(ScopeFacts { kind: "builtin".into(), ..Default::default() }), ..Default::default() },
+                Query::Scope { .. } => QueryResult {
+                    id,
+                    scope: Some(ScopeFacts { kind: "builtin".into(), ..Default::default() }),
+                    ..Default::default()
+                },
                 _ => QueryResult { id, ..Default::default() },
             })
             .collect();
@@ -1607,7 +1832,11 @@ mod tests {
         // CRLF files get CRLF lines.
         let crlf = returned.replace('\n', "\r\n");
         let p = propose_slice(&crlf, "1.22").unwrap();
-        assert!(apply(&crlf, &p).contains("\tif len(xs) > 0 {\r\n\t\tout = make([]int, 0, len(xs))\r\n\t}\r\n\tfor"), "{:?}", p.edits);
+        assert!(
+            apply(&crlf, &p).contains("\tif len(xs) > 0 {\r\n\t\tout = make([]int, 0, len(xs))\r\n\t}\r\n\tfor"),
+            "{:?}",
+            p.edits
+        );
 
         let scratch = "package p\n\nfunc f(xs []int) int {\n\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn len(out)\n}\n";
         let p = propose_slice(scratch, "1.22").unwrap();

@@ -42,8 +42,10 @@ pub const ID: &str = "range-addr";
 const PURE_PACKAGES: &[&str] = &["strings", "strconv", "unicode", "unicode/utf8", "math", "math/bits", "cmp"];
 
 /// Builtins that write nothing through their arguments.
-const PURE_BUILTINS: &[&str] =
-    &["len", "cap", "delete", "min", "max", "print", "println", "panic", "recover", "new", "make", "complex", "real", "imag"];
+const PURE_BUILTINS: &[&str] = &[
+    "len", "cap", "delete", "min", "max", "print", "println", "panic", "recover", "new", "make", "complex", "real",
+    "imag",
+];
 
 /// Builtins that write into the backing array of their first argument.
 const WRITING_BUILTINS: &[&str] = &["append", "copy", "clear"];
@@ -79,7 +81,8 @@ impl Rule for RangeAddr {
         let src = site.source;
         let file = site.file();
         let l = Loop::parse(src, site.node())?;
-        let mut q = vec![Facts::expr_query(file, l.xs), Query::Uses { file: file.to_path_buf(), offset: l.value.start_byte() }];
+        let mut q =
+            vec![Facts::expr_query(file, l.xs), Query::Uses { file: file.to_path_buf(), offset: l.value.start_byte() }];
         // The syntactic analysis may decline; the slice's type is asked anyway so that an array or
         // a map is reported as such (the more telling reason).
         if let Ok(plan) = Plan::analyze(src, &l) {
@@ -111,7 +114,9 @@ impl Rule for RangeAddr {
         }
 
         let xs_text = src.node_text(l.xs).to_string();
-        let xs = facts.expr(file, l.xs.start_byte(), l.xs.end_byte()).ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
+        let xs = facts
+            .expr(file, l.xs.start_byte(), l.xs.end_byte())
+            .ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
         check_ranged_type(&xs_text, xs)?;
         if xs.side_effects {
             return Err(format!("`{xs_text}` has side effects").into());
@@ -180,7 +185,12 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
         }
         return Err(format!("no uses facts for `{v}`, so the receiver of `{v}.M()` is unknown").into());
     };
-    let collected: Vec<usize> = plan.addr_uses.iter().filter_map(|a| a.child_by_field_name("operand")).map(|o| innermost(o).start_byte()).collect();
+    let collected: Vec<usize> = plan
+        .addr_uses
+        .iter()
+        .filter_map(|a| a.child_by_field_name("operand"))
+        .map(|o| innermost(o).start_byte())
+        .collect();
     let (from, to) = (l.body.start_byte(), l.body.end_byte());
     for r in uses.refs.iter().filter(|r| r.file == file && r.offset >= from && r.offset < to) {
         let (line, _) = src.position(r.offset);
@@ -193,7 +203,9 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
                 .iter()
                 .find(|m| m.start_byte() == r.offset)
                 .and_then(|m| m.parent())
-                .map(|sel| format!("calls `{}`, a pointer-receiver method that may modify `{v}`", one_line(src.node_text(sel))))
+                .map(|sel| {
+                    format!("calls `{}`, a pointer-receiver method that may modify `{v}`", one_line(src.node_text(sel)))
+                })
                 .unwrap_or_else(|| format!("takes the address of `{v}` outside the collection"));
             return Err(format!("line {line}: the body {what}").into());
         }
@@ -357,7 +369,12 @@ impl<'t> Need<'t> {
                                 return Ok(()); // a package-level variable
                             }
                             if f.pointer || f.interface || f.type_param {
-                                return Err(write_decline(src, *lhs, line(*lhs), "through a pointer, which could point into it"));
+                                return Err(write_decline(
+                                    src,
+                                    *lhs,
+                                    line(*lhs),
+                                    "through a pointer, which could point into it",
+                                ));
                             }
                             cur = op;
                         }
@@ -375,9 +392,21 @@ impl<'t> Need<'t> {
                             if op.kind() == "identifier" && plan.is_private_slice(src.node_text(op)) {
                                 return Ok(());
                             }
-                            return Err(write_decline(src, *lhs, line(*lhs), "into a slice that could share its backing array"));
+                            return Err(write_decline(
+                                src,
+                                *lhs,
+                                line(*lhs),
+                                "into a slice that could share its backing array",
+                            ));
                         }
-                        _ => return Err(write_decline(src, *lhs, line(*lhs), "through a pointer, which could point into it")),
+                        _ => {
+                            return Err(write_decline(
+                                src,
+                                *lhs,
+                                line(*lhs),
+                                "through a pointer, which could point into it",
+                            ))
+                        }
                     }
                 }
             }
@@ -467,8 +496,10 @@ fn name_xs(msg: &str, path: &str) -> String {
     let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
     let mut i = 0;
     while i < msg.len() {
-        if msg[i..].starts_with("xs") && (i == 0 || !word(bytes[i - 1])) && !bytes.get(i + 2).is_some_and(|b| word(*b)) {
-            let quoted = i > 0 && bytes[i - 1] == b'`' || (i > 0 && bytes[i - 1] == b'&' && i > 1 && bytes[i - 2] == b'`');
+        if msg[i..].starts_with("xs") && (i == 0 || !word(bytes[i - 1])) && !bytes.get(i + 2).is_some_and(|b| word(*b))
+        {
+            let quoted =
+                i > 0 && bytes[i - 1] == b'`' || (i > 0 && bytes[i - 1] == b'&' && i > 1 && bytes[i - 2] == b'`');
             if quoted {
                 out.push_str(path);
             } else {
@@ -581,7 +612,9 @@ fn ctx_of(src: &SourceFile, e: Node) -> Ctx {
             let Some(gp) = p.parent() else { return Ctx::Read };
             let is_left = gp.child_by_field_name("left") == Some(p);
             match gp.kind() {
-                "assignment_statement" | "range_clause" | "receive_statement" | "short_var_declaration" if is_left => Ctx::Write,
+                "assignment_statement" | "range_clause" | "receive_statement" | "short_var_declaration" if is_left => {
+                    Ctx::Write
+                }
                 _ => Ctx::Read,
             }
         }
@@ -659,14 +692,19 @@ impl<'t> Plan<'t> {
             match u.ctx {
                 Ctx::Write => {
                     return Err(format!(
-                        "line {}: the body writes `{}`; the collected pointer must see that write, and `&xs[i]` would not",
+                    "line {}: the body writes `{}`; the collected pointer must see that write, and `&xs[i]` would not",
+                    line(id),
+                    one_line(src.node_text(u.top))
+                )
+                    .into())
+                }
+                Ctx::Addr => {
+                    return Err(format!(
+                        "line {}: the body takes the address of `{}`",
                         line(id),
                         one_line(src.node_text(u.top))
                     )
                     .into())
-                }
-                Ctx::Addr => {
-                    return Err(format!("line {}: the body takes the address of `{}`", line(id), one_line(src.node_text(u.top))).into())
                 }
                 Ctx::Call if u.steps.len() == 1 => {
                     // `v.M()`: fine with a value receiver; the uses facts say whether it takes `&v`.
@@ -697,8 +735,15 @@ impl<'t> Plan<'t> {
                 let kn = src.node_text(k);
                 for id in idents_named(src, l.body, kn) {
                     let u = use_of(src, id);
-                    if is_decl(src, id) || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr)) || inside_func_literal(id, l.body) {
-                        return Err(format!("line {}: the body writes, redeclares or captures the index `{kn}`", line(id)).into());
+                    if is_decl(src, id)
+                        || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr))
+                        || inside_func_literal(id, l.body)
+                    {
+                        return Err(format!(
+                            "line {}: the body writes, redeclares or captures the index `{kn}`",
+                            line(id)
+                        )
+                        .into());
                     }
                 }
                 kn.to_string()
@@ -751,7 +796,8 @@ impl<'t> Plan<'t> {
         }
         let block = window_block.expect("at least one container");
         let stmts = block_statements(block);
-        let first = stmts.iter().position(|s| contains(*s, l.for_stmt)).ok_or("the loop is not in the container's block")?;
+        let first =
+            stmts.iter().position(|s| contains(*s, l.for_stmt)).ok_or("the loop is not in the container's block")?;
         let window: Vec<Node> = stmts[first..].to_vec();
 
         // 4. The containers' uses: collection, measuring, reading through, nothing that lets the
@@ -763,7 +809,11 @@ impl<'t> Plan<'t> {
                     continue;
                 }
                 if inside_func_literal(id, fbody) {
-                    return Err(format!("line {}: a closure uses `{c}`, so the collected pointers may outlive the loop's analysis", line(id)).into());
+                    return Err(format!(
+                        "line {}: a closure uses `{c}`, so the collected pointers may outlive the loop's analysis",
+                        line(id)
+                    )
+                    .into());
                 }
                 let u = use_of(src, id);
                 let bad = |what: &str| -> Decline {
@@ -783,7 +833,12 @@ impl<'t> Plan<'t> {
                             Ctx::Write => self_append_stmt(src, u.top).is_some(),
                             Ctx::Read => {
                                 is_first_arg_of(src, id, &["append"])
-                                    && id.parent().and_then(|l| l.parent()).and_then(|call| self_append_call(src, call)).as_deref() == Some(c.as_str())
+                                    && id
+                                        .parent()
+                                        .and_then(|l| l.parent())
+                                        .and_then(|call| self_append_call(src, call))
+                                        .as_deref()
+                                        == Some(c.as_str())
                             }
                             _ => false,
                         };
@@ -808,7 +863,10 @@ impl<'t> Plan<'t> {
                                 if !has_token(clause, ":=") {
                                     return Err(bad("is ranged over into existing variables"));
                                 }
-                                let body = clause.parent().and_then(|f| f.child_by_field_name("body")).ok_or("range without body")?;
+                                let body = clause
+                                    .parent()
+                                    .and_then(|f| f.child_by_field_name("body"))
+                                    .ok_or("range without body")?;
                                 derived.push((*p, src.node_text(*p).to_string(), (body.start_byte(), body.end_byte())));
                             }
                             continue;
@@ -842,9 +900,13 @@ impl<'t> Plan<'t> {
                                 field_needs.extend(selectors_of(id, u.top));
                                 continue;
                             }
-                            Ctx::Write => return Err(bad("writes through a collected pointer (into xs after the rewrite)")),
+                            Ctx::Write => {
+                                return Err(bad("writes through a collected pointer (into xs after the rewrite)"))
+                            }
                             Ctx::Addr => return Err(bad("takes an address through a collected pointer")),
-                            Ctx::Call => return Err(bad("calls a method through a collected pointer (it could write)")),
+                            Ctx::Call => {
+                                return Err(bad("calls a method through a collected pointer (it could write)"))
+                            }
                         }
                     }
                     Some(_) => return Err(bad("is used in a way stackify does not follow")),
@@ -853,17 +915,27 @@ impl<'t> Plan<'t> {
         }
         // Derived pointer variables (`for _, p := range ps`, `p := m[k]`): dereferenced to read only.
         for (decl, name, (from, to)) in &derived {
-            let scope_ids: Vec<Node> =
-                idents_named(src, fbody, name).into_iter().filter(|n| n.start_byte() >= *from && n.end_byte() <= *to && n.id() != decl.id()).collect();
+            let scope_ids: Vec<Node> = idents_named(src, fbody, name)
+                .into_iter()
+                .filter(|n| n.start_byte() >= *from && n.end_byte() <= *to && n.id() != decl.id())
+                .collect();
             for id in scope_ids {
                 if is_decl(src, id) {
-                    return Err(format!("line {}: `{name}` is redeclared while it holds a collected pointer", line(id)).into());
+                    return Err(format!(
+                        "line {}: `{name}` is redeclared while it holds a collected pointer",
+                        line(id)
+                    )
+                    .into());
                 }
                 if inside_func_literal(id, fbody) {
                     return Err(format!("line {}: a closure uses `{name}`, a collected pointer", line(id)).into());
                 }
                 let u = use_of(src, id);
-                let ok = if u.steps.is_empty() { compared_with_nil(src, u.top) } else { matches!(u.ctx, Ctx::Read | Ctx::LenCap | Ctx::Ranged) };
+                let ok = if u.steps.is_empty() {
+                    compared_with_nil(src, u.top)
+                } else {
+                    matches!(u.ctx, Ctx::Read | Ctx::LenCap | Ctx::Ranged)
+                };
                 if ok {
                     field_needs.extend(selectors_of(id, u.top));
                 }
@@ -887,10 +959,18 @@ impl<'t> Plan<'t> {
                     continue;
                 }
                 if is_decl(src, id) {
-                    return Err(format!("line {}: `{root}` is redeclared after the loop; stackify does not track which is which", line(id)).into());
+                    return Err(format!(
+                        "line {}: `{root}` is redeclared after the loop; stackify does not track which is which",
+                        line(id)
+                    )
+                    .into());
                 }
                 if inside_func_literal(id, *stmt) {
-                    return Err(format!("line {}: a closure uses `{root}` while the collected pointers are alive", line(id)).into());
+                    return Err(format!(
+                        "line {}: a closure uses `{root}` while the collected pointers are alive",
+                        line(id)
+                    )
+                    .into());
                 }
                 let u = use_of(src, id);
                 let fields: Vec<&str> = u
@@ -947,7 +1027,11 @@ impl<'t> Plan<'t> {
                     }
                 }
                 if want.is_empty() {
-                    return Err(format!("line {}: `{shown}` uses a method of the slice while the collected pointers are alive", line(id)).into());
+                    return Err(format!(
+                        "line {}: `{shown}` uses a method of the slice while the collected pointers are alive",
+                        line(id)
+                    )
+                    .into());
                 }
                 // Another field of the same root: writes and calls are checked below like any other.
             }
@@ -974,12 +1058,16 @@ impl<'t> Plan<'t> {
                         "unary_expression" if op_text(src, n) == "<-" => err = Some(sync_decline(src, n)),
                         "assignment_statement" => {
                             if let Some(left) = n.child_by_field_name("left") {
-                                needs.extend(named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place));
+                                needs.extend(
+                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                );
                             }
                         }
                         "range_clause" if !has_token(n, ":=") => {
                             if let Some(left) = n.child_by_field_name("left") {
-                                needs.extend(named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place));
+                                needs.extend(
+                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                );
                             }
                         }
                         "inc_statement" | "dec_statement" => {
@@ -1023,7 +1111,9 @@ fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Nod
         let first = args.first().filter(|a| a.kind() == "identifier" && a.id() != amp.id())?;
         let c = src.node_text(*first).to_string();
         let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
-        let stmt = rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
+        let stmt = rhs
+            .parent()
+            .filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
         if named(rhs).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
@@ -1031,7 +1121,8 @@ fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Nod
         let [l] = left.as_slice() else { return None };
         (l.kind() == "identifier" && src.node_text(*l) == c).then_some((c, stmt))
     } else if p.kind() == "expression_list" {
-        let stmt = p.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(p))?;
+        let stmt =
+            p.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(p))?;
         if named(p).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
@@ -1053,7 +1144,11 @@ fn describe_use(src: &SourceFile, amp: Node) -> String {
     let Some(p) = amp.parent() else { return "used".into() };
     match p.kind() {
         "argument_list" => {
-            let f = p.parent().and_then(|c| c.child_by_field_name("function")).map(|f| one_line(src.node_text(f))).unwrap_or_default();
+            let f = p
+                .parent()
+                .and_then(|c| c.child_by_field_name("function"))
+                .map(|f| one_line(src.node_text(f)))
+                .unwrap_or_default();
             format!("passed to `{f}`")
         }
         "expression_list" if p.parent().is_some_and(|g| g.kind() == "return_statement") => "returned".into(),
@@ -1068,7 +1163,8 @@ fn describe_use(src: &SourceFile, amp: Node) -> String {
 /// `if`/`for`/`switch` whose initializer declares it).
 fn short_var_from<'t>(src: &SourceFile, index_expr: Node<'t>) -> Option<(Node<'t>, (usize, usize))> {
     let rhs = index_expr.parent().filter(|l| l.kind() == "expression_list")?;
-    let decl = rhs.parent().filter(|s| s.kind() == "short_var_declaration" && s.child_by_field_name("right") == Some(rhs))?;
+    let decl =
+        rhs.parent().filter(|s| s.kind() == "short_var_declaration" && s.child_by_field_name("right") == Some(rhs))?;
     if named(rhs).len() != 1 {
         return None;
     }
@@ -1088,7 +1184,11 @@ fn short_var_from<'t>(src: &SourceFile, index_expr: Node<'t>) -> Option<(Node<'t
 fn compared_with_nil(src: &SourceFile, e: Node) -> bool {
     let Some(p) = e.parent().filter(|p| p.kind() == "binary_expression") else { return false };
     let op = p.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("");
-    let other = if p.child_by_field_name("left") == Some(e) { p.child_by_field_name("right") } else { p.child_by_field_name("left") };
+    let other = if p.child_by_field_name("left") == Some(e) {
+        p.child_by_field_name("right")
+    } else {
+        p.child_by_field_name("left")
+    };
     (op == "==" || op == "!=") && other.is_some_and(|o| o.kind() == "nil")
 }
 
@@ -1160,11 +1260,17 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
                 None => match u.ctx {
                     Ctx::LenCap | Ctx::Ranged => true,
                     // `s = append(s, …)` on the left
-                    Ctx::Write => self_append_stmt(src, u.top).is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| contains(l, *id))),
+                    Ctx::Write => self_append_stmt(src, u.top)
+                        .is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| contains(l, *id))),
                     // the first argument of that append, or the function's result (nothing runs after)
                     Ctx::Read => {
                         (is_first_arg_of(src, *id, &["append"])
-                            && id.parent().and_then(|l| l.parent()).and_then(|call| self_append_call(src, call)).as_deref() == Some(name.as_str()))
+                            && id
+                                .parent()
+                                .and_then(|l| l.parent())
+                                .and_then(|call| self_append_call(src, call))
+                                .as_deref()
+                                == Some(name.as_str()))
                             || is_returned(*id)
                     }
                     _ => false,
@@ -1176,7 +1282,10 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
 }
 
 fn is_returned(e: Node) -> bool {
-    e.parent().filter(|p| p.kind() == "expression_list").and_then(|p| p.parent()).is_some_and(|g| g.kind() == "return_statement")
+    e.parent()
+        .filter(|p| p.kind() == "expression_list")
+        .and_then(|p| p.parent())
+        .is_some_and(|g| g.kind() == "return_statement")
 }
 
 /// A fresh value for a container: `nil`, `make(…)`, or any composite literal.
@@ -1203,7 +1312,8 @@ fn declared_fresh(src: &SourceFile, id: Node) -> bool {
     let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
     let left = named(p);
     let right = decl.child_by_field_name("right").map(named).unwrap_or_default();
-    left.len() == right.len() && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
+    left.len() == right.len()
+        && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
 }
 
 /// `C = nil` / `C = make(…)` / `C = T{…}` / `C = append(C, …)` with `left` the `C` on the left.
@@ -1245,13 +1355,17 @@ fn self_append_stmt<'t>(src: &SourceFile, left_id: Node<'t>) -> Option<(Node<'t>
 
 /// For a call `append(s, …)` that is the whole right side of `s = …`: `s`.
 fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
-    if call.kind() != "call_expression" || call.child_by_field_name("function").map(|f| src.node_text(f)) != Some("append") {
+    if call.kind() != "call_expression"
+        || call.child_by_field_name("function").map(|f| src.node_text(f)) != Some("append")
+    {
         return None;
     }
-    let first = named(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
+    let first =
+        named(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
     let name = src.node_text(first).to_string();
     let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
-    let stmt = rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
+    let stmt =
+        rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
     let left = named(stmt.child_by_field_name("left")?);
     let [l] = left.as_slice() else { return None };
     (named(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
@@ -1308,7 +1422,10 @@ fn idents_named<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> 
 fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
     let mut out = Vec::new();
     walk(n, &mut |x| {
-        if matches!(x.kind(), "identifier" | "type_identifier" | "package_identifier" | "field_identifier" | "label_name") {
+        if matches!(
+            x.kind(),
+            "identifier" | "type_identifier" | "package_identifier" | "field_identifier" | "label_name"
+        ) {
             out.push(src.node_text(x).to_string());
         }
         true
@@ -1365,7 +1482,11 @@ fn is_decl(_src: &SourceFile, id: Node) -> bool {
         found
     };
     match p.kind() {
-        "var_spec" | "const_spec" | "parameter_declaration" | "variadic_parameter_declaration" | "type_parameter_declaration" => named_field(p),
+        "var_spec"
+        | "const_spec"
+        | "parameter_declaration"
+        | "variadic_parameter_declaration"
+        | "type_parameter_declaration" => named_field(p),
         "function_declaration" => named_field(p),
         "expression_list" => {
             let Some(g) = p.parent() else { return false };
@@ -1383,8 +1504,9 @@ fn is_decl(_src: &SourceFile, id: Node) -> bool {
 /// Whether `name` is a receiver, parameter or named result of `func`.
 fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
     ["receiver", "parameters", "result"].iter().any(|field| {
-        func.child_by_field_name(field)
-            .is_some_and(|list| list.kind() == "parameter_list" && idents_named(src, list, name).iter().any(|i| is_decl(src, *i)))
+        func.child_by_field_name(field).is_some_and(|list| {
+            list.kind() == "parameter_list" && idents_named(src, list, name).iter().any(|i| is_decl(src, *i))
+        })
     })
 }
 
@@ -1413,7 +1535,13 @@ mod tests {
         }
         let l = Loop::parse(&src, n)?;
         let p = Plan::analyze(&src, &l)?;
-        Ok((p.index, p.keep_value, p.containers, p.fresh_root, p.needs.iter().filter(|n| !matches!(n, Need::Field(_))).count()))
+        Ok((
+            p.index,
+            p.keep_value,
+            p.containers,
+            p.fresh_root,
+            p.needs.iter().filter(|n| !matches!(n, Need::Field(_))).count(),
+        ))
     }
 
     #[test]
@@ -1465,7 +1593,10 @@ mod tests {
 
     #[test]
     fn names_the_slice_in_messages() {
-        assert_eq!(name_xs("could write xs's elements; `&xs[i]` would", "s.items"), "could write `s.items`'s elements; `&s.items[i]` would");
+        assert_eq!(
+            name_xs("could write xs's elements; `&xs[i]` would", "s.items"),
+            "could write `s.items`'s elements; `&s.items[i]` would"
+        );
         assert_eq!(name_xs("xs", "p"), "`p`");
         assert_eq!(name_xs("xsx axs", "p"), "xsx axs");
     }
@@ -1478,9 +1609,18 @@ mod tests {
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\txs[0].A = 1\n\treturn ps[0].A\n}", "`xs[0].A` is assigned to");
         declined("func f(xs, ys []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\txs = ys\n\t}\n\treturn ps[0].A\n}", "reassigned in the loop");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\tfor _, p := range ps {\n\t\tp.A++\n\t}\n\treturn xs[0].A\n}", "read through");
-        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tuse(&v)\n\t}\n\treturn len(ps)\n}", "passed to `use`");
-        declined("func f(xs []T) int {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "not declared in this function");
-        declined("func f(xs []T) (ps []*T) {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn\n}", "parameter or result");
+        declined(
+            "func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tuse(&v)\n\t}\n\treturn len(ps)\n}",
+            "passed to `use`",
+        );
+        declined(
+            "func f(xs []T) int {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}",
+            "not declared in this function",
+        );
+        declined(
+            "func f(xs []T) (ps []*T) {\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn\n}",
+            "parameter or result",
+        );
         declined("func f(s *S) int {\n\tvar ps []*T\n\tfor _, v := range s.items {\n\t\tps = append(ps, &v)\n\t}\n\treset(s)\n\treturn ps[0].A\n}", "`s` is used as a value");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range load() {\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "not a plain variable");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\tgo work()\n\t}\n\treturn len(ps)\n}", "synchronizes");

@@ -30,8 +30,28 @@ pub const ID: &str = "return-value";
 pub const MAX_VALUE_SIZE: i64 = 1024;
 
 const BASIC: &[&str] = &[
-    "bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "uintptr",
-    "float32", "float64", "complex64", "complex128", "byte", "rune", "any", "error", "unsafe.Pointer",
+    "bool",
+    "string",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+    "byte",
+    "rune",
+    "any",
+    "error",
+    "unsafe.Pointer",
 ];
 
 /// Named types of other packages that hold no lock and may be copied (vet's copylocks is silent).
@@ -50,7 +70,11 @@ impl Rule for ReturnValue {
 
     fn interested(&self, f: &Finding) -> bool {
         let shape = f.kind == Kind::MovedToHeap || (f.kind == Kind::EscapesToHeap && f.subject.starts_with('&'));
-        shape && f.is_native() && !f.flows.is_empty() && f.flows.iter().all(|fl| result_index(&fl.dst).is_some()) && f.reasons().any(|r| r == "return")
+        shape
+            && f.is_native()
+            && !f.flows.is_empty()
+            && f.flows.iter().all(|fl| result_index(&fl.dst).is_some())
+            && f.reasons().any(|r| r == "return")
     }
 
     fn anchor(&self, _f: &Finding, source: &SourceFile, offset: usize) -> Option<(usize, usize)> {
@@ -79,12 +103,15 @@ impl Rule for ReturnValue {
                 Ok(CallUse::Bound { var }) => {
                     q.push(Query::Uses { file: file.clone(), offset: var.start_byte() });
                     if let Some(func) = enclosing_func_body(var) {
-                        for id in super::method_value::identifiers_named(func, site.source.node_text(var), site.source) {
+                        for id in super::method_value::identifiers_named(func, site.source.node_text(var), site.source)
+                        {
                             q.extend(chain_selectors(id).into_iter().map(|s| Facts::expr_query(&file, s)));
                         }
                     }
                 }
-                Ok(CallUse::Chain) => q.extend(chain_selectors(c.call).into_iter().map(|s| Facts::expr_query(&file, s))),
+                Ok(CallUse::Chain) => {
+                    q.extend(chain_selectors(c.call).into_iter().map(|s| Facts::expr_query(&file, s)))
+                }
                 Ok(CallUse::Discarded) | Err(_) => {}
             }
         }
@@ -111,7 +138,8 @@ impl Rule for ReturnValue {
         if uses.object.exported {
             return Err(format!("{name} is exported: its signature is API").into());
         }
-        let call_ids: BTreeSet<usize> = f.callers.iter().filter_map(|c| callee_ident(c.call).map(|n| n.start_byte())).collect();
+        let call_ids: BTreeSet<usize> =
+            f.callers.iter().filter_map(|c| callee_ident(c.call).map(|n| n.start_byte())).collect();
         let mut ncalls = 0;
         let mut resolved: BTreeSet<usize> = BTreeSet::new();
         for r in &uses.refs {
@@ -167,7 +195,8 @@ impl Rule for ReturnValue {
                 CallUse::Chain => walk_chain(src, facts, c.call, &mut edits, name)?,
                 CallUse::Bound { var } => {
                     let vname = src.node_text(var);
-                    let vu = facts.uses(file, var.start_byte()).ok_or_else(|| format!("no references for `{vname}`"))?;
+                    let vu =
+                        facts.uses(file, var.start_byte()).ok_or_else(|| format!("no references for `{vname}`"))?;
                     for r in &vu.refs {
                         let at = src.position(r.offset).0;
                         if r.file != file {
@@ -175,21 +204,30 @@ impl Rule for ReturnValue {
                         }
                         if r.decl {
                             if r.offset != var.start_byte() {
-                                return Err(format!("`{vname}` (line {at}) is declared elsewhere; the call only assigns it").into());
+                                return Err(format!(
+                                    "`{vname}` (line {at}) is declared elsewhere; the call only assigns it"
+                                )
+                                .into());
                             }
                             continue;
                         }
                         if r.write {
                             return Err(format!("`{vname}` is reassigned at line {at}").into());
                         }
-                        let id = src.smallest_node_at(r.offset).filter(|n| n.kind() == "identifier").ok_or("reference is not an identifier")?;
+                        let id = src
+                            .smallest_node_at(r.offset)
+                            .filter(|n| n.kind() == "identifier")
+                            .ok_or("reference is not an identifier")?;
                         walk_chain(src, facts, id, &mut edits, vname)?;
                     }
                 }
             }
         }
 
-        let derefs = edits.iter().filter(|e| src.text[e.start..].starts_with('*') || src.text[e.start..].starts_with("(*")).count();
+        let derefs = edits
+            .iter()
+            .filter(|e| src.text[e.start..].starts_with('*') || src.text[e.start..].starts_with("(*"))
+            .count();
         // The function itself: `*T` → `T`, `&x` → `x`.
         let elem = f.result_ptr.named_child(0).ok_or("pointer type without an element")?;
         edits.push(TextEdit { start: f.result_ptr.start_byte(), end: elem.start_byte(), text: String::new() });
@@ -265,7 +303,9 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
     let name = fd.child_by_field_name("name").ok_or("function without a name")?;
     let fname = src.node_text(name);
     if fname.starts_with(|c: char| c.is_uppercase()) {
-        return Err(format!("{fname} is exported: its signature is API and callers outside the package would break").into());
+        return Err(
+            format!("{fname} is exported: its signature is API and callers outside the package would break").into()
+        );
     }
     if fd.child_by_field_name("type_parameters").is_some() {
         return Err(format!("{fname} is generic; not rewritten").into());
@@ -321,10 +361,16 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
         let ok = e.kind() == "unary_expression" && e.child_by_field_name("operator").is_some_and(|o| o.kind() == "&");
         let operand = e.child_by_field_name("operand").map(strip_parens);
         match (ok, operand) {
-            (true, Some(op)) if matches!(op.kind(), "identifier" | "composite_literal") => returns.push(Ret { unary: e, operand: op }),
+            (true, Some(op)) if matches!(op.kind(), "identifier" | "composite_literal") => {
+                returns.push(Ret { unary: e, operand: op })
+            }
             _ => {
                 let what = src.node_text(exprs[k]);
-                let why = if what == "nil" { "callers may rely on a nil result".to_string() } else { "not the address of a fresh value".to_string() };
+                let why = if what == "nil" {
+                    "callers may rely on a nil result".to_string()
+                } else {
+                    "not the address of a fresh value".to_string()
+                };
                 return Err(format!("the return at line {at} hands out `{}`: {why}", one_line(what)).into());
             }
         }
@@ -395,7 +441,9 @@ fn call_use<'t>(src: &SourceFile, call: Node<'t>, nresults: usize, k: usize) -> 
     let parent = outer.parent().ok_or("call without a parent")?;
     match parent.kind() {
         "expression_statement" | "go_statement" | "defer_statement" => Ok(CallUse::Discarded),
-        "unary_expression" if parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") => Ok(CallUse::Chain),
+        "unary_expression" if parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") => {
+            Ok(CallUse::Chain)
+        }
         "selector_expression" if parent.child_by_field_name("operand") == Some(outer) => Ok(CallUse::Chain),
         "expression_list" => binding(src, parent, outer, nresults, k, at),
         other => Err(format!("the result of the call at line {at} is {}", describe_context(other)).into()),
@@ -404,18 +452,25 @@ fn call_use<'t>(src: &SourceFile, call: Node<'t>, nresults: usize, k: usize) -> 
 
 fn describe_context(kind: &str) -> &'static str {
     match kind {
-            "argument_list" => "passed to a function (it could keep or compare the pointer)",
-            "return_statement" => "returned (its receiver could keep or compare the pointer)",
-            "binary_expression" => "compared or combined (pointer identity and nil checks would change)",
-            "literal_element" | "keyed_element" | "literal_value" => "stored in a composite literal",
-            "send_statement" => "sent on a channel",
-            "var_spec" => "stored in a variable with an explicit type",
-            _ => "used in a way the rule does not follow",
+        "argument_list" => "passed to a function (it could keep or compare the pointer)",
+        "return_statement" => "returned (its receiver could keep or compare the pointer)",
+        "binary_expression" => "compared or combined (pointer identity and nil checks would change)",
+        "literal_element" | "keyed_element" | "literal_value" => "stored in a composite literal",
+        "send_statement" => "sent on a channel",
+        "var_spec" => "stored in a variable with an explicit type",
+        _ => "used in a way the rule does not follow",
     }
 }
 
 /// `p := f()`, `var p = f()`, `a, p := 1, f()`, `p, err := f()`, `_ = f()`.
-fn binding<'t>(src: &SourceFile, list: Node<'t>, call: Node<'t>, nresults: usize, k: usize, at: u32) -> Result<CallUse<'t>, Decline> {
+fn binding<'t>(
+    src: &SourceFile,
+    list: Node<'t>,
+    call: Node<'t>,
+    nresults: usize,
+    k: usize,
+    at: u32,
+) -> Result<CallUse<'t>, Decline> {
     let stmt = list.parent().ok_or("expression list without a parent")?;
     if stmt.kind() == "return_statement" {
         return Err(format!("the result of the call at line {at} is {}", describe_context("return_statement")).into());
@@ -433,7 +488,10 @@ fn binding<'t>(src: &SourceFile, list: Node<'t>, call: Node<'t>, nresults: usize
     let lefts: Vec<Node> = match stmt.kind() {
         "var_spec" => {
             if stmt.child_by_field_name("type").is_some() {
-                return Err(format!("the result of the call at line {at} is stored in a variable declared with an explicit type").into());
+                return Err(format!(
+                    "the result of the call at line {at} is stored in a variable declared with an explicit type"
+                )
+                .into());
             }
             let mut c = stmt.walk();
             stmt.children_by_field_name("name", &mut c).collect()
@@ -460,7 +518,9 @@ fn binding<'t>(src: &SourceFile, list: Node<'t>, call: Node<'t>, nresults: usize
         return Ok(CallUse::Discarded);
     }
     if stmt.kind() == "assignment_statement" {
-        return Err(format!("the result of the call at line {at} is assigned to an existing variable or location").into());
+        return Err(
+            format!("the result of the call at line {at} is assigned to an existing variable or location").into()
+        );
     }
     if lhs.kind() != "identifier" {
         return Err(format!("the result of the call at line {at} is not bound to a variable").into());
@@ -495,7 +555,13 @@ fn chain_selectors(start: Node) -> Vec<Node> {
 
 /// Follows one use of the result (`start`: the bound variable or the call) and accepts it only when
 /// it reads through the pointer. Records the edits turning `*p` into `p`.
-fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<TextEdit>, what: &str) -> Result<(), Decline> {
+fn walk_chain(
+    src: &SourceFile,
+    facts: &Facts,
+    start: Node,
+    edits: &mut Vec<TextEdit>,
+    what: &str,
+) -> Result<(), Decline> {
     let file = src.path.as_path();
     let at = src.position(start.start_byte()).0;
     let mut cur = start;
@@ -507,12 +573,20 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
                 cur = p;
                 continue;
             }
-            "unary_expression" if operand == Some(cur) && pointer && p.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") => {
+            "unary_expression"
+                if operand == Some(cur)
+                    && pointer
+                    && p.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") =>
+            {
                 // `*p` → `p`; `(*p)` → `p`.
                 let inner = operand.expect("checked");
                 match p.parent().filter(|pp| pp.kind() == "parenthesized_expression") {
                     Some(paren) => {
-                        edits.push(TextEdit { start: paren.start_byte(), end: inner.start_byte(), text: String::new() });
+                        edits.push(TextEdit {
+                            start: paren.start_byte(),
+                            end: inner.start_byte(),
+                            text: String::new(),
+                        });
                         edits.push(TextEdit { start: inner.end_byte(), end: paren.end_byte(), text: String::new() });
                         cur = paren;
                     }
@@ -525,7 +599,9 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
                 continue;
             }
             "selector_expression" if operand == Some(cur) => {
-                let sf = facts.expr(file, p.start_byte(), p.end_byte()).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(p))))?;
+                let sf = facts
+                    .expr(file, p.start_byte(), p.end_byte())
+                    .ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(p))))?;
                 let obj = sf.object.as_ref().ok_or("selector without an object")?;
                 match obj.kind.as_str() {
                     "var" => {
@@ -537,7 +613,8 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
                         let recv = obj.signature.as_ref().map(|s| s.recv.as_str()).unwrap_or("");
                         // A pointer method on the result itself, or on a value inside it, could change
                         // it or keep a pointer to it; one on a pointer held in a field cannot.
-                        let through_other_pointer = !pointer && facts.expr(file, cur.start_byte(), cur.end_byte()).is_some_and(|e| e.pointer);
+                        let through_other_pointer =
+                            !pointer && facts.expr(file, cur.start_byte(), cur.end_byte()).is_some_and(|e| e.pointer);
                         if recv.starts_with('*') && !through_other_pointer {
                             return Err(format!(
                                 "line {at}: `{}` calls a pointer-receiver method on the result, which may change it or keep the pointer",
@@ -545,9 +622,15 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
                             )
                             .into());
                         }
-                        let called = p.parent().is_some_and(|c| c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p));
+                        let called = p.parent().is_some_and(|c| {
+                            c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p)
+                        });
                         if !called {
-                            return Err(format!("line {at}: the method value `{}` binds the result", one_line(src.node_text(p))).into());
+                            return Err(format!(
+                                "line {at}: the method value `{}` binds the result",
+                                one_line(src.node_text(p))
+                            )
+                            .into());
                         }
                         return Ok(());
                     }
@@ -561,7 +644,11 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
             "slice_expression" if operand == Some(cur) && !pointer => {
                 let kind = facts.expr(file, cur.start_byte(), cur.end_byte()).map(|e| e.kind.as_str()).unwrap_or("");
                 if kind != "slice" && kind != "basic" {
-                    return Err(format!("line {at}: `{}` slices an array inside the result (a pointer into it)", one_line(src.node_text(p))).into());
+                    return Err(format!(
+                        "line {at}: `{}` slices an array inside the result (a pointer into it)",
+                        one_line(src.node_text(p))
+                    )
+                    .into());
                 }
                 cur = p;
                 continue;
@@ -577,15 +664,23 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
             "argument_list" => "passed to a function",
             "return_statement" => "returned",
             "unary_expression" => "its address is taken",
-            "expression_list" | "assignment_statement" | "short_var_declaration" | "var_spec" => "assigned to another variable",
+            "expression_list" | "assignment_statement" | "short_var_declaration" | "var_spec" => {
+                "assigned to another variable"
+            }
             _ => "used as a pointer",
         };
         return Err(format!("line {at}: `{what}` itself is {how}, not only read through").into());
     }
     let written = match cur.parent() {
         Some(p) if p.kind() == "inc_statement" || p.kind() == "dec_statement" => true,
-        Some(p) if p.kind() == "unary_expression" && p.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => {
-            return Err(format!("line {at}: takes the address of `{}` inside the result", one_line(src.node_text(cur))).into());
+        Some(p)
+            if p.kind() == "unary_expression" && p.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") =>
+        {
+            return Err(format!(
+                "line {at}: takes the address of `{}` inside the result",
+                one_line(src.node_text(cur))
+            )
+            .into());
         }
         Some(p) if p.kind() == "expression_list" => p.parent().is_some_and(|s| {
             (s.kind() == "assignment_statement" && s.child_by_field_name("left") == Some(p))
@@ -600,7 +695,14 @@ fn walk_chain(src: &SourceFile, facts: &Facts, start: Node, edits: &mut Vec<Text
 }
 
 /// A returned local: nothing but the returns takes its address, and no closure refers to it.
-fn check_returned_local(src: &SourceFile, file: &std::path::Path, facts: &Facts, f: &Analysed, x: Node, returns: &BTreeSet<usize>) -> Result<(), Decline> {
+fn check_returned_local(
+    src: &SourceFile,
+    file: &std::path::Path,
+    facts: &Facts,
+    f: &Analysed,
+    x: Node,
+    returns: &BTreeSet<usize>,
+) -> Result<(), Decline> {
     let name = src.node_text(x);
     let u = facts.uses(file, x.start_byte()).ok_or_else(|| format!("no references for `{name}`"))?;
     if u.object.kind != "var" || u.object.scope != "local" {
@@ -614,7 +716,10 @@ fn check_returned_local(src: &SourceFile, file: &std::path::Path, facts: &Facts,
             return Err(format!("`{name}` is referenced outside {}", src.node_text(f.name)).into());
         }
         if in_func_literal(node, fd) {
-            return Err(format!("a closure refers to `{name}` (line {at}): it could read or change it after the return").into());
+            return Err(format!(
+                "a closure refers to `{name}` (line {at}): it could read or change it after the return"
+            )
+            .into());
         }
         if r.addr && !returns.contains(&r.offset) {
             return Err(format!("the address of `{name}` is also taken at line {at}: that pointer and the returned one are the same object").into());
@@ -641,13 +746,21 @@ fn in_func_literal(n: Node, stop: Node) -> bool {
 fn check_value_type(src: &SourceFile, t: &ExprFacts) -> Result<(), Decline> {
     let ty = if t.type_src.is_empty() { t.ty.as_str() } else { t.type_src.as_str() };
     if t.interface || t.type_param || t.pointer || !matches!(t.kind.as_str(), "struct" | "basic") {
-        return Err(format!("the returned value has type {ty} ({}); only structs and basic values are returned by value", t.kind).into());
+        return Err(format!(
+            "the returned value has type {ty} ({}); only structs and basic values are returned by value",
+            t.kind
+        )
+        .into());
     }
     if t.size <= 0 {
         return Err(format!("the size of {ty} is unknown").into());
     }
     if t.size > MAX_VALUE_SIZE {
-        return Err(format!("{ty} is {} bytes: copying it on every return costs more than the rule allows ({MAX_VALUE_SIZE} bytes)", t.size).into());
+        return Err(format!(
+            "{ty} is {} bytes: copying it on every return costs more than the rule allows ({MAX_VALUE_SIZE} bytes)",
+            t.size
+        )
+        .into());
     }
     copyable_type_string(src, &t.underlying, 0).map_err(|why| Decline(format!("{ty} may not be copied: {why}")))
 }
@@ -659,7 +772,11 @@ fn copyable_type_string(src: &SourceFile, t: &str, depth: usize) -> Result<(), S
     if depth > 8 {
         return Err("the type nests too deeply to check".into());
     }
-    if ["*", "[]", "map[", "chan ", "chan<-", "<-chan", "func(", "interface{", "interface {"].iter().any(|p| t.starts_with(p)) || BASIC.contains(&t) {
+    if ["*", "[]", "map[", "chan ", "chan<-", "<-chan", "func(", "interface{", "interface {"]
+        .iter()
+        .any(|p| t.starts_with(p))
+        || BASIC.contains(&t)
+    {
         return Ok(());
     }
     if let Some(rest) = t.strip_prefix('[') {
@@ -703,7 +820,9 @@ fn copyable_type_node(src: &SourceFile, n: Node, depth: usize) -> Result<(), Str
     }
     match n.kind() {
         "pointer_type" | "slice_type" | "map_type" | "channel_type" | "function_type" | "interface_type" => Ok(()),
-        "array_type" => copyable_type_node(src, n.child_by_field_name("element").ok_or("array without element")?, depth + 1),
+        "array_type" => {
+            copyable_type_node(src, n.child_by_field_name("element").ok_or("array without element")?, depth + 1)
+        }
         "parenthesized_type" => copyable_type_node(src, n.named_child(0).ok_or("empty parens")?, depth + 1),
         "struct_type" => {
             let mut stack = vec![n];
@@ -730,7 +849,9 @@ fn type_decl<'t>(src: &'t SourceFile, name: &str) -> Option<Node<'t>> {
     for decl in root.named_children(&mut c).filter(|d| d.kind() == "type_declaration") {
         let mut c2 = decl.walk();
         for spec in decl.named_children(&mut c2).filter(|s| s.kind() == "type_spec") {
-            if spec.child_by_field_name("name").is_some_and(|n| src.node_text(n) == name) && spec.child_by_field_name("type_parameters").is_none() {
+            if spec.child_by_field_name("name").is_some_and(|n| src.node_text(n) == name)
+                && spec.child_by_field_name("type_parameters").is_none()
+            {
                 return spec.child_by_field_name("type");
             }
         }
@@ -797,7 +918,12 @@ mod tests {
     fn copyable_types() {
         let src = parse("package p\n\nimport \"sync\"\n\ntype inner struct{ a [4]int; b *int }\n\ntype locked struct{ mu sync.Mutex }\n\ntype deep struct{ l locked }\n");
         assert!(copyable_type_string(&src, "struct{X int; Y int}", 0).is_ok());
-        assert!(copyable_type_string(&src, "struct{name string \"json:\\\"n;x\\\"\"; tags []string; m map[string]int}", 0).is_ok());
+        assert!(copyable_type_string(
+            &src,
+            "struct{name string \"json:\\\"n;x\\\"\"; tags []string; m map[string]int}",
+            0
+        )
+        .is_ok());
         assert!(copyable_type_string(&src, "struct{in inner; at time.Time; f func(a int) error}", 0).is_ok());
         assert!(copyable_type_string(&src, "struct{mu sync.Mutex; n int}", 0).is_err());
         assert!(copyable_type_string(&src, "struct{sync.Mutex; n int}", 0).is_err());
@@ -810,7 +936,10 @@ mod tests {
 
     #[test]
     fn splits_fields_outside_brackets_and_tags() {
-        assert_eq!(split_top("a int; b struct{c int; d int}; e string \"x;y\"", ';'), vec!["a int", " b struct{c int; d int}", " e string \"x;y\""]);
+        assert_eq!(
+            split_top("a int; b struct{c int; d int}; e string \"x;y\"", ';'),
+            vec!["a int", " b struct{c int; d int}", " e string \"x;y\""]
+        );
         assert_eq!(result_index("~r1"), Some(1));
         assert_eq!(result_index("{heap}"), None);
     }

@@ -97,7 +97,9 @@ impl Rule for SliceToArray {
 
     fn propose(&self, site: &Site, facts: &Facts) -> Result<Proposal, Decline> {
         if let Some(f) = site.findings.iter().find(|f| f.kind == Kind::EscapesToHeap) {
-            return Err(format!("the slice escapes ({}): an array would be moved to the heap with it", f.message()).into());
+            return Err(
+                format!("the slice escapes ({}): an array would be moved to the heap with it", f.message()).into()
+            );
         }
         let src = site.source;
         let file = site.file();
@@ -122,8 +124,15 @@ impl Rule for SliceToArray {
         if !m.builtins.is_empty() && m.min_args.is_empty() {
             for v in &m.vars {
                 let f = expr(*v).ok_or("no type facts for the length's operand")?;
-                if !(matches!(f.kind.as_str(), "slice" | "array") || matches!(f.basic.as_str(), "string" | "untyped string")) {
-                    return Err(format!("`{}` is a {}: its length can change without an assignment to it", src.node_text(*v), f.ty).into());
+                if !(matches!(f.kind.as_str(), "slice" | "array")
+                    || matches!(f.basic.as_str(), "string" | "untyped string"))
+                {
+                    return Err(format!(
+                        "`{}` is a {}: its length can change without an assignment to it",
+                        src.node_text(*v),
+                        f.ty
+                    )
+                    .into());
                 }
             }
         }
@@ -152,7 +161,11 @@ impl Rule for SliceToArray {
         let mut guard_problems = Vec::new();
         for g in &m.guards {
             if let Some(b) = g.builtins.iter().find(|b| expr(**b).is_none_or(|f| f.mode != "builtin")) {
-                guard_problems.push(format!("`{}` in the guard at line {} is not the builtin", src.node_text(*b), line(src, g.node)));
+                guard_problems.push(format!(
+                    "`{}` in the guard at line {} is not the builtin",
+                    src.node_text(*b),
+                    line(src, g.node)
+                ));
                 continue;
             }
             let Some(c) = expr(g.bound).and_then(|f| constant(f.const_value.as_deref()?)) else {
@@ -164,7 +177,14 @@ impl Rule for SliceToArray {
             }
             let n = c + g.adjust;
             if bound.as_ref().is_none_or(|(b, _)| n < *b) {
-                bound = Some((n, format!("the guard at line {} (`{}`) proves it is at most {n}", line(src, g.node), one_line(g.text(src)))));
+                bound = Some((
+                    n,
+                    format!(
+                        "the guard at line {} (`{}`) proves it is at most {n}",
+                        line(src, g.node),
+                        one_line(g.text(src))
+                    ),
+                ));
             }
         }
         let Some((n, why)) = bound else {
@@ -182,7 +202,11 @@ impl Rule for SliceToArray {
         }
         let bytes = n * elem.size as i128;
         if bytes > MAX_BYTES {
-            return Err(format!("{n} × {} bytes = {bytes} bytes is more than the {MAX_BYTES} bytes this rule puts in a stack frame", elem.size).into());
+            return Err(format!(
+                "{n} × {} bytes = {bytes} bytes is more than the {MAX_BYTES} bytes this rule puts in a stack frame",
+                elem.size
+            )
+            .into());
         }
         if bytes <= STACK_MAKE_BYTES {
             return Err(format!("at most {bytes} bytes: Go 1.25+ already keeps such a make on the stack").into());
@@ -197,7 +221,11 @@ impl Rule for SliceToArray {
         let elem_text = src.node_text(m.elem);
         let size_text = src.node_text(m.size);
         let decl = format!("var {name} [{n}]{elem_text}");
-        let slice = if m.len_arg.is_some() { format!("{name}[:0:{size_text}]") } else { format!("{name}[:{size_text}:{size_text}]") };
+        let slice = if m.len_arg.is_some() {
+            format!("{name}[:0:{size_text}]")
+        } else {
+            format!("{name}[:{size_text}:{size_text}]")
+        };
         let nl = src.newline();
         Ok(Proposal {
             edits: vec![
@@ -362,7 +390,10 @@ fn size_shape<'t>(src: &SourceFile, size: Node<'t>) -> Result<(Vec<Node<'t>>, Ve
     match size_u.kind() {
         "identifier" => Ok((vec![size_u], vec![], vec![])),
         "call_expression" => {
-            let f = size_u.child_by_field_name("function").filter(|f| f.kind() == "identifier").ok_or("the size is not n, len(x) or min(n, C)")?;
+            let f = size_u
+                .child_by_field_name("function")
+                .filter(|f| f.kind() == "identifier")
+                .ok_or("the size is not n, len(x) or min(n, C)")?;
             let args = size_u.child_by_field_name("arguments").map(named_children).unwrap_or_default();
             match src.node_text(f) {
                 "len" if args.len() == 1 && args[0].kind() == "identifier" => Ok((vec![args[0]], vec![f], vec![])),
@@ -378,7 +409,9 @@ fn size_shape<'t>(src: &SourceFile, size: Node<'t>) -> Result<(Vec<Node<'t>>, Ve
 /// `s` in `s := make(...)`, `var s = make(...)`, `s = make(...)`.
 fn assigned_name(src: &SourceFile, stmt: Node, call: Node) -> Option<String> {
     let (left, right) = match stmt.kind() {
-        "short_var_declaration" | "assignment_statement" => (stmt.child_by_field_name("left")?, stmt.child_by_field_name("right")?),
+        "short_var_declaration" | "assignment_statement" => {
+            (stmt.child_by_field_name("left")?, stmt.child_by_field_name("right")?)
+        }
         "var_declaration" => {
             let spec = named_children(stmt).into_iter().find(|s| s.kind() == "var_spec")?;
             (spec.child_by_field_name("name")?, spec.child_by_field_name("value")?)
@@ -425,7 +458,13 @@ fn has_goto(func: Node) -> bool {
 
 /// Comparisons in `cond` that bound `size` when `cond` is true (`upper`) or false (`!upper`):
 /// returns (operand node, bound node, adjust).
-fn bounds_in<'t>(src: &SourceFile, cond: Node<'t>, size: &str, when_true: bool, out: &mut Vec<(Node<'t>, Node<'t>, i128)>) {
+fn bounds_in<'t>(
+    src: &SourceFile,
+    cond: Node<'t>,
+    size: &str,
+    when_true: bool,
+    out: &mut Vec<(Node<'t>, Node<'t>, i128)>,
+) {
     let cond = unparen(cond);
     if cond.kind() != "binary_expression" {
         return;
@@ -467,13 +506,18 @@ fn bounds_in<'t>(src: &SourceFile, cond: Node<'t>, size: &str, when_true: bool, 
 /// Whether the last statement of a block leaves it for good: return, panic, break, continue.
 /// Returns the `panic` identifier to check as a builtin.
 fn leaves<'t>(src: &SourceFile, block: Node<'t>) -> Option<Vec<Node<'t>>> {
-    let stmts: Vec<Node> = named_children(block).into_iter().flat_map(|n| if n.kind() == "statement_list" { named_children(n) } else { vec![n] }).collect();
+    let stmts: Vec<Node> = named_children(block)
+        .into_iter()
+        .flat_map(|n| if n.kind() == "statement_list" { named_children(n) } else { vec![n] })
+        .collect();
     let last = *stmts.last()?;
     match last.kind() {
         "return_statement" | "break_statement" | "continue_statement" => Some(vec![]),
         "expression_statement" => {
             let call = named_children(last).into_iter().next().filter(|c| c.kind() == "call_expression")?;
-            let f = call.child_by_field_name("function").filter(|f| f.kind() == "identifier" && src.node_text(*f) == "panic")?;
+            let f = call
+                .child_by_field_name("function")
+                .filter(|f| f.kind() == "identifier" && src.node_text(*f) == "panic")?;
             Some(vec![f])
         }
         _ => None,
@@ -509,17 +553,32 @@ fn find_guards<'t>(src: &SourceFile, call: Node<'t>, size: Node<'t>, func: Node<
                 let mut found = Vec::new();
                 bounds_in(src, cond, &size_text, t, &mut found);
                 for (operand, bound, adjust) in found {
-                    out.push(Guard { node: p, cond, operand, bound, adjust, builtins: builtin_len(operand), early: false });
+                    out.push(Guard {
+                        node: p,
+                        cond,
+                        operand,
+                        bound,
+                        adjust,
+                        builtins: builtin_len(operand),
+                        early: false,
+                    });
                 }
             }
         }
         // Earlier statements of the same list: `if cond { ...; return }`.
         if p.kind() == "statement_list" {
             for s in named_children(p).into_iter().filter(|s| s.end_byte() <= child.start_byte()) {
-                if s.kind() != "if_statement" || s.child_by_field_name("initializer").is_some() || s.child_by_field_name("alternative").is_some() {
+                if s.kind() != "if_statement"
+                    || s.child_by_field_name("initializer").is_some()
+                    || s.child_by_field_name("alternative").is_some()
+                {
                     continue;
                 }
-                let (Some(cond), Some(cons)) = (s.child_by_field_name("condition"), s.child_by_field_name("consequence")) else { continue };
+                let (Some(cond), Some(cons)) =
+                    (s.child_by_field_name("condition"), s.child_by_field_name("consequence"))
+                else {
+                    continue;
+                };
                 let Some(mut builtins) = leaves(src, cons) else { continue };
                 let mut found = Vec::new();
                 bounds_in(src, cond, &size_text, false, &mut found);
@@ -545,7 +604,9 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
         let name = src.node_text(*v);
         let uses = facts.uses(file, v.start_byte()).ok_or_else(|| format!("no facts about `{name}`"))?;
         if uses.object.kind != "var" || uses.object.scope != "local" {
-            return Err(format!("`{name}` is not a local variable or parameter: a call could change it between the guard and the make"));
+            return Err(format!(
+                "`{name}` is not a local variable or parameter: a call could change it between the guard and the make"
+            ));
         }
         // The guard must test the same variable (not a shadowed one).
         let gv = guard_vars.get(i).ok_or("guard shape")?;
@@ -554,7 +615,10 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
         }
         for r in uses.refs.iter().filter(|r| r.file == *file) {
             if r.addr {
-                return Err(format!("the address of `{name}` is taken (line {}): it could change between the guard and the make", src.position(r.offset).0));
+                return Err(format!(
+                    "the address of `{name}` is taken (line {}): it could change between the guard and the make",
+                    src.position(r.offset).0
+                ));
             }
             if !r.write || r.decl {
                 continue;
@@ -575,13 +639,20 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
                 return Err(format!("`{name}` is assigned in a function literal (line {at}), which could run between the guard and the make"));
             }
             if r.offset >= g.node.start_byte() && r.offset < m.call.start_byte() {
-                return Err(format!("`{name}` is assigned at line {at}, between the guard (line {}) and the make", line(src, g.node)));
+                return Err(format!(
+                    "`{name}` is assigned at line {at}, between the guard (line {}) and the make",
+                    line(src, g.node)
+                ));
             }
             if r.offset >= m.call.end_byte() {
                 // A later write is harmless unless a loop runs the make again without the guard.
                 let mut p = m.call.parent();
                 while let Some(x) = p {
-                    if x.kind() == "for_statement" && !contains(x, g.node) && x.start_byte() <= r.offset && r.offset < x.end_byte() {
+                    if x.kind() == "for_statement"
+                        && !contains(x, g.node)
+                        && x.start_byte() <= r.offset
+                        && r.offset < x.end_byte()
+                    {
                         return Err(format!("`{name}` is assigned at line {at} inside a loop that runs the make again without the guard"));
                     }
                     p = x.parent();
@@ -611,16 +682,34 @@ mod tests {
     fn guards(body: &str) -> Vec<(String, String, i128, bool)> {
         let src = parse(body);
         let m = make_at(&src);
-        m.guards.iter().map(|g| (src.node_text(g.cond).to_string(), src.node_text(g.bound).to_string(), g.adjust, g.early)).collect()
+        m.guards
+            .iter()
+            .map(|g| (src.node_text(g.cond).to_string(), src.node_text(g.bound).to_string(), g.adjust, g.early))
+            .collect()
     }
 
     #[test]
     fn guards_before_and_around() {
-        assert_eq!(guards("\tif n > 64 {\n\t\treturn\n\t}\n\ts := make([]int, n)\n\t_ = s"), vec![("n > 64".into(), "64".into(), 0, true)]);
-        assert_eq!(guards("\tif n < 0 || 16 <= n {\n\t\tpanic(\"x\")\n\t}\n\ts := make([]int, n)\n\t_ = s"), vec![("n < 0 || 16 <= n".into(), "16".into(), -1, true)]);
-        assert_eq!(guards("\tif n > 0 && n <= 8 {\n\t\ts := make([]int, 0, n)\n\t\t_ = s\n\t}"), vec![("n > 0 && n <= 8".into(), "8".into(), 0, false)]);
-        assert_eq!(guards("\tif len(xs) > 10 {\n\t\treturn\n\t} else {\n\t}\n\ts := make([]int, len(xs))\n\t_ = s"), vec![]);
-        assert_eq!(guards("\tif n >= 10 {\n\t\treturn\n\t} else {\n\t\ts := make([]int, n)\n\t\t_ = s\n\t}"), vec![("n >= 10".into(), "10".into(), -1, false)]);
+        assert_eq!(
+            guards("\tif n > 64 {\n\t\treturn\n\t}\n\ts := make([]int, n)\n\t_ = s"),
+            vec![("n > 64".into(), "64".into(), 0, true)]
+        );
+        assert_eq!(
+            guards("\tif n < 0 || 16 <= n {\n\t\tpanic(\"x\")\n\t}\n\ts := make([]int, n)\n\t_ = s"),
+            vec![("n < 0 || 16 <= n".into(), "16".into(), -1, true)]
+        );
+        assert_eq!(
+            guards("\tif n > 0 && n <= 8 {\n\t\ts := make([]int, 0, n)\n\t\t_ = s\n\t}"),
+            vec![("n > 0 && n <= 8".into(), "8".into(), 0, false)]
+        );
+        assert_eq!(
+            guards("\tif len(xs) > 10 {\n\t\treturn\n\t} else {\n\t}\n\ts := make([]int, len(xs))\n\t_ = s"),
+            vec![]
+        );
+        assert_eq!(
+            guards("\tif n >= 10 {\n\t\treturn\n\t} else {\n\t\ts := make([]int, n)\n\t\t_ = s\n\t}"),
+            vec![("n >= 10".into(), "10".into(), -1, false)]
+        );
         // Not guards: no exit, the wrong direction, another expression.
         assert!(guards("\tif n > 64 {\n\t\tn = 64\n\t}\n\ts := make([]int, n)\n\t_ = s").is_empty());
         assert!(guards("\tif n < 64 {\n\t\treturn\n\t}\n\ts := make([]int, n)\n\t_ = s").is_empty());
@@ -641,7 +730,9 @@ mod tests {
         assert!(err("\tfor i := 0; i < len(make([]int, n)); i++ {\n\t}").unwrap().contains("header"));
         assert!(err("\ts := make([]int, n+1)\n\t_ = s").unwrap().contains("not n, len(x) or min"));
         assert!(err("\ttype S []int\n\ts := make(S, n)\n\t_ = s").unwrap().contains("not of a []T"));
-        assert!(err("\tif n > 8 {\n\t\treturn\n\t}\n\tgoto L\nL:\n\tn++\n\ts := make([]int, n)\n\t_ = s").unwrap().contains("goto"));
+        assert!(err("\tif n > 8 {\n\t\treturn\n\t}\n\tgoto L\nL:\n\tn++\n\ts := make([]int, n)\n\t_ = s")
+            .unwrap()
+            .contains("goto"));
         assert_eq!(err("\ts := make([]int, n)\n\t_ = s"), None);
     }
 

@@ -54,7 +54,9 @@ impl Rule for SortSlice {
             node = node.parent()?;
         }
         let list = node.parent().filter(|p| p.kind() == "argument_list")?;
-        if one_line(source.node_text(node)) != f.subject && !(node.kind() == "func_literal" && f.subject == "func literal") {
+        if one_line(source.node_text(node)) != f.subject
+            && !(node.kind() == "func_literal" && f.subject == "func literal")
+        {
             return None;
         }
         let call = list.parent().filter(|c| c.kind() == "call_expression")?;
@@ -96,19 +98,24 @@ impl Rule for SortSlice {
             None => return Err("the module's go version is unknown; slices and cmp need go 1.21".into()),
         }
 
-        let callee = facts.expr(file, shape.func.start_byte(), shape.func.end_byte()).ok_or("no type facts for the callee")?;
+        let callee =
+            facts.expr(file, shape.func.start_byte(), shape.func.end_byte()).ok_or("no type facts for the callee")?;
         let obj = callee.object.as_ref().ok_or("the callee is not a named function")?;
         if obj.kind != "func" || obj.pkg != "sort" || obj.name != "Slice" {
             return Err(format!("{} is not sort.Slice", src.node_text(shape.func)).into());
         }
 
         let xs_text = src.node_text(shape.xs);
-        let xs = facts.expr(file, shape.xs.start_byte(), shape.xs.end_byte()).ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
+        let xs = facts
+            .expr(file, shape.xs.start_byte(), shape.xs.end_byte())
+            .ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
         if xs.side_effects {
             return Err(format!("`{xs_text}` has side effects").into());
         }
         if xs.type_param || !xs.underlying.starts_with("[]") {
-            return Err(format!("`{xs_text}` is a {}, not a slice type slices.SortFunc accepts", or_unknown(&xs.ty)).into());
+            return Err(
+                format!("`{xs_text}` is a {}, not a slice type slices.SortFunc accepts", or_unknown(&xs.ty)).into()
+            );
         }
 
         let key_text = src.node_text(shape.key_left);
@@ -134,8 +141,16 @@ impl Rule for SortSlice {
         let (first, second) = if shape.ascending { (&a, &b) } else { (&b, &a) };
         let compare = format!("{cmp_q}.Compare({first}{chain}, {second}{chain})", chain = shape.chain);
         let edits = vec![
-            TextEdit { start: shape.func.start_byte(), end: shape.func.end_byte(), text: format!("{slices_q}.SortFunc") },
-            TextEdit { start: shape.params.start_byte(), end: shape.params.end_byte(), text: format!("({a}, {b} {elem})") },
+            TextEdit {
+                start: shape.func.start_byte(),
+                end: shape.func.end_byte(),
+                text: format!("{slices_q}.SortFunc"),
+            },
+            TextEdit {
+                start: shape.params.start_byte(),
+                end: shape.params.end_byte(),
+                text: format!("({a}, {b} {elem})"),
+            },
             TextEdit { start: shape.result.start_byte(), end: shape.result.end_byte(), text: "int".to_string() },
             TextEdit { start: shape.comparison.start_byte(), end: shape.comparison.end_byte(), text: compare.clone() },
         ];
@@ -327,7 +342,9 @@ impl<'t> Shape<'t> {
         }
         let stmts = block_statements(body);
         let [ret] = stmts.as_slice() else {
-            return Err("the less function is not a single return statement (multi-key comparisons are not rewritten)".into());
+            return Err(
+                "the less function is not a single return statement (multi-key comparisons are not rewritten)".into()
+            );
         };
         if ret.kind() != "return_statement" {
             return Err("the less function is not a single return statement".into());
@@ -351,7 +368,8 @@ impl<'t> Shape<'t> {
         if comparison.kind() != "binary_expression" {
             return Err("the less function does not return a single `<` or `>` comparison".into());
         }
-        let operator = comparison.child_by_field_name("operator").map(|o| src.node_text(o).to_string()).unwrap_or_default();
+        let operator =
+            comparison.child_by_field_name("operator").map(|o| src.node_text(o).to_string()).unwrap_or_default();
         if operator != "<" && operator != ">" {
             return Err(format!(
                 "the less function compares with `{operator}`; only `<` and `>` are strict orders cmp.Compare can express"
@@ -361,10 +379,18 @@ impl<'t> Shape<'t> {
         let left = comparison.child_by_field_name("left").ok_or("comparison without a left operand")?;
         let right = comparison.child_by_field_name("right").ok_or("comparison without a right operand")?;
         let (li, lchain) = element_key(src, left, &xs_path).ok_or_else(|| {
-            format!("`{}` is not an element of `{}` indexed by a parameter, followed by field names", one_line(src.node_text(left)), src.node_text(xs))
+            format!(
+                "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
+                one_line(src.node_text(left)),
+                src.node_text(xs)
+            )
         })?;
         let (ri, rchain) = element_key(src, right, &xs_path).ok_or_else(|| {
-            format!("`{}` is not an element of `{}` indexed by a parameter, followed by field names", one_line(src.node_text(right)), src.node_text(xs))
+            format!(
+                "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
+                one_line(src.node_text(right)),
+                src.node_text(xs)
+            )
         })?;
         if lchain != rchain {
             return Err("the two sides compare different keys".into());
@@ -451,11 +477,27 @@ mod tests {
 
     #[test]
     fn shapes() {
-        assert_eq!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Age < xs[j].Age })").unwrap(), (".Age".into(), true));
-        assert_eq!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Age > xs[j].Age })").unwrap(), (".Age".into(), false));
-        assert_eq!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[j].Age < xs[i].Age })").unwrap(), (".Age".into(), false));
-        assert_eq!(shape_of("sort.Slice(xs, func(a int, b int) bool { return xs[b] > xs[a] })").unwrap(), ("".into(), true));
-        assert_eq!(shape_of("sort.Slice(s.items, func(i, j int) bool {\n\t\treturn s.items[i].A.B < s.items[j].A.B\n\t})").unwrap(), (".A.B".into(), true));
+        assert_eq!(
+            shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Age < xs[j].Age })").unwrap(),
+            (".Age".into(), true)
+        );
+        assert_eq!(
+            shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Age > xs[j].Age })").unwrap(),
+            (".Age".into(), false)
+        );
+        assert_eq!(
+            shape_of("sort.Slice(xs, func(i, j int) bool { return xs[j].Age < xs[i].Age })").unwrap(),
+            (".Age".into(), false)
+        );
+        assert_eq!(
+            shape_of("sort.Slice(xs, func(a int, b int) bool { return xs[b] > xs[a] })").unwrap(),
+            ("".into(), true)
+        );
+        assert_eq!(
+            shape_of("sort.Slice(s.items, func(i, j int) bool {\n\t\treturn s.items[i].A.B < s.items[j].A.B\n\t})")
+                .unwrap(),
+            (".A.B".into(), true)
+        );
         assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Age <= xs[j].Age })").is_err());
         assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return ys[i].Age < ys[j].Age })").is_err());
         assert!(shape_of("sort.Slice(xs[1:], func(i, j int) bool { return xs[i] < xs[j] })").is_err());

@@ -115,9 +115,15 @@ pub fn write_and_recheck(a: &Analysis, files: &BTreeMap<PathBuf, String>, packag
     result
 }
 
-fn write_and_recheck_inner(a: &Analysis, files: &BTreeMap<PathBuf, String>, packages: &[String]) -> Result<Vec<PathBuf>> {
-    let originals: Vec<(PathBuf, String)> =
-        files.keys().map(|p| Ok((p.clone(), std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?))).collect::<Result<_>>()?;
+fn write_and_recheck_inner(
+    a: &Analysis,
+    files: &BTreeMap<PathBuf, String>,
+    packages: &[String],
+) -> Result<Vec<PathBuf>> {
+    let originals: Vec<(PathBuf, String)> = files
+        .keys()
+        .map(|p| Ok((p.clone(), std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)))
+        .collect::<Result<_>>()?;
     // The sources changed under us since the analysis read them: stop before writing anything.
     for (p, text) in &originals {
         if a.sources.get(p).is_some_and(|s| &s.text != text) {
@@ -135,7 +141,9 @@ fn write_and_recheck_inner(a: &Analysis, files: &BTreeMap<PathBuf, String>, pack
     let check = a.toolchain.list(packages, &ListOptions { export: true, tests: a.options.tests, ..Default::default() });
     let failure = match &check {
         Err(e) => Some(format!("{e:#}")),
-        Ok(l) => l.packages.iter().find_map(|p| p.error.as_ref().map(|e| format!("{}: {}", p.import_path, e.err.trim()))),
+        Ok(l) => {
+            l.packages.iter().find_map(|p| p.error.as_ref().map(|e| format!("{}: {}", p.import_path, e.err.trim())))
+        }
     };
     if let Some(why) = failure {
         restore(&originals);

@@ -62,7 +62,13 @@ impl Key {
 /// standard library its identity and the bytes of every file the build reads. A package in the
 /// module cache is identified by its directory, which names the module version, and never
 /// changes, so its files are not read. Embedded files are left out: they cannot change what escapes.
-pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs: &Listing, read: &mut Vec<PathBuf>) -> Option<String> {
+pub fn key(
+    tc: &Toolchain,
+    options: &Options,
+    config_file: Option<&Path>,
+    inputs: &Listing,
+    read: &mut Vec<PathBuf>,
+) -> Option<String> {
     let mut k = Key::new();
     k.add(format!("stackify {} format {FORMAT}", env!("CARGO_PKG_VERSION")).as_bytes());
     // A rebuilt binary (changed rules, same version string) must not reuse older results.
@@ -76,9 +82,16 @@ pub fn key(tc: &Toolchain, options: &Options, config_file: Option<&Path>, inputs
     }
     // A toolchain rebuilt under the same version string (a devel build) compiles differently.
     let tooldir = tc.env.build.get("GOTOOLDIR").filter(|d| !d.is_empty())?;
-    let compile = std::fs::metadata(Path::new(tooldir).join(format!("compile{}", std::env::consts::EXE_SUFFIX))).ok()?;
+    let compile =
+        std::fs::metadata(Path::new(tooldir).join(format!("compile{}", std::env::consts::EXE_SUFFIX))).ok()?;
     k.add(format!("{} {:?}", compile.len(), compile.modified().ok()).as_bytes());
-    k.add(format!("{:?} {:?} {:?} {:?} {}", options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests).as_bytes());
+    k.add(
+        format!(
+            "{:?} {:?} {:?} {:?} {}",
+            options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests
+        )
+        .as_bytes(),
+    );
     if let Some(f) = config_file {
         k.add(&std::fs::read(f).ok()?);
         read.push(f.to_path_buf());
@@ -145,7 +158,10 @@ impl Stamp {
     pub fn unchanged(&self) -> bool {
         let Ok(text) = std::fs::read_to_string(&self.path) else { return false };
         let mut lines = text.lines().peekable();
-        lines.peek().is_some() && lines.all(|l| l.split_once(' ').is_some_and(|(seen, file)| Self::describe(Path::new(file)).as_deref() == Some(seen)))
+        lines.peek().is_some()
+            && lines.all(|l| {
+                l.split_once(' ').is_some_and(|(seen, file)| Self::describe(Path::new(file)).as_deref() == Some(seen))
+            })
     }
 
     pub fn record(&self, files: &[PathBuf]) {
@@ -156,7 +172,10 @@ impl Stamp {
         }
         if let Some(dir) = self.path.parent() {
             let tmp = self.path.with_extension(format!("{}", std::process::id()));
-            if std::fs::create_dir_all(dir).is_ok() && std::fs::write(&tmp, text).is_ok() && std::fs::rename(&tmp, &self.path).is_err() {
+            if std::fs::create_dir_all(dir).is_ok()
+                && std::fs::write(&tmp, text).is_ok()
+                && std::fs::rename(&tmp, &self.path).is_err()
+            {
                 let _ = std::fs::remove_file(&tmp);
             }
             // A stamp that is pruned only costs its directory one mispredicted run.
@@ -237,10 +256,8 @@ fn store_as<T: Serialize>(key: &str, cached: &T) {
 
 fn prune(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> =
+        entries.filter_map(|e| e.ok()).filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path()))).collect();
     if files.len() <= KEEP {
         return;
     }
@@ -260,12 +277,15 @@ mod tests {
     fn cached_analysis_round_trips() {
         let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/shapes.m2.txt")).unwrap();
         let blocks = crate::findings::parse::parse_output(&text);
-        let listing = Listing { packages: vec![crate::go::Package {
-            import_path: "example.com/shapes".into(),
-            dir: "/m".into(),
-            go_files: vec!["shapes.go".into()],
-            ..Default::default()
-        }], compiler_output: String::new() };
+        let listing = Listing {
+            packages: vec![crate::go::Package {
+                import_path: "example.com/shapes".into(),
+                dir: "/m".into(),
+                go_files: vec!["shapes.go".into()],
+                ..Default::default()
+            }],
+            compiler_output: String::new(),
+        };
         let index = crate::findings::attribute::FileIndex::new(&listing, Path::new("/usr/local/go"));
         let findings = crate::findings::attribute::attribute(&blocks, &index);
         assert!(findings.iter().any(|f| f.function.is_some()) && findings.iter().any(|f| f.function.is_none()));
@@ -291,12 +311,28 @@ mod tests {
             findings: findings.clone(),
             notes: crate::findings::attribute::notes(&blocks, &index),
             fixes: vec![fix],
-            declined: vec![Declined { rule: "fmt-sprintf", file: "/m/a.go".into(), line: 1, col: 2, findings: vec![1], reason: "r".into() }],
+            declined: vec![Declined {
+                rule: "fmt-sprintf",
+                file: "/m/a.go".into(),
+                line: 1,
+                col: 2,
+                findings: vec![1],
+                reason: "r".into(),
+            }],
             broken: vec![Broken { package: "p".into(), error: "e".into() }],
-            not_editable: [("/m/g.go".into(), Skipped { kind: super::super::SkipKind::Generated, reason: "g".into() })].into_iter().collect(),
+            not_editable: [("/m/g.go".into(), Skipped { kind: super::super::SkipKind::Generated, reason: "g".into() })]
+                .into_iter()
+                .collect(),
             imports: [(
                 PathBuf::from("/m/a.go"),
-                vec![ImportFacts { name: String::new(), path: "fmt".into(), local_name: "fmt".into(), spec_start: 1, spec_end: 2, uses: vec![3] }],
+                vec![ImportFacts {
+                    name: String::new(),
+                    path: "fmt".into(),
+                    local_name: "fmt".into(),
+                    spec_start: 1,
+                    spec_end: 2,
+                    uses: vec![3],
+                }],
             )]
             .into_iter()
             .collect(),

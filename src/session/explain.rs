@@ -15,7 +15,11 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
     let here: Vec<_> = a
         .findings
         .iter()
-        .filter(|f| f.is_reportable() && f.line() == line && f.file.as_deref().and_then(|p| std::fs::canonicalize(p).ok()).as_deref() == Some(path.as_path()))
+        .filter(|f| {
+            f.is_reportable()
+                && f.line() == line
+                && f.file.as_deref().and_then(|p| std::fs::canonicalize(p).ok()).as_deref() == Some(path.as_path())
+        })
         .collect();
     if here.is_empty() {
         bail!("no escape findings on {target} (was its package among the patterns?)");
@@ -29,7 +33,9 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         let _ = writeln!(out, "  cause:  {}", classify::describe(f.cause));
         let cost = match f.cost {
             crate::findings::Cost::Allocates => "allocates each time this code runs",
-            crate::findings::Cost::MayAllocate => "may allocate: free for pointer-shaped values, constants, small integers and single bytes",
+            crate::findings::Cost::MayAllocate => {
+                "may allocate: free for pointer-shaped values, constants, small integers and single bytes"
+            }
             crate::findings::Cost::Free => "free: boxing a constant allocates nothing",
             crate::findings::Cost::NoneHere => "nothing here: callers pay, if anything",
         };
@@ -37,7 +43,11 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         match &f.origin {
             Origin::Native => {}
             Origin::Inlined { callees } => {
-                let _ = writeln!(out, "  origin: code inlined from {}; fix it there, not at this call", callees.join(" → "));
+                let _ = writeln!(
+                    out,
+                    "  origin: code inlined from {}; fix it there, not at this call",
+                    callees.join(" → ")
+                );
             }
             Origin::Foreign { reason } => {
                 let _ = writeln!(out, "  origin: {reason}");

@@ -103,7 +103,8 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
         progress.finish();
         v
     };
-    let verified: Vec<&Fix> = a.fixes.iter().filter(|f| first.outcomes.get(&f.id).is_some_and(|o| o.verified)).collect();
+    let verified: Vec<&Fix> =
+        a.fixes.iter().filter(|f| first.outcomes.get(&f.id).is_some_and(|o| o.verified)).collect();
     let mut declined: Vec<&Outcome> = first.dropped().collect();
 
     if verified.is_empty() {
@@ -135,7 +136,11 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
         "stackify: {} verified fix{} to review{}. Answer ? for help; Ctrl-C aborts without writing.",
         verified.len(),
         if verified.len() == 1 { "" } else { "es" },
-        if declined.is_empty() { String::new() } else { format!(" ({} dropped by the verifier, listed at the end)", declined.len()) }
+        if declined.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} dropped by the verifier, listed at the end)", declined.len())
+        }
     );
 
     // 2. The questions.
@@ -246,7 +251,14 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
         );
         for id in &applied {
             let f = fix_by_id(a, *id);
-            eprintln!("  {} {}:{} [{}] {}", style("applied").for_stderr().green(), a.display_path(&f.file), f.line, f.rule, f.title);
+            eprintln!(
+                "  {} {}:{} [{}] {}",
+                style("applied").for_stderr().green(),
+                a.display_path(&f.file),
+                f.line,
+                f.rule,
+                f.title
+            );
         }
         let late: Vec<usize> = dropped_late.iter().map(|o| o.fix).collect();
         print_declined(a, &declined, &late);
@@ -388,7 +400,8 @@ fn print_declined(a: &Analysis, declined: &[&Outcome], late: &[usize]) {
     eprintln!("  declined by the verifier:");
     for o in declined {
         let f = fix_by_id(a, o.fix);
-        let when = if late.contains(&o.fix) { " (accepted, dropped when verified with the other accepted fixes)" } else { "" };
+        let when =
+            if late.contains(&o.fix) { " (accepted, dropped when verified with the other accepted fixes)" } else { "" };
         eprintln!(
             "    {}:{} [{}] {}: {}{when}",
             a.display_path(&f.file),

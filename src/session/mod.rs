@@ -137,7 +137,13 @@ pub fn display_path(base: &Path, p: &Path) -> String {
 }
 
 /// Why a file is never edited, or `None` if it may be.
-fn not_editable_reason(pkg: &Package, file: &Path, text_head: &str, tests: bool, config: &crate::config::Loaded) -> Option<Skipped> {
+fn not_editable_reason(
+    pkg: &Package,
+    file: &Path,
+    text_head: &str,
+    tests: bool,
+    config: &crate::config::Loaded,
+) -> Option<Skipped> {
     let skip = |kind, reason: String| Some(Skipped { kind, reason });
     if !pkg.module.as_ref().is_some_and(|m| m.main) {
         return skip(SkipKind::OtherModule, "not in the main module".into());
@@ -217,8 +223,12 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let list_ms = start.elapsed().as_millis();
     trace("go list -export", start);
     // The dependencies are listed for their export data, which the type helper reads.
-    let dep_exports: HashMap<String, PathBuf> =
-        listing.packages.iter().filter(|p| p.dep_only).filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect();
+    let dep_exports: HashMap<String, PathBuf> = listing
+        .packages
+        .iter()
+        .filter(|p| p.dep_only)
+        .filter_map(|p| Some((p.import_path.clone(), p.export.clone()?)))
+        .collect();
     listing.packages.retain(|p| !p.dep_only);
 
     let mut broken = Vec::new();
@@ -260,15 +270,18 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     propose(&mut analysis, progress)?;
     analysis.cache_key = cache_key.clone();
     if let Some(key) = cache_key {
-        cache::store(&key, &cache::Cached {
-            findings: analysis.findings.clone(),
-            notes: analysis.notes.clone(),
-            fixes: analysis.fixes.clone(),
-            declined: analysis.declined.clone(),
-            broken: analysis.broken.clone(),
-            not_editable: analysis.not_editable.clone(),
-            imports: analysis.imports.clone(),
-        });
+        cache::store(
+            &key,
+            &cache::Cached {
+                findings: analysis.findings.clone(),
+                notes: analysis.notes.clone(),
+                fixes: analysis.fixes.clone(),
+                declined: analysis.declined.clone(),
+                broken: analysis.broken.clone(),
+                not_editable: analysis.not_editable.clone(),
+                imports: analysis.imports.clone(),
+            },
+        );
     }
     Ok(analysis)
 }
@@ -308,8 +321,14 @@ fn from_cache(
 /// Make the analysis ready to compose its fixes: the files they edit parsed, the Go helper (which
 /// formats edited lines) at hand. A fresh analysis already is; one restored from the cache is not.
 pub fn prepare_fixes(a: &mut Analysis) -> Result<()> {
-    let missing: Vec<PathBuf> =
-        a.fixes.iter().map(|f| f.file.clone()).filter(|f| !a.sources.contains_key(f)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let missing: Vec<PathBuf> = a
+        .fixes
+        .iter()
+        .map(|f| f.file.clone())
+        .filter(|f| !a.sources.contains_key(f))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     for (path, src) in missing.iter().zip(parse_files(&missing)) {
         match src {
             Ok(src) => {
@@ -336,11 +355,13 @@ pub fn trace(what: &str, since: Instant) {
 /// `go list -e` reports a pattern that matches nothing as a pseudo-package without files.
 fn check_patterns(patterns: &[String], listing: &Listing) -> Result<()> {
     for pat in patterns {
-        let matched: Vec<&Package> = listing.targets().filter(|p| p.r#match.contains(pat) || &p.import_path == pat).collect();
+        let matched: Vec<&Package> =
+            listing.targets().filter(|p| p.r#match.contains(pat) || &p.import_path == pat).collect();
         // A real package has a name even when it does not build; the pseudo-package go list -e
         // prints for a bad pattern has none.
         if !matched.iter().any(|p| !p.name.is_empty()) {
-            let why = matched.iter().find_map(|p| p.error.as_ref()).map(|e| crate::go::first_line(e.err.trim()).to_string());
+            let why =
+                matched.iter().find_map(|p| p.error.as_ref()).map(|e| crate::go::first_line(e.err.trim()).to_string());
             match why {
                 Some(w) if !w.contains("matched no packages") => bail!("pattern {pat:?} matches no packages ({w})"),
                 _ => bail!("pattern {pat:?} matches no packages"),
@@ -396,7 +417,10 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                 }
             }
             Err(e) => {
-                a.not_editable.insert(path.clone(), Skipped { kind: SkipKind::Unreadable, reason: format!("cannot read: {e:#}") });
+                a.not_editable.insert(
+                    path.clone(),
+                    Skipped { kind: SkipKind::Unreadable, reason: format!("cannot read: {e:#}") },
+                );
             }
         }
     }
@@ -435,7 +459,13 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let src = &a.sources[&s.file];
         let pkg_path = &a.findings[s.findings[0]].package;
         let pkg = a.listing.by_path(pkg_path).expect("finding packages are listed");
-        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect(), notes: &a.notes };
+        let site = Site {
+            source: src,
+            package: pkg,
+            anchor: s.anchor,
+            findings: s.findings.iter().map(|&i| &a.findings[i]).collect(),
+            notes: &a.notes,
+        };
         let node = site.node();
         if let Some(reason) = src.unsafe_to_edit_near(node) {
             site_ok.push(Err(Decline(reason)));
@@ -474,7 +504,14 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             let reason = format!("type facts unavailable: {e:#}");
             for s in &sites {
                 let f = &a.findings[s.findings[0]];
-                declined.push(Declined { rule: rules[s.rule].id(), file: s.file.clone(), line: f.line(), col: f.col(), findings: s.findings.clone(), reason: reason.clone() });
+                declined.push(Declined {
+                    rule: rules[s.rule].id(),
+                    file: s.file.clone(),
+                    line: f.line(),
+                    col: f.col(),
+                    findings: s.findings.clone(),
+                    reason: reason.clone(),
+                });
             }
             a.declined = declined;
             return Ok(());
@@ -486,7 +523,13 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let src = &a.sources[&s.file];
         let first = &a.findings[s.findings[0]];
         let pkg = a.listing.by_path(&first.package).expect("listed");
-        let site = Site { source: src, package: pkg, anchor: s.anchor, findings: s.findings.iter().map(|&i| &a.findings[i]).collect(), notes: &a.notes };
+        let site = Site {
+            source: src,
+            package: pkg,
+            anchor: s.anchor,
+            findings: s.findings.iter().map(|&i| &a.findings[i]).collect(),
+            notes: &a.notes,
+        };
         let rule: &dyn Rule = rules[s.rule].as_ref();
         let result = ok.and_then(|_| {
             if let Some(errs) = facts.package_errors.get(&first.package).filter(|e| !e.is_empty()) {

@@ -122,7 +122,8 @@ pub fn verify_with(a: &Analysis, ids: &[usize], progress: &Progress, checks: Che
     let reusable = !(checks.vet || checks.test || checks.bench);
     let key = a.cache_key.as_deref().filter(|_| reusable).map(|k| super::cache::verification_key(k, ids));
     if let Some(mut v) = key.as_deref().and_then(super::cache::load_verification) {
-        v.notes.push(format!("verified by an earlier run with identical inputs ({} verification builds then)", v.builds));
+        v.notes
+            .push(format!("verified by an earlier run with identical inputs ({} verification builds then)", v.builds));
         v.builds = 0;
         v.elapsed_ms = 0;
         return Ok(v);
@@ -181,7 +182,8 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
         let f = fix(a, o.fix);
         let place = format!("{}:{}", a.display_path(&f.file), f.line);
         if o.verified {
-            let proof = if o.removed.is_empty() { String::new() } else { format!(" — removes: {}", o.removed.join("; ")) };
+            let proof =
+                if o.removed.is_empty() { String::new() } else { format!(" — removes: {}", o.removed.join("; ")) };
             eprintln!("  {} {place} [{}] {}{proof}", console::style("verified").green(), f.rule, f.title);
             for b in &o.bench {
                 eprintln!("           measured: {b}");

@@ -49,7 +49,11 @@ pub fn parse_allocs(out: &str) -> Allocs {
     for line in out.lines().filter(|l| l.starts_with("Benchmark")) {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let name = fields[0].rsplit_once('-').map_or(fields[0], |(n, _)| n).to_string();
-        let i = fields.iter().position(|f| *f == "allocs/op").filter(|&i| i > 0).unwrap_or_else(|| panic!("no allocs/op in {line:?}"));
+        let i = fields
+            .iter()
+            .position(|f| *f == "allocs/op")
+            .filter(|&i| i > 0)
+            .unwrap_or_else(|| panic!("no allocs/op in {line:?}"));
         let n = fields[i - 1].parse().unwrap_or_else(|e| panic!("allocs/op of {line:?}: {e}"));
         m.insert(name, n);
     }
@@ -58,13 +62,26 @@ pub fn parse_allocs(out: &str) -> Allocs {
 
 /// One `name: before → after allocs/op` line per benchmark of `before`.
 pub fn report(before: &Allocs, after: &Allocs) -> String {
-    before.iter().map(|(name, b)| format!("{name}: {b} → {} allocs/op\n", after.get(name).map_or("missing".to_string(), u64::to_string))).collect()
+    before
+        .iter()
+        .map(|(name, b)| {
+            format!("{name}: {b} → {} allocs/op\n", after.get(name).map_or("missing".to_string(), u64::to_string))
+        })
+        .collect()
 }
 
 /// The same benchmarks ran before and after, and each one's allocs/op dropped by at least
 /// `min_drop` (1: strictly fewer; 0: not more). Every offender is reported at once.
 pub fn assert_allocs_drop(before: &Allocs, after: &Allocs, min_drop: u64) {
-    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>(), "the benchmarks before and after --apply differ");
+    assert_eq!(
+        before.keys().collect::<Vec<_>>(),
+        after.keys().collect::<Vec<_>>(),
+        "the benchmarks before and after --apply differ"
+    );
     let offenders: Vec<&String> = before.keys().filter(|name| after[*name] + min_drop > before[*name]).collect();
-    assert!(offenders.is_empty(), "allocs/op did not drop by at least {min_drop} for {offenders:?}:\n{}", report(before, after));
+    assert!(
+        offenders.is_empty(),
+        "allocs/op did not drop by at least {min_drop} for {offenders:?}:\n{}",
+        report(before, after)
+    );
 }

@@ -53,7 +53,9 @@ impl Applied {
 
     /// Every file under `prefix` (e.g. `keep`, which must exist) is byte for byte what it was.
     pub fn assert_untouched(&self, prefix: &str) {
-        let under = |s: &Snapshot| s.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect::<Snapshot>();
+        let under = |s: &Snapshot| {
+            s.iter().filter(|(k, _)| k.starts_with(prefix)).map(|(k, v)| (k.clone(), v.clone())).collect::<Snapshot>()
+        };
         let (before, after) = (under(&self.before), under(&self.after));
         assert!(!before.is_empty(), "the fixture has no {prefix}/");
         let changed: Vec<_> = before.keys().chain(after.keys()).filter(|k| before.get(*k) != after.get(*k)).collect();
@@ -65,7 +67,11 @@ impl Applied {
 /// matches the goldens (the module documentation says how), leaves keep/ byte for byte untouched, and the result is
 /// gofmt-clean and still builds, vets and passes its tests (fix/'s tests pin the rewritten
 /// behaviour; keep/'s fail on a naive rewrite). Returns the copy and the run for further checks.
-pub fn assert_fixture_goldens_hold(name: &str, rules: &[&str], known_bug_goldens: &[&str]) -> (tempfile::TempDir, Applied) {
+pub fn assert_fixture_goldens_hold(
+    name: &str,
+    rules: &[&str],
+    known_bug_goldens: &[&str],
+) -> (tempfile::TempDir, Applied) {
     let dir = fixture(name);
     let applied = apply_and_compare(dir.path(), rules, known_bug_goldens);
     applied.assert_no_problems();
@@ -97,7 +103,11 @@ fn compare(dir: &Path, before: Snapshot, output: Output, known_bug_goldens: &[&s
         let old = &before[rel];
         // A `.golden` is never looked up as a source file, so it falls to the "no golden" arm: it must
         // not change, which keeps each comparison below against the reviewed text itself.
-        let golden = if name.ends_with(".golden") { None } else { after.get(&PathBuf::from(format!("{}.golden", rel.display()))) };
+        let golden = if name.ends_with(".golden") {
+            None
+        } else {
+            after.get(&PathBuf::from(format!("{}.golden", rel.display())))
+        };
         match golden {
             Some(golden) => {
                 goldens += 1;
@@ -108,13 +118,19 @@ fn compare(dir: &Path, before: Snapshot, output: Output, known_bug_goldens: &[&s
                     continue;
                 }
                 if new != golden {
-                    problems.push(format!("{name}: differs from {name}.golden:\n--- got\n{}\n--- want\n{}", show(new), show(golden)));
+                    problems.push(format!(
+                        "{name}: differs from {name}.golden:\n--- got\n{}\n--- want\n{}",
+                        show(new),
+                        show(golden)
+                    ));
                 }
                 if new == old {
                     problems.push(format!("{name} has a golden but was not rewritten"));
                 }
             }
-            None if new != old => problems.push(format!("{name}: has no golden, so it must be unchanged, got:\n{}", show(new))),
+            None if new != old => {
+                problems.push(format!("{name}: has no golden, so it must be unchanged, got:\n{}", show(new)))
+            }
             None => {}
         }
     }

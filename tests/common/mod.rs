@@ -96,7 +96,8 @@ pub fn assert_go_ok(dir: &Path, pkgs: &str) {
 /// `gofmt -l` lists nothing under `dir` except the files in `allowed`.
 pub fn assert_gofmt_clean(dir: &Path, allowed: &[&str]) {
     let o = Command::new("gofmt").arg("-l").arg(".").current_dir(dir).output().expect("gofmt");
-    let listed: Vec<String> = stdout(&o).lines().map(str::to_string).filter(|l| !allowed.contains(&l.as_str())).collect();
+    let listed: Vec<String> =
+        stdout(&o).lines().map(str::to_string).filter(|l| !allowed.contains(&l.as_str())).collect();
     assert!(listed.is_empty(), "not gofmt-clean: {listed:?}");
 }
 

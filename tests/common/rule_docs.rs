@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The `## ` sections every rule document has, in this order (rules/README.md).
-pub const SECTIONS: [&str; 6] = ["Escape cause", "Findings matched", "Rewrite", "Preconditions", "Evidence", "Examples"];
+pub const SECTIONS: [&str; 6] =
+    ["Escape cause", "Findings matched", "Rewrite", "Preconditions", "Evidence", "Examples"];
 
 /// The text of rules/<id>.md.
 pub fn read_doc(id: &str) -> String {
@@ -20,7 +21,10 @@ pub fn read_doc(id: &str) -> String {
 pub fn assert_document_sections(id: &str) -> String {
     let doc = read_doc(id);
     let first = doc.lines().next().unwrap();
-    let (got_id, title) = first.strip_prefix("# ").and_then(|h| h.split_once(": ")).unwrap_or_else(|| panic!("first line must be `# <id>: <title>`: {first:?}"));
+    let (got_id, title) = first
+        .strip_prefix("# ")
+        .and_then(|h| h.split_once(": "))
+        .unwrap_or_else(|| panic!("first line must be `# <id>: <title>`: {first:?}"));
     assert_eq!(got_id, id);
     assert!(!title.trim().is_empty());
     // The id is the one --list-rules prints.
@@ -79,7 +83,12 @@ fn examples(doc: &str) -> Vec<Example> {
             code.push('\n');
         }
         if let Some(title) = attrs.get("title") {
-            out.push(Example { name: heading.clone(), title: title.clone(), known_bug: attrs.get("known-bug").cloned(), code });
+            out.push(Example {
+                name: heading.clone(),
+                title: title.clone(),
+                known_bug: attrs.get("known-bug").cloned(),
+                code,
+            });
         }
     }
     out
@@ -117,7 +126,11 @@ pub fn cases(label: &str, doc: &str) -> Vec<Case> {
             "before" => {
                 let after = it.next().unwrap_or_else(|| panic!("{label}: {}: `before` without `after`", e.name));
                 assert_eq!(after.title, "after", "{label}: {}: `before` must be followed by `after`", e.name);
-                assert_ne!(e.code, after.code, "{label}: {}: `before` and `after` are identical (use a `keep` example)", e.name);
+                assert_ne!(
+                    e.code, after.code,
+                    "{label}: {}: `before` and `after` are identical (use a `keep` example)",
+                    e.name
+                );
                 out.push(Case { name: e.name, input: e.code, after: Some(after.code), known_bug: e.known_bug });
             }
             "keep" => out.push(Case { name: e.name, input: e.code, after: None, known_bug: e.known_bug }),
@@ -187,7 +200,10 @@ impl Examples<'_> {
 pub fn run_cases(rule: &str, keeps: Keeps, cases: &[&Case]) -> Vec<String> {
     std::thread::scope(|s| {
         let handles: Vec<_> = cases.iter().map(|c| (&c.name, s.spawn(move || run_case(rule, keeps, c)))).collect();
-        handles.into_iter().filter_map(|(name, h)| h.join().unwrap().err().map(|e| format!("example {name:?}: {e}"))).collect()
+        handles
+            .into_iter()
+            .filter_map(|(name, h)| h.join().unwrap().err().map(|e| format!("example {name:?}: {e}")))
+            .collect()
     })
 }
 
