@@ -164,11 +164,6 @@ impl SourceFile {
             }
         }
     }
-
-    /// `// Code generated ... DO NOT EDIT.` before the package clause (the Go convention).
-    pub fn is_generated(&self) -> bool {
-        is_generated(&self.text)
-    }
 }
 
 /// The convention from `go help generate`: a line matching `^// Code generated .* DO NOT EDIT\.$`

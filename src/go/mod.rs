@@ -77,14 +77,6 @@ pub struct Toolchain {
 }
 
 impl Toolchain {
-    /// Find `go` (the explicit path, else `$PATH`), read `go env`, and check that `dir` is in a module.
-    pub fn discover(explicit: Option<&Path>, dir: &Path, tags: Option<String>) -> Result<Self> {
-        let mut tc = Self::locate(explicit, dir, tags)?;
-        tc.env = tc.query_env()?;
-        tc.check_module()?;
-        Ok(tc)
-    }
-
     /// Find `go` without running it yet (`env` stays empty until [`Toolchain::query_env`]).
     pub fn locate(explicit: Option<&Path>, dir: &Path, tags: Option<String>) -> Result<Self> {
         let go = match explicit {

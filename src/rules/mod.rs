@@ -80,10 +80,6 @@ pub trait Rule: Sync + Send {
     /// Type questions this site needs answered (may be empty). `Err` declines without asking.
     fn queries(&self, site: &Site) -> Result<Vec<Query>, Decline>;
     fn propose(&self, site: &Site, facts: &Facts) -> Result<Proposal, Decline>;
-    /// `false` only for a rule module that is still a stub.
-    fn implemented(&self) -> bool {
-        true
-    }
     /// For fewer-allocations rules: what the rewrite saves, in the words shown while it is unproven.
     fn allocation_claim(&self) -> &'static str {
         "reduces growth reallocations"
@@ -95,56 +91,8 @@ pub trait Rule: Sync + Send {
     }
 }
 
-/// A rule whose module is not written yet: matches nothing.
-#[macro_export]
-macro_rules! stub_rule {
-    ($ty:ident, $id:expr, $summary:expr, $evidence:expr) => {
-        pub struct $ty;
-        impl $crate::rules::Rule for $ty {
-            fn id(&self) -> &'static str {
-                $id
-            }
-            fn summary(&self) -> &'static str {
-                $summary
-            }
-            fn evidence(&self) -> $crate::fix::Evidence {
-                $evidence
-            }
-            fn interested(&self, _: &$crate::findings::Finding) -> bool {
-                false
-            }
-            fn anchor(
-                &self,
-                _: &$crate::findings::Finding,
-                _: &$crate::source::SourceFile,
-                _: usize,
-            ) -> Option<(usize, usize)> {
-                None
-            }
-            fn queries(
-                &self,
-                _: &$crate::rules::Site,
-            ) -> Result<Vec<$crate::go::helper::Query>, $crate::rules::Decline> {
-                Ok(vec![])
-            }
-            fn propose(
-                &self,
-                _: &$crate::rules::Site,
-                _: &$crate::rules::Facts,
-            ) -> Result<$crate::rules::Proposal, $crate::rules::Decline> {
-                Err("not implemented".into())
-            }
-            fn implemented(&self) -> bool {
-                false
-            }
-        }
-    };
-}
-
 /// Every rule, in a stable order.
 pub fn registry() -> Vec<Box<dyn Rule>> {
-    // Rules whose module still holds only a stub return `false` from `interested`; they are listed so
-    // `--rule` accepts their ids once implemented.
     let all: Vec<Box<dyn Rule>> = vec![
         Box::new(fmt_sprintf::FmtSprintf),
         Box::new(fprintf_string::FprintfString),
@@ -158,7 +106,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(sort_slice::SortSlice),
         Box::new(builder_grow::BuilderGrow),
     ];
-    all.into_iter().filter(|r| r.implemented()).collect()
+    all
 }
 
 /// Type facts answered by the helper, looked up by the query that asked for them.

@@ -123,9 +123,6 @@ impl Analysis {
     pub fn display_path(&self, p: &Path) -> String {
         display_path(&self.toolchain.dir, p)
     }
-    pub fn package(&self, import_path: &str) -> Option<&Package> {
-        self.listing.by_path(import_path)
-    }
     pub fn finding(&self, id: usize) -> &Finding {
         &self.findings[id]
     }
