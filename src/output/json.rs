@@ -100,6 +100,8 @@ pub struct DeclinedOut<'a> {
     pub line: u32,
     pub column: u32,
     pub findings: &'a [usize],
+    /// Stable code for scripts; `reason` is the same thing in words.
+    pub code: &'static str,
     pub reason: &'a str,
 }
 
@@ -290,6 +292,7 @@ pub fn document<'a>(
             line: d.line,
             column: d.col,
             findings: &d.findings,
+            code: d.code.as_str(),
             reason: &d.reason,
         })
         .collect();

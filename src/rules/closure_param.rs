@@ -528,7 +528,8 @@ fn analyze_var(
                 )
                 .into());
             }
-            may_hold_lock(sf).map_or(Ok(()), |why| Err(Decline(format!("copying {name}.{field} would copy {why}"))))?;
+            may_hold_lock(sf)
+                .map_or(Ok(()), |why| Err(Decline::from(format!("copying {name}.{field} would copy {why}"))))?;
             match fields.iter_mut().find(|(n, _)| *n == field) {
                 Some((_, sels)) => sels.push((sel.start_byte(), sel.end_byte())),
                 None => fields.push((field, vec![(sel.start_byte(), sel.end_byte())])),
@@ -562,7 +563,7 @@ fn analyze_var(
             Context::Go => {
                 let body = closure.child_by_field_name("body").ok_or("the literal has no body")?;
                 reads_before_sync(src, body, &inner_refs).map_err(|(at, what_sync)| {
-                    Decline(format!(
+                    Decline::from(format!(
                         "the goroutine reads {name} at line {} after {what_sync}: it may be meant to see the write at line {}",
                         line(src, at),
                         line(src, w)
@@ -1505,7 +1506,7 @@ mod tests {
         assert_eq!(ctx(0), Context::Go);
         assert_eq!(ctx(1), Context::Defer);
         assert_eq!(ctx(2), Context::Stored);
-        assert!(statement_of(lits[3]).unwrap_err().0.contains("loop header"));
+        assert!(statement_of(lits[3]).unwrap_err().reason.contains("loop header"));
         assert_eq!(ctx(4), Context::Returned);
     }
 

@@ -331,7 +331,7 @@ fn parse_directive(value: &[u8], mut i: usize) -> Result<(Directive, usize), Dec
     }
     d.index =
         d.width.as_deref().is_some_and(|w| w.contains('[')) || d.precision.as_deref().is_some_and(|p| p.contains('['));
-    let rest = std::str::from_utf8(&value[i..]).map_err(|_| Decline("the format is not valid UTF-8".into()))?;
+    let rest = std::str::from_utf8(&value[i..]).map_err(|_| Decline::from("the format is not valid UTF-8"))?;
     let verb = rest.chars().next().ok_or("the format ends with a lone %")?;
     d.verb = verb;
     Ok((d, i + verb.len_utf8()))
@@ -376,7 +376,8 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         if d.index || spelled.contains('[') {
             return Err(format!("`{spelled}` uses an explicit argument index").into());
         }
-        let no_twin = || Decline(format!("`{spelled}` has flags, width or precision: strconv has no exact equivalent"));
+        let no_twin =
+            || Decline::from(format!("`{spelled}` has flags, width or precision: strconv has no exact equivalent"));
         if !d.flags.is_empty() || d.width.is_some() {
             return Err(no_twin());
         }
@@ -795,8 +796,8 @@ mod tests {
         let i = facts("int", false);
         assert_eq!(lit_pieces(r#""%.2f%%""#, &[("x", &f)]).unwrap(), r#"strconv.FormatFloat(x, 'f', 2, 64) + "%""#);
         assert_eq!(lit_pieces(r#""%.f""#, &[("x", &f)]).unwrap(), "strconv.FormatFloat(x, 'f', 0, 64)");
-        assert!(lit_pieces(r#""%.2s""#, &[("s", &s)]).unwrap_err().0.contains("flags, width or precision"));
-        assert!(lit_pieces(r#""%.3d""#, &[("i", &i)]).unwrap_err().0.contains("flags, width or precision"));
+        assert!(lit_pieces(r#""%.2s""#, &[("s", &s)]).unwrap_err().reason.contains("flags, width or precision"));
+        assert!(lit_pieces(r#""%.3d""#, &[("i", &i)]).unwrap_err().reason.contains("flags, width or precision"));
         assert!(lit_pieces(r#""%6.2f""#, &[("x", &f)]).is_err());
         assert!(lit_pieces(r#""%.*f""#, &[("x", &f)]).is_err());
         assert!(lit_pieces(r#""%.2v""#, &[("x", &f)]).is_err());

@@ -4,6 +4,7 @@
 
 pub mod builder_grow;
 pub mod closure_param;
+pub mod codes;
 pub mod fmt_sprintf;
 pub mod fprintf_string;
 pub mod method_value;
@@ -58,12 +59,22 @@ pub struct Proposal {
 }
 
 /// Why a rule will not rewrite a site it matched. Shown in reports: declines are part of the truth.
+/// `code` is stable (scripts and tests match it); `reason` is for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Decline(pub String);
+pub struct Decline {
+    pub code: codes::DeclineCode,
+    pub reason: String,
+}
+
+impl Decline {
+    pub fn new(code: codes::DeclineCode, reason: impl Into<String>) -> Self {
+        Decline { code, reason: reason.into() }
+    }
+}
 
 impl<S: Into<String>> From<S> for Decline {
     fn from(s: S) -> Self {
-        Decline(s.into())
+        Decline { code: codes::DeclineCode::Unclassified, reason: s.into() }
     }
 }
 
@@ -203,7 +214,7 @@ pub fn known_ids() -> Vec<&'static str> {
 /// fresh `import "path"` when the plain name is free. `Err` explains a collision.
 pub fn qualifier(facts: &Facts, file: &Path, at: usize, path: &str) -> Result<(String, bool), Decline> {
     let default_name = path.rsplit('/').next().unwrap_or(path);
-    let imports = facts.imports(file).ok_or_else(|| Decline("no import facts for the file".into()))?;
+    let imports = facts.imports(file).ok_or_else(|| Decline::from("no import facts for the file"))?;
     if let Some(imp) = imports.iter().find(|i| i.path == path) {
         if imp.name == "_" || imp.name == "." {
             return Err(format!("{path} is imported as {:?}; not adding a second import", imp.name).into());

@@ -379,7 +379,7 @@ fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
 /// `i -= 1`) and `for i := n; i > 0; i--` (also `0 < i`).
 fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, Decline> {
     let shape = || {
-        Decline(format!(
+        Decline::from(format!(
             "`for {}` is not a counted loop (`for i := 0; i < n; i++`, `for i := n - 1; i >= 0; i--`)",
             one_line(src.node_text(clause))
         ))
@@ -617,7 +617,7 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
 }
 
 fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -> Result<Init<'t>, Decline> {
-    let not_empty = || Decline(format!("`{name}` does not start empty (`{}`)", one_line(src.node_text(v))));
+    let not_empty = || Decline::from(format!("`{name}` does not start empty (`{}`)", one_line(src.node_text(v))));
     match v.kind() {
         "composite_literal" => {
             let body = v.child_by_field_name("body").ok_or_else(not_empty)?;
@@ -714,7 +714,7 @@ fn gap_allows_moving(
         return Ok(());
     }
     let values = gap_values(gap).ok_or_else(|| {
-        Decline(format!(
+        Decline::from(format!(
             "statements other than declarations stand between the declaration and the loop (line {}); the bound `{}` cannot move above them",
             line_of(src, gap[0]),
             one_line(src.node_text(bound))
@@ -1086,7 +1086,7 @@ impl<'t> SliceMatch<'t> {
         let fact = |n: Node| {
             facts
                 .expr(file, n.start_byte(), n.end_byte())
-                .ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+                .ok_or_else(|| Decline::from(format!("no type facts for `{}`", one_line(src.node_text(n)))))
         };
         if fact(self.append_fn)?.mode != "builtin" {
             return Err("`append` here is not the builtin".into());
@@ -1405,7 +1405,7 @@ impl<'t> MapMatch<'t> {
         let fact = |n: Node| {
             facts
                 .expr(file, n.start_byte(), n.end_byte())
-                .ok_or_else(|| Decline(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+                .ok_or_else(|| Decline::from(format!("no type facts for `{}`", one_line(src.node_text(n)))))
         };
         let var = fact(self.decl.name)?;
         if var.type_param || !var.underlying.starts_with("map[") {
@@ -1488,7 +1488,7 @@ mod tests {
     fn slice(body: &str) -> Result<(), String> {
         let src = parse(body);
         let call = append_call(&src, 0);
-        analyze_slice(&src, call).map(|_| ()).map_err(|d| d.0)
+        analyze_slice(&src, call).map(|_| ()).map_err(|d| d.reason)
     }
 
     fn declined(body: &str, why: &str) {
@@ -1677,7 +1677,7 @@ mod tests {
             .into_iter()
             .find(|n| n.start_byte() == off && matches!(n.kind(), "call_expression" | "composite_literal"))
             .unwrap();
-        analyze_map(&src, node).map(|_| ()).map_err(|d| d.0)
+        analyze_map(&src, node).map(|_| ()).map_err(|d| d.reason)
     }
 
     #[test]
@@ -1731,7 +1731,7 @@ mod tests {
         assert!(!bound_of(&src, lp.header, &f("int", "int", None)).unwrap().non_negative);
         assert!(bound_of(&src, lp.header, &f("uint", "uint", None)).unwrap().non_negative);
         assert_eq!(bound_of(&src, lp.header, &f("int", "int", Some("10"))).unwrap().constant, Some(10));
-        assert!(bound_of(&src, lp.header, &f("string", "string", None)).unwrap_err().0.contains("runes"));
+        assert!(bound_of(&src, lp.header, &f("string", "string", None)).unwrap_err().reason.contains("runes"));
         assert!(bound_of(&src, lp.header, &f("chan int", "", None)).is_err());
         assert!(bound_of(&src, lp.header, &f("func(yield func(int) bool)", "", None)).is_err());
         let mut side = f("[]int", "", None);
@@ -1846,7 +1846,7 @@ mod tests {
         let p = propose_slice(counted, "1.22").unwrap();
         assert!(apply(counted, &p).contains("\tout := make([]int, 0, max(n, 0))\n"), "{:?}", p.edits);
         let e = propose_slice(counted, "1.20").unwrap_err();
-        assert!(e.0.contains("may be negative"), "{}", e.0);
+        assert!(e.reason.contains("may be negative"), "{}", e.reason);
     }
 
     #[test]

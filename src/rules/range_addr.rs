@@ -123,7 +123,7 @@ impl Rule for RangeAddr {
         }
 
         let path = l.xs_path.join(".");
-        let named_xs = |d: Decline| Decline(name_xs(&d.0, &path));
+        let named_xs = |d: Decline| Decline::new(d.code, name_xs(&d.reason, &path));
         let plan = Plan::analyze(src, &l).map_err(named_xs)?;
         check_value_refs(src, file, facts, &l, &plan)?;
         for need in &plan.needs {
@@ -1580,7 +1580,7 @@ mod tests {
     fn declined(func: &str, why: &str) {
         match plan(func) {
             Ok(_) => panic!("expected a decline ({why}) for:\n{func}"),
-            Err(Decline(d)) => assert!(d.contains(why), "decline {d:?} does not mention {why:?}"),
+            Err(Decline { reason: d, .. }) => assert!(d.contains(why), "decline {d:?} does not mention {why:?}"),
         }
     }
 

@@ -762,7 +762,7 @@ fn check_value_type(src: &SourceFile, t: &ExprFacts) -> Result<(), Decline> {
         )
         .into());
     }
-    copyable_type_string(src, &t.underlying, 0).map_err(|why| Decline(format!("{ty} may not be copied: {why}")))
+    copyable_type_string(src, &t.underlying, 0).map_err(|why| Decline::from(format!("{ty} may not be copied: {why}")))
 }
 
 /// A type as go/types prints it (`struct{a int; mu sync.Mutex}`) holds nothing that must not be copied

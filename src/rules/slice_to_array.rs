@@ -676,7 +676,7 @@ mod tests {
     fn make_at(src: &SourceFile) -> Make<'_> {
         let off = src.text.find("make(").unwrap() + 4;
         let list = src.smallest_node_at(off).unwrap();
-        analyze(src, list.parent().unwrap()).unwrap_or_else(|d| panic!("{}", d.0))
+        analyze(src, list.parent().unwrap()).unwrap_or_else(|d| panic!("{}", d.reason))
     }
 
     fn guards(body: &str) -> Vec<(String, String, i128, bool)> {
@@ -723,8 +723,8 @@ mod tests {
             let off = src.text.find("make(").unwrap() + 4;
             let call = src.smallest_node_at(off).unwrap().parent().unwrap();
             match analyze(&src, call) {
-                Ok(m) => m.shape_problem.map(|d| d.0),
-                Err(d) => Some(d.0),
+                Ok(m) => m.shape_problem.map(|d| d.reason),
+                Err(d) => Some(d.reason),
             }
         };
         assert!(err("\tfor i := 0; i < len(make([]int, n)); i++ {\n\t}").unwrap().contains("header"));

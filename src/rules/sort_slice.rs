@@ -525,7 +525,7 @@ mod tests {
         assert!(check_key("k", &k("int")).is_ok());
         assert!(check_key("k", &k("string")).is_ok());
         assert!(check_key("k", &k("uint8")).is_ok());
-        assert!(check_key("k", &k("float64")).unwrap_err().0.contains("NaN"));
+        assert!(check_key("k", &k("float64")).unwrap_err().reason.contains("NaN"));
         assert!(check_key("k", &k("bool")).is_err());
         assert!(check_key("k", &k("")).is_err());
         let mut tp = k("");

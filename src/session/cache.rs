@@ -19,7 +19,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// Bump when the cached layout or the analysis semantics change without a version bump.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 /// How many cached analyses to keep (one per module state; old states are rarely revisited).
 const KEEP: usize = 32;
 
@@ -317,6 +317,7 @@ mod tests {
                 line: 1,
                 col: 2,
                 findings: vec![1],
+                code: crate::rules::codes::DeclineCode::Unclassified,
                 reason: "r".into(),
             }],
             broken: vec![Broken { package: "p".into(), error: "e".into() }],

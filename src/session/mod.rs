@@ -42,13 +42,22 @@ pub struct Declined {
     pub line: u32,
     pub col: u32,
     pub findings: Vec<usize>,
+    pub code: crate::rules::codes::DeclineCode,
     pub reason: String,
 }
 
 impl Declined {
     /// A fix that was proposed and then withdrawn (suppressed, overlapping).
-    fn of(f: &Fix, reason: String) -> Self {
-        Declined { rule: f.rule, file: f.file.clone(), line: f.line, col: f.col, findings: f.targets.clone(), reason }
+    fn of(f: &Fix, code: crate::rules::codes::DeclineCode, reason: String) -> Self {
+        Declined {
+            rule: f.rule,
+            file: f.file.clone(),
+            line: f.line,
+            col: f.col,
+            findings: f.targets.clone(),
+            code,
+            reason,
+        }
     }
 }
 
@@ -465,7 +474,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         };
         let node = site.node();
         if let Some(reason) = src.unsafe_to_edit_near(node) {
-            site_ok.push(Err(Decline(reason)));
+            site_ok.push(Err(Decline::from(reason)));
             continue;
         }
         match rules[s.rule].queries(&site) {
@@ -507,6 +516,7 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     line: f.line(),
                     col: f.col(),
                     findings: s.findings.clone(),
+                    code: crate::rules::codes::DeclineCode::NoTypeFacts,
                     reason: reason.clone(),
                 });
             }
@@ -530,7 +540,10 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let rule: &dyn Rule = rules[s.rule].as_ref();
         let result = ok.and_then(|_| {
             if let Some(errs) = facts.package_errors.get(&first.package).filter(|e| !e.is_empty()) {
-                return Err(Decline(format!("the package does not type-check cleanly: {}", errs[0])));
+                return Err(Decline::new(
+                    crate::rules::codes::DeclineCode::TypeErrors,
+                    format!("the package does not type-check cleanly: {}", errs[0]),
+                ));
             }
             rule.propose(&site, &facts)
         });
@@ -556,12 +569,13 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     col,
                 });
             }
-            Err(Decline(reason)) => declined.push(Declined {
+            Err(Decline { code, reason }) => declined.push(Declined {
                 rule: rule.id(),
                 file: s.file.clone(),
                 line: first.line(),
                 col: first.col(),
                 findings: s.findings.clone(),
+                code,
                 reason,
             }),
         }
@@ -575,7 +589,11 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         match hit {
             Some((line, reason)) => {
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-                declined.push(Declined::of(f, format!("suppressed by //stackify:ignore at line {line}{why}")));
+                declined.push(Declined::of(
+                    f,
+                    crate::rules::codes::DeclineCode::Suppressed,
+                    format!("suppressed by //stackify:ignore at line {line}{why}"),
+                ));
                 false
             }
             None => true,
@@ -586,7 +604,11 @@ fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     let mut kept: Vec<Fix> = Vec::new();
     for f in fixes {
         if let Some(other) = kept.iter().find(|k| k.overlaps(&f)) {
-            declined.push(Declined::of(&f, format!("overlaps another fix at line {} ({})", other.line, other.rule)));
+            declined.push(Declined::of(
+                &f,
+                crate::rules::codes::DeclineCode::Overlaps,
+                format!("overlaps another fix at line {} ({})", other.line, other.rule),
+            ));
             continue;
         }
         kept.push(f);
