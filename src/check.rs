@@ -240,6 +240,15 @@ pub fn write_baseline(a: &Analysis, path: &Path, quiet: bool) -> Result<u8> {
 pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
     // Read the baseline first: a bad file is an error (2) whatever the code looks like.
     let recorded = baseline.map(read_baseline).transpose()?;
+    // A package that does not build has no findings: passing it would wave its code through.
+    if let Some(b) = a.broken.first() {
+        bail!(
+            "{} of the checked packages do not build (first: {}), so --check cannot vouch for them:\n{}",
+            a.broken.len(),
+            b.package,
+            b.error
+        );
+    }
     let marked = noalloc_functions(a)?;
     let mut out = String::new();
     let mut failed = false;
@@ -286,7 +295,7 @@ pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
             .iter()
             .filter_map(|(k, n)| {
                 let left = now.get(k).copied().unwrap_or(0);
-                (left < *n).then_some((k, n - left))
+                (left < *n).then(|| (k, n - left))
             })
             .collect();
         for (k, n) in &gone {
