@@ -3,6 +3,19 @@
 use clap::{ArgAction, Parser, ValueEnum};
 use std::path::PathBuf;
 
+/// What the report (and --diff) prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The ranked human report (with --diff: a unified diff).
+    Text,
+    /// The JSON document (README, "JSON output").
+    Json,
+    /// SARIF 2.1.0 for GitHub code scanning; with --diff, verified fixes ride along as `fixes[]`.
+    Sarif,
+    /// GitHub Actions workflow commands (`::warning file=...::`), one per finding, to annotate a PR.
+    Github,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     Auto,
@@ -16,8 +29,8 @@ pub enum Color {
 /// costs allocations and a rule can fix, then what costs and cannot be fixed automatically (with the
 /// cause and a manual remedy), then a count of what is free or informational.
 ///
-/// Exit codes: 0 success (and, with --diff, no fix pending); 1 --diff found verified fixes;
-/// 2 error (no Go toolchain, not a module, a pattern that matches nothing, nothing builds...).
+/// Exit codes: 0 success (and, with --diff, no fix pending); 1 --diff found verified fixes, or
+/// --check found a violation; 2 error (no Go toolchain, not a module, a pattern that matches nothing, nothing builds...).
 #[derive(Debug, Parser)]
 #[command(name = "stackify", version, about, long_about, max_term_width = 100)]
 pub struct Cli {
@@ -57,9 +70,30 @@ pub struct Cli {
     #[arg(long)]
     pub bench: bool,
 
-    /// Machine-readable output (schema in README, "JSON output").
-    #[arg(long)]
+    /// Machine-readable output (schema in README, "JSON output"); the same as --format json.
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
+
+    /// Output format: text, json, sarif (GitHub code scanning; fixes included with --diff) or github
+    /// (workflow-command annotations for a pull request).
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<Format>,
+
+    /// CI gate: exit 1 when a function marked `//stackify:noalloc` in its doc comment has a finding
+    /// that costs (its own or inlined into it), or, with --baseline, on costly findings the baseline
+    /// does not hold; exit 0 otherwise.
+    #[arg(long, conflicts_with_all = ["diff", "apply", "fix", "explain", "write_baseline"])]
+    pub check: bool,
+
+    /// --check: only costly findings missing from this baseline file fail (see --write-baseline);
+    /// entries that have gone are listed so the baseline can shrink.
+    #[arg(long, value_name = "FILE", requires = "check")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the costly findings in FILE (keyed by package, function and message, not by line) for
+    /// `--check --baseline FILE`, and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["diff", "apply", "fix", "explain"])]
+    pub write_baseline: Option<PathBuf>,
 
     /// Only run this rule (repeatable). See --list-rules.
     #[arg(long = "rule", value_name = "ID", action = ArgAction::Append)]
@@ -108,4 +142,15 @@ pub struct Cli {
     /// Colour output (NO_COLOR is respected in auto).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+impl Cli {
+    /// The output format: --format, or json for --json, or text.
+    pub fn format(&self) -> Format {
+        match (self.format, self.json) {
+            (Some(f), _) => f,
+            (None, true) => Format::Json,
+            (None, false) => Format::Text,
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! Data flows one way: [`go`] (the only module that runs `go`) → [`findings`] → [`source`] +
 //! [`rules`] → [`fix`] → [`verify`] → [`session`] front ends → [`output`].
 
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod findings;

@@ -1,6 +1,8 @@
 //! Rendering: the text report, unified diffs and the JSON document. Nothing here decides anything.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use crate::session::Analysis;

@@ -78,7 +78,7 @@ enum Decision {
 
 pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
     require_terminal()?;
-    if cli.json {
+    if cli.format() != crate::cli::Format::Text {
         bail!("--json is not available with the interactive --fix session; use --diff --json or --apply --json");
     }
     // Everything this session prints goes to stderr; make the diff colours follow stderr.

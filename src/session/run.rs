@@ -1,7 +1,7 @@
 //! Dispatch from the command line to a front end; owns exit codes.
 
 use super::{analyze, Analysis, Options};
-use crate::cli::Cli;
+use crate::cli::{Cli, Format};
 use crate::fix::Fix;
 use crate::output::{self, json};
 use crate::progress::Progress;
@@ -40,6 +40,10 @@ pub fn run(cli: &Cli) -> Result<u8> {
             bail!("unknown rule {id:?} (known: {})", known.join(", "));
         }
     }
+    let format = cli.format();
+    if matches!(format, Format::Sarif | Format::Github) && (cli.apply || cli.fix || cli.explain.is_some()) {
+        bail!("--format {} is for the report and --diff", format_name(format));
+    }
     if cli.fix {
         // Fail before the (possibly long) analysis when no one can answer the prompts.
         super::interactive::require_terminal()?;
@@ -50,10 +54,18 @@ pub fn run(cli: &Cli) -> Result<u8> {
     if cli.diff || cli.apply || cli.fix {
         super::prepare_fixes(&mut a)?;
     }
-    if !cli.quiet && !cli.json {
+    if !cli.quiet && format != Format::Json {
         for b in &a.broken {
             eprintln!("stackify: warning: {} does not build; skipped:\n{}", b.package, indent(&b.error));
         }
+    }
+    if let Some(file) = &cli.write_baseline {
+        progress.finish();
+        return crate::check::write_baseline(&a, file, cli.quiet);
+    }
+    if cli.check {
+        progress.finish();
+        return crate::check::check(&a, cli.baseline.as_deref());
     }
     if let Some(target) = &cli.explain {
         progress.finish();
@@ -82,7 +94,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
             super::apply::write_and_recheck(&a, &v.files, &packages)?
         };
         progress.finish();
-        if cli.json {
+        if format == Format::Json {
             print_json(&a, "apply", Some(&v), &written, start)?;
         } else if !cli.quiet {
             print_outcomes(&a, &v);
@@ -97,10 +109,11 @@ pub fn run(cli: &Cli) -> Result<u8> {
         return Ok(EXIT_OK);
     }
     progress.finish();
-    if cli.json {
-        print_json(&a, "report", None, &[], start)?;
-    } else {
-        print!("{}", output::text::report(&a, cli.all, cli.verbose));
+    match format {
+        Format::Json => print_json(&a, "report", None, &[], start)?,
+        Format::Sarif => println!("{}", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?),
+        Format::Github => print!("{}", output::github::annotations(&a, cli.all)),
+        Format::Text => print!("{}", output::text::report(&a, cli.all, cli.verbose)),
     }
     Ok(EXIT_OK)
 }
@@ -147,8 +160,12 @@ pub fn fix(a: &Analysis, id: usize) -> &Fix {
 
 fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Result<u8> {
     let pending = v.verified().count() > 0;
-    if cli.json {
+    if cli.format() == Format::Json {
         print_json(a, "diff", Some(v), &[], start)?;
+    } else if cli.format() == Format::Sarif {
+        println!("{}", serde_json::to_string_pretty(&output::sarif::document(a, Some(v), cli.all))?);
+    } else if cli.format() == Format::Github {
+        print!("{}", output::github::annotations(a, cli.all));
     } else {
         let diff = output::unified_diff(a, &v.files);
         if console::Term::stdout().is_term() {
@@ -212,4 +229,9 @@ fn print_json(a: &Analysis, mode: &str, v: Option<&Verification>, written: &[Pat
 
 fn indent(s: &str) -> String {
     s.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+}
+
+fn format_name(f: Format) -> String {
+    use clap::ValueEnum;
+    f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
 }

@@ -1,0 +1,90 @@
+//! `--format github`: one GitHub Actions workflow command per finding, which a workflow step turns
+//! into an annotation on the pull request's diff. Escaping follows @actions/core (toolkit's
+//! `command.ts`): data escapes `%`, CR and LF; properties also `:` and `,`.
+
+use super::sarif::{rule_id, source_root};
+use crate::findings::{classify, Cost, Finding};
+use crate::session::Analysis;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The findings an annotation run shows: the costly ones (as the default report), or with `all`
+/// every reportable finding in a file under the source root.
+pub fn shown<'a>(a: &'a Analysis, all: bool) -> impl Iterator<Item = &'a Finding> + 'a {
+    let root = source_root(a);
+    a.findings.iter().filter(move |f| {
+        if all {
+            f.is_reportable() && f.file.as_deref().is_some_and(|p| p.starts_with(&root))
+        } else {
+            crate::check::costly(f)
+        }
+    })
+}
+
+/// Workflow-command level: allocates → warning, may allocate or free → notice (never error: a
+/// finding is advice; `--check` is the gate).
+fn command(f: &Finding) -> &'static str {
+    match f.cost {
+        Cost::Allocates => "warning",
+        Cost::MayAllocate | Cost::Free | Cost::NoneHere => "notice",
+    }
+}
+
+pub fn annotations(a: &Analysis, all: bool) -> String {
+    let root = source_root(a);
+    let fix_of: BTreeMap<usize, &crate::fix::Fix> =
+        a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx))).collect();
+    let mut list: Vec<&Finding> = shown(a, all).collect();
+    list.sort_by_key(|f| (f.file.clone(), f.line(), f.col()));
+    let mut out = String::new();
+    for f in list {
+        let file = f.file.as_deref().map(|p| crate::session::display_path(&root, p)).unwrap_or_default();
+        let fix = fix_of.get(&f.id).copied();
+        let mut msg = f.message();
+        if let Some(func) = &f.function {
+            let _ = write!(msg, " in {func}");
+        }
+        let _ = write!(msg, "\n{}", classify::describe(f.cause));
+        match fix {
+            Some(fx) => {
+                let _ = write!(msg, "\nfix [{}]: {} (`stackify --diff` proves it)", fx.rule, fx.title);
+            }
+            None => {
+                if let Some(r) = classify::remedy(f.cause) {
+                    let _ = write!(msg, "\ntry: {r}");
+                }
+            }
+        }
+        let title = format!("stackify: {}", rule_id(f, fix));
+        let _ = writeln!(
+            out,
+            "::{} file={},line={},col={},title={}::{}",
+            command(f),
+            escape_property(&file),
+            f.line(),
+            f.col(),
+            escape_property(&title),
+            escape_data(&msg)
+        );
+    }
+    out
+}
+
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_as_the_actions_toolkit() {
+        assert_eq!(escape_data("50% a\r\nb: c, d"), "50%25 a%0D%0Ab: c, d");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+}
