@@ -199,6 +199,10 @@ impl AllocKind {
             AllocKind::NewObject
         } else if is_index_assignment(t) {
             AllocKind::MapGrowth
+        } else if t.contains("fmt.") || t.contains("errors.New(") {
+            // The arguments of fmt's functions are boxed at the call (fmt's own buffers show up as
+            // a frame below the line, `via` fmt.X).
+            AllocKind::InterfaceBoxing
         } else {
             AllocKind::Other
         }
@@ -437,7 +441,14 @@ pub fn declaration_key(name: &str) -> String {
         let first = parts.next().unwrap_or("");
         // `T.Method` (value receiver) vs `F.func1` (closure): methods name a declared type.
         match parts.next() {
-            Some(second) if !second.starts_with("func") && !second.starts_with("deferwrap") && !second.is_empty() => {
+            // `init.0` (the first of several init functions) is not a method either.
+            Some(second)
+                if !second.starts_with("func")
+                    && !second.starts_with("deferwrap")
+                    && !second.starts_with("gowrap")
+                    && second.parse::<u32>().is_err()
+                    && !second.is_empty() =>
+            {
                 format!("{first}.{second}")
             }
             _ => first.to_string(),
@@ -505,6 +516,11 @@ pub fn join(
         // Resolve each function's file once: stacks repeat the same few functions.
         let resolved: HashMap<u64, Option<PathBuf>> =
             functions.iter().map(|(id, f)| (*id, scope.resolve(p.string(f.filename)).map(Path::to_path_buf))).collect();
+        let decl_keys: HashMap<u64, String> = resolved
+            .iter()
+            .filter(|(_, file)| file.is_some())
+            .map(|(id, _)| (*id, split_function_name(p.string(functions[id].name)).1))
+            .collect();
         let (space_i, objects_i, cpu_i) = match kind {
             ProfileKind::Heap => (p.value_index("alloc_space"), p.value_index("alloc_objects"), None),
             _ => (None, None, p.value_index("cpu").or_else(|| p.value_index("samples"))),
@@ -537,7 +553,7 @@ pub fn join(
                 for (fr, file) in frames.iter().zip(&module_files) {
                     if let Some(file) = file {
                         in_module = true;
-                        seen.insert(((*file).clone(), split_function_name(fr.function).1));
+                        seen.insert(((*file).clone(), decl_keys[&fr.id].clone()));
                     }
                 }
                 for key in seen {
@@ -559,6 +575,9 @@ pub fn join(
             let check = match sources.get(&file) {
                 None => Err(format!("{} no longer exists", file.display())),
                 Some((_, decls)) => match decls.get(&decl) {
+                    // Code outside any declaration (package-level variable initialisers, closures
+                    // in them, init functions) cannot be checked by range: trust its line.
+                    None if decl == "init" || decl == "glob" => Ok(()),
                     None => Err(format!("{decl} is no longer declared in {}", file.display())),
                     Some(&(start, _)) if fr.start_line > 0 && start != fr.start_line => {
                         Err(format!("{decl} starts at line {} in the profile, {start} now", fr.start_line))
@@ -656,8 +675,12 @@ pub fn join(
     out.summary.stale = !out.stale.is_empty();
 
     let by_line: HashMap<(&Path, u32), &LineCost> = out.lines.iter().map(|l| ((l.file.as_path(), l.line), l)).collect();
-    let reportable: HashSet<(&Path, u32)> =
-        findings.iter().filter(|f| f.is_reportable()).filter_map(|f| Some((f.file.as_deref()?, f.line()))).collect();
+    // Lines whose own code has a finding (an inlined finding names the callee's code, not the line's).
+    let reportable: HashSet<(&Path, u32)> = findings
+        .iter()
+        .filter(|f| f.is_reportable() && !matches!(f.origin, Origin::Inlined { .. }))
+        .filter_map(|f| Some((f.file.as_deref()?, f.line())))
+        .collect();
     let quiet: HashSet<(&Path, u32)> = findings
         .iter()
         .filter(|f| f.kind == Kind::DoesNotEscape)
@@ -675,16 +698,17 @@ pub fn join(
             matched_by: MatchedBy::None,
         };
         if let Some(file) = f.file.as_deref() {
-            if let Some(l) = by_line.get(&(file, f.line())) {
-                (cost.alloc_space, cost.alloc_objects, cost.matched_by) =
-                    (l.alloc_space, l.alloc_objects, MatchedBy::Line);
-            } else if matches!(f.origin, Origin::Inlined { .. }) {
+            // An inlined finding is about the callee's code: the line's own allocations are not its.
+            if matches!(f.origin, Origin::Inlined { .. }) {
                 let here = (file.to_path_buf(), f.line());
                 for l in out.lines.iter().filter(|l| l.inlined_into.contains(&here)) {
                     cost.alloc_space += l.alloc_space;
                     cost.alloc_objects += l.alloc_objects;
                     cost.matched_by = MatchedBy::InlinedCall;
                 }
+            } else if let Some(l) = by_line.get(&(file, f.line())) {
+                (cost.alloc_space, cost.alloc_objects, cost.matched_by) =
+                    (l.alloc_space, l.alloc_objects, MatchedBy::Line);
             }
             if cost.matched_by == MatchedBy::None {
                 let key = f.function.as_deref().map(declaration_key);
@@ -782,6 +806,8 @@ mod tests {
         assert_eq!(split_function_name("main.T.String"), ("main", "T.String".into()));
         assert_eq!(split_function_name("example.com/m.Render.func2"), ("example.com/m", "Render".into()));
         assert_eq!(declaration_key("(*T).M"), "T.M");
+        assert_eq!(declaration_key("init.0"), "init");
+        assert_eq!(declaration_key("init.func1"), "init");
         assert_eq!(declaration_key("Map[go.shape.int]"), "Map");
         let d = declarations("package p\n\nfunc A() {\n}\n\nfunc (t *T[K]) M() {}\n");
         assert_eq!(d.get("A"), Some(&(3, 4)));
