@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{copy_dir, repo};
+use common::{copy_dir, go, repo, stderr};
 use stackify::findings::{attribute, parse, Finding, Origin};
 use stackify::go::bench_profile::{packages_with_tests, BenchProfile, BenchProfileOptions};
 use stackify::go::{ListOptions, Listing, Toolchain};
@@ -247,4 +247,36 @@ fn a_profile_of_other_code_warns() {
     assert_eq!(j.warnings.len(), 1);
     assert!(j.warnings[0].contains("mem.out") && j.warnings[0].contains("no sample"), "{:?}", j.warnings);
     assert!(j.lines.is_empty() && j.sites.is_empty());
+}
+
+#[test]
+fn trimpath_profiles_match_by_module_path() {
+    // -trimpath names files `stackify.test/profile/hot.go`: no directory at all.
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("fixtures/profile"), copy.path());
+    let out = tempfile::tempdir().unwrap();
+    let (mem, bin) = (out.path().join("mem.out"), out.path().join("p.test"));
+    let o = go(
+        copy.path(),
+        &[
+            "test",
+            "-trimpath",
+            "-run=^$",
+            "-bench=Key",
+            "-benchtime=200x",
+            "-memprofilerate=1",
+            &format!("-memprofile={}", mem.display()),
+            &format!("-o={}", bin.display()),
+            ".",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let p = LoadedProfile::read(&mem).unwrap();
+    let names: Vec<&str> = p.profile.function.iter().map(|f| p.profile.string(f.filename)).collect();
+    assert!(names.contains(&"stackify.test/profile/hot.go"), "{names:?}");
+    let (listing, findings) = original();
+    let j = join(&[p], &Scope::from_listing(listing), findings, None);
+    let hot = repo().join("fixtures/profile/hot.go");
+    assert_eq!(line(&j, &hot, 49).main_cause().unwrap().kind, AllocKind::StringConversion);
+    assert!(!j.summary.stale && j.warnings.is_empty(), "{:?} {:?}", j.stale, j.warnings);
 }

@@ -542,8 +542,9 @@ pub fn join(
                     });
                 }
             }
+            // A frame without a line (assembly, stripped tables) cannot be a site: walk past it.
             let module_files: Vec<Option<&PathBuf>> =
-                frames.iter().map(|fr| resolved.get(&fr.id).and_then(Option::as_ref)).collect();
+                frames.iter().map(|fr| resolved.get(&fr.id).and_then(Option::as_ref).filter(|_| fr.line > 0)).collect();
 
             if let Some(ci) = cpu_i {
                 have_cpu = true;
