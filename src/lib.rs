@@ -12,6 +12,7 @@ pub mod fix;
 pub mod go;
 pub mod golit;
 pub mod output;
+pub mod profile;
 pub mod progress;
 pub mod rules;
 pub mod session;

@@ -5,6 +5,7 @@
 //! data the type helper needs, and the escape analysis text (replayed from the build cache on warm
 //! runs, byte-identical to `go build -gcflags=-m=2`), so a warm run costs about one `go build -m`.
 
+pub mod bench_profile;
 pub mod helper;
 pub mod list;
 
