@@ -89,7 +89,11 @@ fn boxing_advice_fits_what_took_the_value() {
 
     let key = r.finding("WithUser", "userKey");
     assert_eq!(key["sink"], "context-key");
-    assert!(remedy(key).contains("zero-size key type (struct{})") || remedy(key).contains("struct{}"), "{}", remedy(key));
+    assert!(
+        remedy(key).contains("zero-size key type (struct{})") || remedy(key).contains("struct{}"),
+        "{}",
+        remedy(key)
+    );
     assert_eq!(r.finding("WithUser", "user")["sink"], "context-value");
 
     let s = r.finding("Sorts", "byLen(s)");
@@ -164,4 +168,25 @@ fn a_decline_whose_shape_did_not_match_is_hidden_and_a_matched_one_follows_the_r
     let dir = fixture("causes");
     let v = stdout(&stackify(dir.path(), &["-v"]));
     assert!(v.contains("slice-to-array"), "{v}");
+}
+
+#[test]
+fn a_fix_whose_target_does_not_escape_renders_its_location_and_subject() {
+    // fixtures/prealloc fix/slices.go: `sq` appends in a loop and never escapes (the README's
+    // "local slice" case); the fix targets `append does not escape` at 45:14.
+    let dir = fixture("prealloc");
+    let text = stdout(&stackify(dir.path(), &[]));
+    let at = text.find("  45:14    append does not escape").unwrap_or_else(|| panic!("{text}"));
+    let after = &text[at..];
+    let fix_line = after.lines().find(|l| l.contains("fix #")).unwrap();
+    assert!(fix_line.contains("[prealloc-slice]"), "{fix_line}");
+    assert!(after.lines().nth(1).unwrap().contains("each append past its capacity allocates"), "{after}");
+    // and --json lists that finding, so the fix's target resolves
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    let ids: Vec<u64> = doc["findings"].as_array().unwrap().iter().map(|f| f["id"].as_u64().unwrap()).collect();
+    for fx in doc["fixes"].as_array().unwrap() {
+        for t in fx["targets"].as_array().unwrap() {
+            assert!(ids.contains(&t.as_u64().unwrap()), "fix {} target {t}", fx["id"]);
+        }
+    }
 }

@@ -245,6 +245,15 @@ pub fn describe_finding(f: &super::Finding) -> String {
     if matches!(f.kind, Kind::LeakingParam { .. }) {
         return base.to_string();
     }
+    // Rules target some sites the compiler keeps on the stack: what they cost is growth.
+    if f.kind == Kind::DoesNotEscape {
+        return if f.subject == "append" || f.subject.starts_with("append(") {
+            "the slice does not escape, but each append past its capacity allocates a new backing array on the heap"
+        } else {
+            "the map does not escape, but growing past its initial size allocates new buckets on the heap"
+        }
+        .into();
+    }
     if is_returned_error(f.cause, &f.subject, &f.flows) {
         return "an error value built on a return path: its address is returned (as an error interface, which boxes the pointer for free)".into();
     }
