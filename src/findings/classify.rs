@@ -83,7 +83,7 @@ pub fn cost(kind: &Kind, subject: &str, flows: &[Flow], string_results: &[String
         Kind::MovedToHeap => Cost::Allocates,
         Kind::LeakingParam { .. } | Kind::DoesNotEscape => Cost::NoneHere,
         Kind::EscapesToHeap => {
-            if is_constant_literal(subject) || is_zero_size(subject) {
+            if is_constant_literal(subject) || is_zero_size(subject) || is_static_composite(subject) {
                 Cost::Free
             } else if subject == "func literal" || subject == "append" || subject.starts_with("append(") {
                 Cost::MayAllocate
@@ -134,6 +134,18 @@ fn builds_string(subject: &str) -> bool {
 /// byte-order values of encoding/binary.
 fn is_zero_size(subject: &str) -> bool {
     matches!(subject, "struct {}{}" | "binary.LittleEndian" | "binary.BigEndian" | "binary.NativeEndian")
+}
+
+/// `T{}` / `[2]int{}`: a struct or array literal with no elements. The compiler boxes a composite
+/// literal of constants from a read-only static (walk's isStaticCompositeLiteral): no allocation.
+/// (`T{...}` has elements the compiler did not print, whose constness is unknown; slice and map
+/// literals are never static.)
+fn is_static_composite(subject: &str) -> bool {
+    subject.ends_with("{}")
+        && !subject.starts_with("[]")
+        && !subject.starts_with("map[")
+        && !subject.starts_with('&')
+        && !subject.starts_with("func")
 }
 
 /// The call that finally took a value: the last `call parameter` step of the flow that reaches the
@@ -436,6 +448,8 @@ mod tests {
         assert_eq!(c("make(map[string]int)"), Cost::Allocates);
         assert_eq!(c("struct {}{}"), Cost::Free);
         assert_eq!(c("binary.LittleEndian"), Cost::Free);
+        assert_eq!(c("context.backgroundCtx{}"), Cost::Free);
+        assert_eq!(c("T{...}"), Cost::Allocates);
         // an inlined call's result: a string when a concatenation at the same position flows into it
         let built = vec![Flow { dst: "~r0".into(), src: "&{storage for \"item-\" + ~r0}".into(), steps: vec![] }];
         let strings = built_string_results([("\"item-\" + ~r0", built.as_slice())].into_iter());
