@@ -65,11 +65,11 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
             }
             for d in a.declined.iter().filter(|d| d.findings.contains(&f.id)) {
                 let shape = if crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason) {
-                    " (not this rule's shape)"
+                    ", not this rule's shape"
                 } else {
                     ""
                 };
-                let _ = writeln!(out, "  rule:   {} declined [{}]{shape}: {}", d.rule, d.code, d.reason);
+                let _ = writeln!(out, "  rule:   {} declined: {} [{}{shape}]", d.rule, d.reason, d.code);
             }
         }
         if !f.flows.is_empty() {
