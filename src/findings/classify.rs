@@ -291,7 +291,7 @@ pub fn remedy_for(f: &super::Finding) -> Option<String> {
     if let super::Origin::Inlined { callees } = &f.origin {
         let callee = callees.last().map(String::as_str).unwrap_or("the callee");
         return Some(format!(
-            "the allocation is inside {callee}, inlined here: call it less often in hot paths, or use an API that reuses memory"
+            "the allocation is inside {callee}, inlined here: change it there if it is yours; otherwise call it less often in hot paths, or use an API that reuses memory"
         ));
     }
     if is_returned_error(f.cause, &f.subject, &f.flows) {
