@@ -342,6 +342,9 @@ pub fn allocates_by_syntax(subject: &str) -> bool {
 /// one literal: `"items: " + s` starts like a constant but allocates.
 pub fn is_constant_literal(subject: &str) -> bool {
     let s = subject.strip_prefix('-').unwrap_or(subject);
+    if is_truncated_string_constant(s) {
+        return true;
+    }
     if s.starts_with('"') || s.starts_with('`') {
         return crate::golit::decode(s).is_some();
     }
@@ -351,6 +354,28 @@ pub fn is_constant_literal(subject: &str) -> bool {
     let number = s.starts_with(|c: char| c.is_ascii_digit())
         && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '+' | '-'));
     number || matches!(s, "true" | "false" | "nil")
+}
+
+/// go/constant prints a string constant longer than 70 runes as its first 69 quoted runes and
+/// `...` (72 runes, no closing quote): `"chi: wildcard '*' must be the last pattern in a route, otherwise use...`.
+/// No unescaped `"` may follow the opening one, or it was a longer expression.
+fn is_truncated_string_constant(s: &str) -> bool {
+    let Some(body) = s.strip_prefix('"').and_then(|r| r.strip_suffix("...")) else {
+        return false;
+    };
+    if s.chars().count() != 72 {
+        return false;
+    }
+    let mut escaped = false;
+    for c in body.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '"' => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 /// One sentence: why this escapes, for the report.
@@ -448,6 +473,9 @@ mod tests {
         assert_eq!(c("make(map[string]int)"), Cost::Allocates);
         assert_eq!(c("struct {}{}"), Cost::Free);
         assert_eq!(c("binary.LittleEndian"), Cost::Free);
+        // a string constant the compiler printed truncated (go/constant: 72 runes)
+        assert_eq!(c("\"middleware.ClientIPFromXFF: at least one trusted IP prefix is requir..."), Cost::Free);
+        assert_eq!(c("\"a\" + s + \"and a long tail that the compiler truncated here, it is xx..."), Cost::Allocates);
         assert_eq!(c("context.backgroundCtx{}"), Cost::Free);
         assert_eq!(c("T{...}"), Cost::Allocates);
         // an inlined call's result: a string when a concatenation at the same position flows into it
