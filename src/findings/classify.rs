@@ -87,7 +87,7 @@ pub fn cost(kind: &Kind, subject: &str, flows: &[Flow], string_results: &[String
                 Cost::Free
             } else if subject == "func literal" || subject == "append" || subject.starts_with("append(") {
                 Cost::MayAllocate
-            } else if allocates_by_syntax(subject) || subject == "... argument" {
+            } else if allocates_by_syntax(subject) || pointer_shaped_allocation(subject) || subject == "... argument" {
                 // An escaping `&T{}`, `new`, map literal or `make(map)` always allocates, whatever
                 // the interface conversion on its way (boxing the pointer is free, the object is not).
                 Cost::Allocates
@@ -471,6 +471,7 @@ mod tests {
         // an escaping map literal or make(map) always allocates; boxing zero-size values never does
         assert_eq!(c("map[string]int{...}"), Cost::Allocates);
         assert_eq!(c("make(map[string]int)"), Cost::Allocates);
+        assert_eq!(c("map[string]any{}"), Cost::Allocates);
         assert_eq!(c("struct {}{}"), Cost::Free);
         assert_eq!(c("binary.LittleEndian"), Cost::Free);
         // a string constant the compiler printed truncated (go/constant: 72 runes)
