@@ -270,6 +270,7 @@ pub fn describe_finding(f: &super::Finding) -> String {
         return "an error value built on a return path: its address is returned (as an error interface, which boxes the pointer for free)".into();
     }
     match sink(&f.subject, &f.flows) {
+        Some((Sink::Panic, _)) => "a panic argument: panic keeps its value (boxed when it is not a pointer)".into(),
         Some((_, call)) if matches!(f.cause, Cause::InterfaceConversion) => {
             format!("converted to an interface (boxed) for {}, which keeps it", call.callee)
         }
@@ -288,17 +289,23 @@ pub fn remedy_for(f: &super::Finding) -> Option<String> {
     if f.cost == Cost::Free {
         return None;
     }
+    // Cold paths first: whoever allocates it (this code or an inlined callee), an error on its way
+    // out or a panic argument is not worth changing.
+    if is_returned_error(f.cause, &f.subject, &f.flows) {
+        return Some("an error built on a return path: cold, usually not worth changing".into());
+    }
+    let took = sink(&f.subject, &f.flows);
+    if took.as_ref().is_some_and(|(k, _)| *k == Sink::Panic) {
+        return Some("a panic argument: cold path, not worth changing".into());
+    }
     if let super::Origin::Inlined { callees } = &f.origin {
         let callee = callees.last().map(String::as_str).unwrap_or("the callee");
         return Some(format!(
             "the allocation is inside {callee}, inlined here: change it there if it is yours; otherwise call it less often in hot paths, or use an API that reuses memory"
         ));
     }
-    if is_returned_error(f.cause, &f.subject, &f.flows) {
-        return Some("an error built on a return path: cold, usually not worth changing".into());
-    }
     if matches!(f.cause, Cause::InterfaceConversion | Cause::PassedToEscapingCall) {
-        if let Some((kind, call)) = sink(&f.subject, &f.flows) {
+        if let Some((kind, call)) = took {
             let text = match kind {
                 Sink::Fmt => "avoid fmt's boxing in hot paths: strconv (Itoa, AppendInt) or concatenation instead of fmt".to_string(),
                 Sink::Panic => "a panic argument: cold path, not worth changing".to_string(),
