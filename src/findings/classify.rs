@@ -494,3 +494,45 @@ mod tests {
         assert_eq!(c("~r0"), Cost::MayAllocate);
     }
 }
+
+#[cfg(test)]
+mod remedy_tests {
+    use super::*;
+    use crate::findings::{Finding, Origin};
+
+    fn step(expr: &str, reason: &str) -> FlowStep {
+        FlowStep { expr: expr.into(), reason: reason.into(), at: None }
+    }
+
+    #[test]
+    fn cold_paths_win_over_the_inlined_callee_remedy() {
+        // reflect's panic(&ValueError{...}) inlined into the module: cold, not "change the callee"
+        let mut f = Finding::for_test("&reflect.ValueError{...}");
+        f.origin = Origin::Inlined { callees: vec!["reflect.flag.mustBe".into()] };
+        f.flows = vec![Flow {
+            dst: "{heap}".into(),
+            src: "&{storage for &reflect.ValueError{...}}".into(),
+            steps: vec![
+                step("&reflect.ValueError{...}", "spill"),
+                step("panic(&reflect.ValueError{...})", "call parameter"),
+            ],
+        }];
+        f.cause = cause(&f.kind, &f.subject, &f.flows);
+        assert_eq!(f.cause, Cause::PassedToEscapingCall);
+        assert_eq!(remedy_for(&f).unwrap(), "a panic argument: cold path, not worth changing");
+        // errors.New inlined, returned as an error: cold
+        let mut e = Finding::for_test("&errors.errorString{...}");
+        e.origin = Origin::Inlined { callees: vec!["errors.New".into()] };
+        e.flows = vec![Flow {
+            dst: "~r0".into(),
+            src: "&{storage for &errors.errorString{...}}".into(),
+            steps: vec![
+                step("&errors.errorString{...}", "interface-converted"),
+                step("return errors.New(\"x\")", "return"),
+            ],
+        }];
+        e.cause = cause(&e.kind, &e.subject, &e.flows);
+        assert_eq!(e.cause, Cause::Returned);
+        assert!(remedy_for(&e).unwrap().starts_with("an error built on a return path: cold"));
+    }
+}
