@@ -6,6 +6,7 @@
 
 pub mod attribute;
 pub mod classify;
+pub mod declines;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,6 @@
 //! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
 
-use crate::findings::{classify, Cost, Finding, Kind, Origin};
+use crate::findings::{classify, Cost, Finding, Origin};
 use crate::fix::Fix;
 use crate::session::Analysis;
 use crate::verify::Verification;
@@ -37,7 +37,14 @@ pub struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<&'a str>,
     pub cause: crate::findings::Cause,
-    pub cause_text: &'static str,
+    /// The cause in words, naming what took the value when the flow says (`fmt.Sprintf`, a callee).
+    pub cause_text: String,
+    /// What kind of call finally took the value (`fmt`, `panic`, `context-key`, `pool-put`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink: Option<classify::Sink>,
+    /// That call as the compiler printed its callee (`fmt.Sprintf`, `(*sync.Pool).Put`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sink_call: Option<String>,
     pub cost: Cost,
     pub origin: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +53,7 @@ pub struct FindingOut<'a> {
     pub origin_note: Option<&'a str>,
     pub why: &'a [crate::findings::Flow],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remedy: Option<&'static str>,
+    pub remedy: Option<String>,
     /// Id of the fix that targets it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<usize>,
@@ -103,6 +110,9 @@ pub struct DeclinedOut<'a> {
     /// Stable code for scripts; `reason` is the same thing in words.
     pub code: &'static str,
     pub reason: &'a str,
+    /// The rule's shape did not match here (the text report hides these unless -v); false when it
+    /// matched and rewriting was unsafe.
+    pub shape_mismatch: bool,
 }
 
 #[derive(Serialize, Default)]
@@ -196,11 +206,21 @@ pub fn document<'a>(
         a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
     let declined_of: BTreeMap<usize, &str> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d.reason.as_str()))).collect();
+    // Every id a fix or a decline names resolves to an entry of `findings`: reportable findings,
+    // plus the `does not escape` findings that a fix or decline targets (a prealloc fix's `append`).
+    let referenced: std::collections::BTreeSet<usize> = a
+        .fixes
+        .iter()
+        .chain(fixes.iter().copied())
+        .flat_map(|f| f.targets.iter().copied())
+        .chain(a.declined.iter().flat_map(|d| d.findings.iter().copied()))
+        .collect();
     let findings = a
         .findings
         .iter()
-        .filter(|f| f.is_reportable())
+        .filter(|f| f.is_reportable() || referenced.contains(&f.id))
         .map(|f| {
+            let sink = classify::sink(&f.subject, &f.flows).filter(|_| f.is_reportable());
             let (origin, inlined_from, origin_note) = match &f.origin {
                 Origin::Native => ("native", None, None),
                 Origin::Inlined { callees } => ("inlined", Some(callees.as_slice()), None),
@@ -217,13 +237,15 @@ pub fn document<'a>(
                 subject: &f.subject,
                 function: f.function.as_deref(),
                 cause: f.cause,
-                cause_text: classify::describe(f.cause),
+                cause_text: classify::describe_finding(f),
+                sink: sink.as_ref().map(|(k, _)| *k),
+                sink_call: sink.map(|(_, c)| c.callee),
                 cost: f.cost,
                 origin,
                 inlined_from,
                 origin_note,
                 why: &f.flows,
-                remedy: if matches!(f.kind, Kind::LeakingParam { .. }) { None } else { classify::remedy(f.cause) },
+                remedy: classify::remedy_for(f),
                 fix: fix_of.get(&f.id).copied(),
                 declined: declined_of.get(&f.id).copied(),
                 not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),
@@ -294,6 +316,7 @@ pub fn document<'a>(
             findings: &d.findings,
             code: d.code.as_str(),
             reason: &d.reason,
+            shape_mismatch: crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason),
         })
         .collect();
     Document {

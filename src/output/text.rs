@@ -1,7 +1,7 @@
 //! The human report: what costs and can be fixed first, then what costs and cannot, then a count of
 //! what is free or belongs elsewhere (listed with --all).
 
-use crate::findings::{classify, Cost, Finding, Kind, Origin};
+use crate::findings::{classify, declines, Cost, Finding, Kind, Origin};
 use crate::session::Analysis;
 use console::style;
 use std::collections::BTreeMap;
@@ -48,6 +48,12 @@ fn by_file<'a>(a: &Analysis, items: impl Iterator<Item = &'a Finding>) -> BTreeM
     m
 }
 
+/// A decline worth showing: the rule matched but rewriting was unsafe (see findings::declines), or
+/// any decline with `-v`.
+fn shows_decline(d: &crate::session::Declined, verbose: bool) -> bool {
+    verbose || !declines::is_shape_mismatch(d.code.as_str(), &d.reason)
+}
+
 fn finding_line(out: &mut String, f: &Finding) {
     let func = f.function.as_deref().map(|n| format!("  in {n}")).unwrap_or_default();
     let _ = writeln!(out, "  {:<8} {}{}", format!("{}:{}", f.line(), f.col()), f.message(), style(func).dim());
@@ -70,7 +76,9 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
 
     // 1. What a rule can fix.
     if !a.fixes.is_empty() {
-        let targeted: Vec<&Finding> = reportable.iter().copied().filter(|f| fix_of.contains_key(&f.id)).collect();
+        // Every target, reportable or not: a prealloc fix targets an `append does not escape`, and
+        // the fix still needs its location and subject line.
+        let targeted: Vec<&Finding> = a.findings.iter().filter(|f| fix_of.contains_key(&f.id)).collect();
         section(&mut out, "Fixable", a.fixes.len());
         let mut files: BTreeMap<String, Vec<&crate::fix::Fix>> = BTreeMap::new();
         for fx in &a.fixes {
@@ -83,7 +91,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                     finding_line(&mut out, f);
                 }
                 let first = &a.findings[fx.targets[0]];
-                let _ = writeln!(out, "           why: {}", classify::describe(first.cause));
+                let _ = writeln!(out, "           why: {}", classify::describe_finding(first));
                 if verbose {
                     if let Some(fl) = flow_line(first) {
                         let _ = writeln!(out, "           flow: {fl}");
@@ -104,7 +112,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
         .iter()
         .copied()
         .filter(|f| {
-            f.is_native() && !fix_of.contains_key(&f.id) && matches!(f.cost, Cost::Allocates | Cost::MayAllocate)
+            // An inlined callee's allocation happens on this line (escape analysis decides it per
+            // call site after inlining): costly ones are listed here with the callee named.
+            (f.is_native() || matches!(f.origin, Origin::Inlined { .. }))
+                && !fix_of.contains_key(&f.id)
+                && matches!(f.cost, Cost::Allocates | Cost::MayAllocate)
         })
         .collect();
     if !costly.is_empty() {
@@ -120,17 +132,23 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for f in list {
                 finding_line(&mut out, f);
                 let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
-                let _ = writeln!(out, "           why: {}{}", classify::describe(f.cause), cost);
+                if let Origin::Inlined { callees } = &f.origin {
+                    let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
+                }
+                let _ = writeln!(out, "           why: {}{}", classify::describe_finding(f), cost);
                 if verbose {
                     if let Some(fl) = flow_line(f) {
                         let _ = writeln!(out, "           flow: {fl}");
                     }
                 }
-                if let Some(d) = declined_of.get(&f.id) {
+                // The remedy stays; a rule's decline is a second line saying why the rule did not do
+                // it here (only when the rule's shape matched, or with -v).
+                if let Some(r) = classify::remedy_for(f) {
+                    let _ = writeln!(out, "           try: {r}");
+                }
+                if let Some(d) = declined_of.get(&f.id).filter(|d| shows_decline(d, verbose)) {
                     let _ =
                         writeln!(out, "           {} {}", style(format!("{} declined:", d.rule)).yellow(), d.reason);
-                } else if let Some(r) = classify::remedy(f.cause) {
-                    let _ = writeln!(out, "           try: {r}");
                 }
             }
         }
@@ -139,8 +157,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     // 3. The rest: free, informational, or someone else's code.
     let free: Vec<&Finding> =
         reportable.iter().copied().filter(|f| f.is_native() && matches!(f.cost, Cost::Free | Cost::NoneHere)).collect();
-    let inlined: Vec<&Finding> =
-        reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Inlined { .. })).collect();
+    let inlined: Vec<&Finding> = reportable
+        .iter()
+        .copied()
+        .filter(|f| matches!(f.origin, Origin::Inlined { .. }) && !costly.iter().any(|c| c.id == f.id))
+        .collect();
     let foreign: Vec<&Finding> =
         reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
     if all {
@@ -184,8 +205,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             }
         }
     }
-    let declined_other: Vec<&crate::session::Declined> =
-        a.declined.iter().filter(|d| d.findings.iter().all(|fid| !costly.iter().any(|c| c.id == *fid))).collect();
+    let declined_other: Vec<&crate::session::Declined> = a
+        .declined
+        .iter()
+        .filter(|d| shows_decline(d, verbose) && d.findings.iter().all(|fid| !costly.iter().any(|c| c.id == *fid)))
+        .collect();
     if !declined_other.is_empty() && (all || verbose) {
         section(&mut out, "Declined by a rule", declined_other.len());
         for d in declined_other {
@@ -199,7 +223,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             out,
             "{}",
             style(format!(
-                "Not shown: {} free or informational (boxed constants, leaking params), {} at inlined call sites, {} in code that lives elsewhere. --all lists them.",
+                "Not shown: {} free or informational (boxed constants, leaking params), {} free at inlined call sites, {} in code that lives elsewhere. --all lists them.",
                 free.len(),
                 inlined.len(),
                 foreign.len()

@@ -30,13 +30,13 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         if let Some(func) = &f.function {
             let _ = writeln!(out, "  in:     {func} (package {})", f.package);
         }
-        let _ = writeln!(out, "  cause:  {}", classify::describe(f.cause));
+        let _ = writeln!(out, "  cause:  {}", classify::describe_finding(f));
         let cost = match f.cost {
             crate::findings::Cost::Allocates => "allocates each time this code runs",
             crate::findings::Cost::MayAllocate => {
                 "may allocate: free for pointer-shaped values, constants, small integers and single bytes"
             }
-            crate::findings::Cost::Free => "free: boxing a constant allocates nothing",
+            crate::findings::Cost::Free => "free: boxing a constant, a zero-size value or a pointer allocates nothing",
             crate::findings::Cost::NoneHere => "nothing here: callers pay, if anything",
         };
         let _ = writeln!(out, "  cost:   {cost}");
@@ -53,15 +53,24 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
                 let _ = writeln!(out, "  origin: {reason}");
             }
         }
-        // A fix, or a rule's reason for declining, says more than the generic remedy (and a decline
-        // often says why that remedy does not apply here).
+        // A fix says more than the remedy. Otherwise the remedy, and a rule's decline beside it (it
+        // often says why the remedy does not apply here); --explain is about one line, so it shows
+        // even declines whose shape did not match, marked as such.
         if let Some(fx) = a.fixes.iter().find(|x| x.targets.contains(&f.id)) {
             let _ = writeln!(out, "  fix:    #{} [{}] {}", fx.id, fx.rule, fx.title);
             let _ = writeln!(out, "          {}", fx.explanation);
-        } else if let Some(d) = a.declined.iter().find(|d| d.findings.contains(&f.id)) {
-            let _ = writeln!(out, "  rule:   {} declined: {}", d.rule, d.reason);
-        } else if let Some(r) = classify::remedy(f.cause) {
-            let _ = writeln!(out, "  try:    {r}");
+        } else {
+            if let Some(r) = classify::remedy_for(f) {
+                let _ = writeln!(out, "  try:    {r}");
+            }
+            for d in a.declined.iter().filter(|d| d.findings.contains(&f.id)) {
+                let shape = if crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason) {
+                    ", not this rule's shape"
+                } else {
+                    ""
+                };
+                let _ = writeln!(out, "  rule:   {} declined: {} [{}{shape}]", d.rule, d.reason, d.code);
+            }
         }
         if !f.flows.is_empty() {
             let _ = writeln!(out, "  flow (go build -gcflags=-m=2):");

@@ -282,14 +282,14 @@ fn show(term: &Term, a: &Analysis, previewer: &Verifier, fix: &Fix, outcome: &Ou
         fix.line,
         style(format!("[{}]", fix.rule)).for_stderr().cyan()
     );
-    let mut causes: Vec<&'static str> = Vec::new();
+    let mut causes: Vec<String> = Vec::new();
     for &t in &fix.targets {
         let f = a.finding(t);
         eprintln!("  finding:  {} (line {}:{})", f.message(), f.line(), f.col());
-        let why = classify::describe(f.cause);
+        let why = classify::describe_finding(f);
         if !causes.contains(&why) {
-            causes.push(why);
             eprintln!("  why:      {why}");
+            causes.push(why);
         }
         if let Some(flow) = output::text::flow_line(f) {
             eprintln!("  flow:     {flow}");
