@@ -1,10 +1,12 @@
 //! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
 
+use crate::findings::display::Namer;
 use crate::findings::{classify, Cost, Finding, Kind, Origin};
 use crate::fix::Fix;
 use crate::session::Analysis;
 use crate::verify::Verification;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -32,16 +34,24 @@ pub struct FindingOut<'a> {
     pub line: u32,
     pub column: u32,
     pub kind: &'static str,
+    /// The compiler's words (identity; what `go build -gcflags=-m` prints).
     pub message: String,
     pub subject: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<&'a str>,
+    /// `message` in the source's words: shape names and `~r0` replaced by what the code says.
+    pub display: String,
+    pub source_subject: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_function: Option<Cow<'a, str>>,
     pub cause: crate::findings::Cause,
     pub cause_text: &'static str,
     pub cost: Cost,
     pub origin: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inlined_from: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_inlined_from: Option<Vec<Cow<'a, str>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_note: Option<&'a str>,
     pub why: &'a [crate::findings::Flow],
@@ -51,7 +61,7 @@ pub struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub declined: Option<&'a str>,
+    pub declined: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_editable: Option<&'a str>,
 }
@@ -102,7 +112,7 @@ pub struct DeclinedOut<'a> {
     pub findings: &'a [usize],
     /// Stable code for scripts; `reason` is the same thing in words.
     pub code: &'static str,
-    pub reason: &'a str,
+    pub reason: String,
 }
 
 #[derive(Serialize, Default)]
@@ -194,8 +204,9 @@ pub fn document<'a>(
 ) -> Document<'a> {
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
-    let declined_of: BTreeMap<usize, &str> =
-        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d.reason.as_str()))).collect();
+    let namer = Namer::new(&a.sources, &a.listing);
+    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
     let findings = a
         .findings
         .iter()
@@ -216,6 +227,13 @@ pub fn document<'a>(
                 message: f.message(),
                 subject: &f.subject,
                 function: f.function.as_deref(),
+                display: namer.message(f),
+                source_subject: namer.subject(f),
+                source_function: namer.function(f),
+                source_inlined_from: match &f.origin {
+                    Origin::Inlined { callees } => Some(callees.iter().map(|c| namer.function_name(f, c)).collect()),
+                    _ => None,
+                },
                 cause: f.cause,
                 cause_text: classify::describe(f.cause),
                 cost: f.cost,
@@ -225,7 +243,7 @@ pub fn document<'a>(
                 why: &f.flows,
                 remedy: if matches!(f.kind, Kind::LeakingParam { .. }) { None } else { classify::remedy(f.cause) },
                 fix: fix_of.get(&f.id).copied(),
-                declined: declined_of.get(&f.id).copied(),
+                declined: declined_of.get(&f.id).map(|d| super::text::declined_words(a, &namer, d)),
                 not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),
             }
         })
@@ -293,7 +311,7 @@ pub fn document<'a>(
             column: d.col,
             findings: &d.findings,
             code: d.code.as_str(),
-            reason: &d.reason,
+            reason: super::text::declined_words(a, &namer, d),
         })
         .collect();
     Document {

@@ -25,9 +25,10 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         bail!("no escape findings on {target} (was its package among the patterns?)");
     }
     let mut out = String::new();
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
     for f in here {
-        let _ = writeln!(out, "{}:{}:{}: {}", display(a, &path), f.line(), f.col(), f.message());
-        if let Some(func) = &f.function {
+        let _ = writeln!(out, "{}:{}:{}: {}", display(a, &path), f.line(), f.col(), namer.message(f));
+        if let Some(func) = namer.function(f) {
             let _ = writeln!(out, "  in:     {func} (package {})", f.package);
         }
         let _ = writeln!(out, "  cause:  {}", classify::describe(f.cause));
@@ -59,7 +60,8 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
             let _ = writeln!(out, "  fix:    #{} [{}] {}", fx.id, fx.rule, fx.title);
             let _ = writeln!(out, "          {}", fx.explanation);
         } else if let Some(d) = a.declined.iter().find(|d| d.findings.contains(&f.id)) {
-            let _ = writeln!(out, "  rule:   {} declined: {}", d.rule, d.reason);
+            let reason = crate::output::text::declined_words(a, &namer, d);
+            let _ = writeln!(out, "  rule:   {} declined: {reason}", d.rule);
         } else if let Some(r) = classify::remedy(f.cause) {
             let _ = writeln!(out, "  try:    {r}");
         }
