@@ -98,6 +98,19 @@ impl<'a> Namer<'a> {
 
     /// The subject in source words: unchanged when the compiler's is already what the code says.
     pub fn subject<'f>(&self, f: &'f Finding) -> Cow<'f, str> {
+        if f.subject.contains("DYNAMICTYPE") {
+            // `new(<node DYNAMICTYPE>)`: the compiler's placeholder for a type known only per
+            // instantiation; the source names it (`new(node[T])`).
+            let call = f.file.as_deref().and_then(|p| {
+                self.with_source(p, |src| {
+                    let node = expr_at(src, &f.raw)?;
+                    (node.kind() == "call_expression").then(|| one_line(src.node_text(node)))
+                })
+            });
+            if let Some(call) = call.flatten() {
+                return Cow::Owned(call);
+            }
+        }
         if !has_compiler_names(&f.subject) {
             return Cow::Borrowed(&f.subject);
         }
@@ -109,6 +122,9 @@ impl<'a> Namer<'a> {
         }
         if s.contains("go.shape.") {
             s = self.unshape(f, &s);
+            // Type arguments are package-qualified (`items[*example.com/btree.node[T]]`); the
+            // package's own code does not qualify its names.
+            s = s.replace(&format!("{}.", f.package), "");
         }
         Cow::Owned(s)
     }
@@ -247,10 +263,19 @@ fn replace_result_temps(s: &str) -> String {
     out
 }
 
-/// The source expression a subject containing `~rN` describes. The compiler reports an inlined
-/// call's result at the call's `(`, and an expression built from it (a concatenation) at its
-/// operator; anything else starts at the position.
+/// The source expression a subject containing `~rN` describes, if the source has a plausible one
+/// there.
 fn result_expr(src: &SourceFile, pos: &RawPos, subject: &str) -> Option<String> {
+    let node = expr_at(src, pos)?;
+    // A bare `~r0` is a call's result; anything longer is an expression with operators.
+    let bare = result_temps(subject).next().is_some_and(|r| r.len() == subject.trim().len());
+    let plausible = if bare { node.kind() == "call_expression" } else { node.kind() != "identifier" };
+    plausible.then(|| one_line(src.node_text(node)))
+}
+
+/// The expression the compiler reports at `pos`: a call at its `(` (where the compiler puts calls),
+/// an operation at its operator, anything else where it starts.
+fn expr_at<'s>(src: &'s SourceFile, pos: &RawPos) -> Option<tree_sitter::Node<'s>> {
     let off = src.offset(pos.line, pos.col)?;
     let leaf = src.tree.root_node().descendant_for_byte_range(off, off)?;
     let parent = leaf.parent();
@@ -260,10 +285,7 @@ fn result_expr(src: &SourceFile, pos: &RawPos, subject: &str) -> Option<String> 
         _ if !leaf.is_named() && leaf.kind() != "(" => parent?,
         _ => src.node_starting_at(off)?,
     };
-    // A bare `~r0` is a call's result; anything longer is an expression with operators.
-    let bare = result_temps(subject).next().is_some_and(|r| r.len() == subject.trim().len());
-    let plausible = if bare { node.kind() == "call_expression" } else { node.kind() != "identifier" };
-    plausible.then(|| one_line(src.node_text(node)))
+    Some(node)
 }
 
 /// Source text on one line (multi-line expressions collapse their whitespace), cut when long.
