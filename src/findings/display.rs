@@ -553,6 +553,10 @@ mod tests {
         assert_eq!(result_expr(&s, &call, "~r0").as_deref(), Some("n.A.String()"));
         let plus = RawPos { path: "a.go".into(), line: 5, col: "\t_ = base + \"?p=\" ".len() as u32 + 1 };
         assert_eq!(result_expr(&s, &plus, "base + \"?p=\" + ~r0").as_deref(), Some("base + \"?p=\" + page(i)"));
+        // `new(<node DYNAMICTYPE>)` is reported at the `(` of `new(node[T])`
+        let dynamic = src("package p\n\nfunc f() {\n\t_ = new(node[T])\n}\n");
+        let paren = RawPos { path: "a.go".into(), line: 4, col: "\t_ = new".len() as u32 + 1 };
+        assert_eq!(expr_at(&dynamic, &paren).map(|n| dynamic.node_text(n)), Some("new(node[T])"));
         // a position that is not a call: no guess
         let other = RawPos { path: "a.go".into(), line: 5, col: 6 };
         assert_eq!(result_expr(&s, &other, "~r0"), None);
