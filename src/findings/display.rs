@@ -280,7 +280,18 @@ fn expr_at<'s>(src: &'s SourceFile, pos: &RawPos) -> Option<tree_sitter::Node<'s
     let leaf = src.tree.root_node().descendant_for_byte_range(off, off)?;
     let parent = leaf.parent();
     let node = match (leaf.kind(), parent.map(|p| p.kind())) {
-        ("(", Some("argument_list")) => parent.and_then(|p| p.parent()).filter(|c| c.kind() == "call_expression")?,
+        // A call's or conversion's `(`: `f(x)`, `[]byte(s)` (which may parse as a call with a
+        // parenthesized argument, or as a conversion).
+        ("(", Some("argument_list" | "parenthesized_expression" | "type_conversion_expression")) => {
+            let mut n = parent?;
+            while matches!(n.kind(), "argument_list" | "parenthesized_expression") {
+                n = n.parent()?;
+            }
+            match n.kind() {
+                "call_expression" | "type_conversion_expression" => n,
+                _ => src.node_starting_at(off)?,
+            }
+        }
         // An operator token (`+` of a concatenation, `=` of an assignment): the expression it joins.
         _ if !leaf.is_named() && leaf.kind() != "(" => parent?,
         _ => src.node_starting_at(off)?,
@@ -557,6 +568,13 @@ mod tests {
         let dynamic = src("package p\n\nfunc f() {\n\t_ = new(node[T])\n}\n");
         let paren = RawPos { path: "a.go".into(), line: 4, col: "\t_ = new".len() as u32 + 1 };
         assert_eq!(expr_at(&dynamic, &paren).map(|n| dynamic.node_text(n)), Some("new(node[T])"));
+        // a conversion's `(`: the whole conversion
+        let conv = src("package p\n\nfunc f() {\n\t_ = []byte(\"chunk\" + strconv.Itoa(i))\n}\n");
+        let at = RawPos { path: "a.go".into(), line: 4, col: "\t_ = []byte".len() as u32 + 1 };
+        assert_eq!(
+            result_expr(&conv, &at, "([]byte)(\"chunk\" + ~r0)").as_deref(),
+            Some("[]byte(\"chunk\" + strconv.Itoa(i))")
+        );
         // a position that is not a call: no guess
         let other = RawPos { path: "a.go".into(), line: 5, col: 6 };
         assert_eq!(result_expr(&s, &other, "~r0"), None);
