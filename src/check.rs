@@ -253,6 +253,7 @@ pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
     let mut out = String::new();
     let mut failed = false;
 
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
     let found = violations(a, &marked);
     for (n, f) in &found {
         failed = true;
@@ -262,9 +263,9 @@ pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
             place(a, f),
             n.name,
             if f.cost == Cost::MayAllocate { "may allocate" } else { "allocates" },
-            f.message()
+            namer.message(f)
         );
-        explain(&mut out, f);
+        explain(&mut out, &namer, f);
     }
 
     if let (Some(path), Some(recorded)) = (baseline, &recorded) {
@@ -287,9 +288,9 @@ pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
             } else {
                 format!("{} occurrences, the baseline has {had}", now[&k])
             };
-            let func = f.function.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
-            let _ = writeln!(out, "{}: new finding{func} ({was}): {}", place(a, f), f.message());
-            explain(&mut out, f);
+            let func = namer.function(f).map(|n| format!(" in {n}")).unwrap_or_default();
+            let _ = writeln!(out, "{}: new finding{func} ({was}): {}", place(a, f), namer.message(f));
+            explain(&mut out, &namer, f);
         }
         let gone: Vec<(&Key, usize)> = recorded
             .iter()
@@ -331,12 +332,12 @@ fn place(a: &Analysis, f: &Finding) -> String {
 }
 
 /// The why under a failure: the cause, an inlined callee, the compiler's flow.
-fn explain(out: &mut String, f: &Finding) {
+fn explain(out: &mut String, namer: &crate::findings::display::Namer, f: &Finding) {
     let _ = writeln!(out, "    why: {}", crate::findings::classify::describe(f.cause));
     if let crate::findings::Origin::Inlined { callees } = &f.origin {
         let _ = writeln!(out, "    inlined from: {}", callees.join(" → "));
     }
-    if let Some(flow) = crate::output::text::flow_line(f) {
+    if let Some(flow) = crate::output::text::flow_line(namer, f) {
         let _ = writeln!(out, "    flow: {flow}");
     }
 }

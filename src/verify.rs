@@ -8,6 +8,7 @@
 //!
 //! Rounds repeat until one drops nothing: the surviving set is exactly what was compiled last.
 
+use crate::findings::display::Namer;
 use crate::findings::{attribute, parse, Cost, Finding, Kind, LeakTarget};
 use crate::fix::compose::{self, Draft};
 use crate::fix::{Evidence, ExpectNew, Fix};
@@ -583,9 +584,22 @@ impl<'a> Verifier<'a> {
         }
 
         let mut per_fix: BTreeMap<usize, FixEval> = ids.iter().map(|&id| (id, FixEval::default())).collect();
-        let describe = |f: &Finding| {
-            format!("{} ({}:{}:{})", f.message(), self.a.display_path(f.file.as_deref().unwrap()), f.line(), f.col())
+        // In source words (display only: findings were paired by the compiler's). A finding from
+        // the build is named from the composed text it was reported on, not the file on disk.
+        let names_old = Namer::new(&self.a.sources, &self.a.listing);
+        let names_new = Namer::new(&self.a.sources, &self.a.listing)
+            .with_texts(comp.files.iter().map(|(p, c)| (p.clone(), c.text.clone())));
+        let describe_with = |names: &Namer, f: &Finding| {
+            format!(
+                "{} ({}:{}:{})",
+                names.message(f),
+                self.a.display_path(f.file.as_deref().unwrap()),
+                f.line(),
+                f.col()
+            )
         };
+        let describe = |f: &Finding| describe_with(&names_old, f);
+        let describe_new = |f: &Finding| describe_with(&names_new, f);
 
         // Changed regions: what went away and what appeared, by (kind, subject).
         let mut hunk_keys: BTreeSet<(PathBuf, usize)> = bucket_old.keys().cloned().collect();
@@ -635,16 +649,16 @@ impl<'a> Verifier<'a> {
                     };
                     let ev = per_fix.get_mut(id).expect("owner is active");
                     if ok {
-                        ev.added.push(describe(n));
+                        ev.added.push(describe_new(n));
                     } else if is_leak_to_result(n) {
-                        ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
+                        ev.added.push(format!("{} (callers decide whether it escapes)", describe_new(n)));
                     } else if is_private_leak(n) {
                         ev.added.push(format!(
                             "{} (unexported: every caller is in the package and was re-checked)",
-                            describe(n)
+                            describe_new(n)
                         ));
                     } else {
-                        eval.rejected.push((*id, format!("the rewrite itself escapes: {}", describe(n))));
+                        eval.rejected.push((*id, format!("the rewrite itself escapes: {}", describe_new(n))));
                     }
                 }
             }
@@ -697,23 +711,23 @@ impl<'a> Verifier<'a> {
                 let benign = is_leak_to_result(n) || is_private_leak(n);
                 if culprits.is_empty() {
                     if !benign {
-                        eval.unattributed.push(describe(n));
+                        eval.unattributed.push(describe_new(n));
                     }
                     continue;
                 }
                 for id in culprits {
                     let ev = per_fix.get_mut(&id).expect("active");
                     if is_leak_to_result(n) {
-                        ev.added.push(format!("{} (callers decide whether it escapes)", describe(n)));
+                        ev.added.push(format!("{} (callers decide whether it escapes)", describe_new(n)));
                     } else if is_private_leak(n) {
                         ev.added.push(format!(
                             "{} (unexported: every caller is in the package and was re-checked)",
-                            describe(n)
+                            describe_new(n)
                         ));
                     } else if matches!(n.kind, Kind::LeakingParam { .. }) {
-                        eval.rejected.push((id, format!("changes the escape contract of an exported function: {} (callers outside the module could allocate more)", describe(n))));
+                        eval.rejected.push((id, format!("changes the escape contract of an exported function: {} (callers outside the module could allocate more)", describe_new(n))));
                     } else {
-                        eval.rejected.push((id, format!("new escape in the same function: {}", describe(n))));
+                        eval.rejected.push((id, format!("new escape in the same function: {}", describe_new(n))));
                     }
                 }
             }

@@ -156,7 +156,9 @@ fn json_report_has_the_documented_schema_and_consistent_summary() {
         for key in ["id", "line", "column"] {
             assert!(f[key].is_u64(), "finding.{key} must be a number: {f}");
         }
-        for key in ["file", "kind", "cause", "cost", "origin", "message", "subject", "package"] {
+        for key in
+            ["file", "kind", "cause", "cost", "origin", "message", "subject", "package", "display", "source_subject"]
+        {
             assert!(f[key].is_string(), "finding.{key} must be a string: {f}");
         }
         assert!(f["why"].is_array(), "finding.why must be an array: {f}");
@@ -488,4 +490,128 @@ fn json_output_is_the_same_on_every_run() {
         let again = strip(json(&stackify(dir.path(), &["--json"])));
         assert_eq!(first, again);
     }
+}
+
+/// The fields of a `--json` document meant for people: where the compiler's internal names must not
+/// appear. (`message`, `subject`, `function`, `inlined_from` and `why` keep the compiler's words.)
+fn display_fields(doc: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let strings = |v: &Value| -> Vec<String> {
+        match v {
+            Value::String(s) => vec![s.clone()],
+            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => vec![],
+        }
+    };
+    for f in doc["findings"].as_array().unwrap() {
+        for key in ["display", "source_subject", "source_function", "source_inlined_from", "declined"] {
+            out.extend(strings(&f[key]));
+        }
+    }
+    for x in doc["fixes"].as_array().unwrap() {
+        for key in ["removed", "added", "title"] {
+            out.extend(strings(&x[key]));
+        }
+    }
+    for d in doc["declined"].as_array().unwrap() {
+        out.extend(strings(&d["reason"]));
+    }
+    out.extend(strings(&doc["summary"]["also_removed"]));
+    out
+}
+
+/// `~r0`, `~R1`: the compiler's names for results.
+fn has_result_temp(s: &str) -> bool {
+    s.match_indices('~').any(|(i, _)| {
+        let b = s.as_bytes();
+        matches!(b.get(i + 1), Some(b'r' | b'R')) && b.get(i + 2).is_some_and(u8::is_ascii_digit)
+    })
+}
+
+fn assert_source_words(what: &str, texts: &[String]) {
+    for t in texts {
+        assert!(!t.contains("go.shape"), "{what} shows a shape name: {t}");
+        assert!(!has_result_temp(t), "{what} shows a compiler result name: {t}");
+    }
+}
+
+#[test]
+fn generic_code_is_reported_with_the_sources_type_parameter_names() {
+    // fixtures/generic/README.md: the compiler says `NewFreeListG[go.shape.interface { ... }]`.
+    let dir = fixture("generic");
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    let findings = doc["findings"].as_array().unwrap();
+    // The compiler's words stay in `message`, `subject` and `function`...
+    assert!(findings.iter().any(|f| f["message"].as_str().unwrap().contains("go.shape.interface")), "{doc:#}");
+    let make = findings
+        .iter()
+        .find(|f| f["line"] == 20 && f["column"] == 37)
+        .unwrap_or_else(|| panic!("generic.go:20:37 make(...) must be reported: {doc:#}"));
+    assert!(make["subject"].as_str().unwrap().starts_with("make([]*node[go.shape."), "{make}");
+    assert!(make["function"].as_str().unwrap().starts_with("NewFreeListG[go.shape."), "{make}");
+    // ...and the source's are next to them.
+    assert_eq!(make["source_subject"], "make([]*node[T], 0, size)");
+    assert_eq!(make["display"], "make([]*node[T], 0, size) escapes to heap");
+    assert_eq!(make["source_function"], "NewFreeListG[T]");
+    let new_node = findings.iter().find(|f| f["line"] == 26 && f["column"] == 10).unwrap();
+    assert_eq!(new_node["source_subject"], "&node[T]{}");
+    assert_eq!(new_node["source_function"], "(*FreeListG[T]).newNode");
+    // Inlined into Use: the callee is named as the source declares it.
+    let in_use = findings.iter().find(|f| f["line"] == 42 && f["origin"] == "inlined").unwrap();
+    assert_eq!(in_use["source_inlined_from"], serde_json::json!(["(*FreeListG[T]).newNode"]));
+    assert_source_words("--json", &display_fields(&doc));
+
+    let all = stdout(&stackify(dir.path(), &["--all", "--verbose"]));
+    assert!(all.contains("make([]*node[T], 0, size) escapes to heap  in NewFreeListG[T]"), "{all}");
+    assert!(all.contains("inlined from (*FreeListG[T]).newNode"), "{all}");
+    assert_source_words("the text report", &all.lines().map(str::to_string).collect::<Vec<_>>());
+}
+
+#[test]
+fn results_of_inlined_calls_are_shown_as_the_call_in_the_source() {
+    // fixtures/inlined-result/README.md: `~r0 escapes to heap` is `n.Alignment.String()`.
+    let dir = fixture("inlined-result");
+    let report = stackify(dir.path(), &["--all", "--verbose"]);
+    assert_eq!(code(&report), 0, "{}", stderr(&report));
+    let all = stdout(&report);
+    assert!(all.contains("23:45    n.Alignment.String() escapes to heap"), "{all}");
+    assert!(all.contains("base + \"?page=\" + page(i) + \"&x=1\" escapes to heap"), "{all}");
+    assert!(all.contains("base + \"?page=\" + page(i) escapes to heap  in Keep"), "{all}");
+    assert_source_words("the text report", &all.lines().map(str::to_string).collect::<Vec<_>>());
+
+    let o = stackify(dir.path(), &["--json", "--diff"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let doc = json(&o);
+    let describe = doc["findings"].as_array().unwrap().iter().find(|f| f["line"] == 23).unwrap();
+    assert_eq!(describe["subject"], "~r0", "the compiler's subject stays in `subject`");
+    assert_eq!(describe["source_subject"], "n.Alignment.String()");
+    // Link's fix: the target boxed page(i)'s result and the concatenation adds one with it.
+    let link = doc["fixes"].as_array().unwrap().iter().find(|x| x["line"] == 49).unwrap();
+    assert_eq!(link["status"], "verified", "{link}");
+    let removed: Vec<&str> = link["removed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(removed.contains(&"page(i) escapes to heap (inl.go:49:45)"), "{removed:?}");
+    let added: Vec<&str> = link["added"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(added.iter().any(|a| a.starts_with("base + \"?page=\" + page(i) escapes to heap")), "{added:?}");
+    assert_source_words("--json --diff", &display_fields(&doc));
+}
+
+#[test]
+fn findings_gone_outside_the_fixes_are_explained_as_a_side_effect() {
+    // fixtures/inlined-result: Greet's rewrite stops `name` leaking; the declaration's line is not edited.
+    let dir = fixture("inlined-result");
+    let o = stackify(dir.path(), &["--diff"]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("also removed, as a side effect of the fixes above: leaking param: name (inl.go:53:12)"),
+        "{err}"
+    );
+    assert!(!err.contains("also gone"), "the old wording read as internal state:\n{err}");
+    // After the fixes it is a side effect of.
+    let side = err.find("also removed").unwrap();
+    assert!(err.find("verified inl.go:54").is_some_and(|v| v < side), "{err}");
+    let doc = json(&stackify(dir.path(), &["--json", "--diff"]));
+    let also: Vec<&str> =
+        doc["summary"]["also_removed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    assert!(also.contains(&"leaking param: name (inl.go:53:12)"), "{also:?}");
 }

@@ -2,11 +2,13 @@
 //!
 //! `parse` turns `-gcflags=-m=2` text into per-package [`RawPackageOutput`]; `attribute` resolves paths
 //! and decides whether a finding belongs to the code at its position (or to an inlined callee, a
-//! generic instantiation, generated code...); `classify` names the cause and the cost in plain words.
+//! generic instantiation, generated code...); `classify` names the cause and the cost in plain words;
+//! `display` words findings for people the way the source does (no shape names, no `~r0`).
 
 pub mod attribute;
 pub mod classify;
 pub mod declines;
+pub mod display;
 pub mod parse;
 
 use serde::{Deserialize, Serialize};
@@ -179,7 +181,8 @@ impl Finding {
     pub fn col(&self) -> u32 {
         self.raw.col
     }
-    /// The one-line message in the compiler's own words.
+    /// The one-line message in the compiler's own words: identity for matching and `--json`'s
+    /// `message`. Reports show [`display::Namer::message`].
     pub fn message(&self) -> String {
         match &self.kind {
             Kind::MovedToHeap => format!("moved to heap: {}", self.subject),

@@ -1,10 +1,12 @@
 //! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
 
+use crate::findings::display::Namer;
 use crate::findings::{classify, Cost, Finding, Origin};
 use crate::fix::Fix;
 use crate::session::Analysis;
 use crate::verify::Verification;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -32,10 +34,16 @@ pub struct FindingOut<'a> {
     pub line: u32,
     pub column: u32,
     pub kind: &'static str,
+    /// The compiler's words (identity; what `go build -gcflags=-m` prints).
     pub message: String,
     pub subject: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub function: Option<&'a str>,
+    /// `message` in the source's words: shape names and `~r0` replaced by what the code says.
+    pub display: String,
+    pub source_subject: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_function: Option<Cow<'a, str>>,
     pub cause: crate::findings::Cause,
     /// The cause in words, naming what took the value when the flow says (`fmt.Sprintf`, a callee).
     pub cause_text: String,
@@ -50,6 +58,8 @@ pub struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inlined_from: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_inlined_from: Option<Vec<Cow<'a, str>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub origin_note: Option<&'a str>,
     pub why: &'a [crate::findings::Flow],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,7 +68,7 @@ pub struct FindingOut<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fix: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub declined: Option<&'a str>,
+    pub declined: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_editable: Option<&'a str>,
 }
@@ -109,7 +119,7 @@ pub struct DeclinedOut<'a> {
     pub findings: &'a [usize],
     /// Stable code for scripts; `reason` is the same thing in words.
     pub code: &'static str,
-    pub reason: &'a str,
+    pub reason: String,
     /// The rule's shape did not match here (the text report hides these unless -v); false when it
     /// matched and rewriting was unsafe.
     pub shape_mismatch: bool,
@@ -204,8 +214,9 @@ pub fn document<'a>(
 ) -> Document<'a> {
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
-    let declined_of: BTreeMap<usize, &str> =
-        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d.reason.as_str()))).collect();
+    let namer = Namer::new(&a.sources, &a.listing);
+    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+        a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
     // Every id a fix or a decline names resolves to an entry of `findings`: reportable findings,
     // plus the `does not escape` findings that a fix or decline targets (a prealloc fix's `append`).
     let referenced: std::collections::BTreeSet<usize> = a
@@ -236,6 +247,13 @@ pub fn document<'a>(
                 message: f.message(),
                 subject: &f.subject,
                 function: f.function.as_deref(),
+                display: namer.message(f),
+                source_subject: namer.subject(f),
+                source_function: namer.function(f),
+                source_inlined_from: match &f.origin {
+                    Origin::Inlined { callees } => Some(callees.iter().map(|c| namer.function_name(f, c)).collect()),
+                    _ => None,
+                },
                 cause: f.cause,
                 cause_text: classify::describe_finding(f),
                 sink: sink.as_ref().map(|(k, _)| *k),
@@ -247,7 +265,7 @@ pub fn document<'a>(
                 why: &f.flows,
                 remedy: classify::remedy_for(f),
                 fix: fix_of.get(&f.id).copied(),
-                declined: declined_of.get(&f.id).copied(),
+                declined: declined_of.get(&f.id).map(|d| super::text::declined_words(a, &namer, d)),
                 not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),
             }
         })
@@ -315,7 +333,7 @@ pub fn document<'a>(
             column: d.col,
             findings: &d.findings,
             code: d.code.as_str(),
-            reason: &d.reason,
+            reason: super::text::declined_words(a, &namer, d),
             shape_mismatch: crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason),
         })
         .collect();

@@ -1,6 +1,7 @@
 //! The human report: what costs and can be fixed first, then what costs and cannot, then a count of
 //! what is free or belongs elsewhere (listed with --all).
 
+use crate::findings::display::Namer;
 use crate::findings::{classify, declines, Cost, Finding, Kind, Origin};
 use crate::session::Analysis;
 use console::style;
@@ -11,18 +12,20 @@ fn location(a: &Analysis, f: &Finding) -> String {
     f.file.as_deref().map(|p| a.display_path(p)).unwrap_or_else(|| f.raw.path.clone())
 }
 
-/// The flow in one line: the steps of the path that reaches the heap, as `expr (reason)`.
-pub fn flow_line(f: &Finding) -> Option<String> {
+/// The flow in one line: the steps of the path that reaches the heap, as `expr (reason)`, in source
+/// words where the compiler's are internal (`~r0`, shape names).
+pub fn flow_line(namer: &Namer, f: &Finding) -> Option<String> {
     let flow = f.flows.iter().find(|fl| fl.dst == "{heap}").or_else(|| f.flows.last())?;
     let steps: Vec<String> = flow
         .steps
         .iter()
         .filter(|s| s.reason != "spill")
         .map(|s| {
-            let expr = if s.expr.chars().count() > 40 {
-                format!("{}…", s.expr.chars().take(39).collect::<String>())
+            let expr = namer.flow_expr(f, &s.expr, s.at.as_ref());
+            let expr = if expr.chars().count() > 40 {
+                format!("{}…", expr.chars().take(39).collect::<String>())
             } else {
-                s.expr.clone()
+                expr.into_owned()
             };
             match &s.at {
                 Some(p) => format!("{expr} ({}, line {})", s.reason, p.line),
@@ -30,7 +33,13 @@ pub fn flow_line(f: &Finding) -> Option<String> {
             }
         })
         .collect();
-    (!steps.is_empty()).then(|| format!("{} ← {}: {}", flow.dst, flow.src, steps.join(" → ")))
+    let (dst, src) = (namer.flow_expr(f, &flow.dst, None), namer.flow_expr(f, &flow.src, None));
+    (!steps.is_empty()).then(|| format!("{dst} ← {src}: {}", steps.join(" → ")))
+}
+
+/// A decline's reason with the findings it quotes in source words.
+pub fn declined_words(a: &Analysis, namer: &Namer, d: &crate::session::Declined) -> String {
+    d.findings.iter().fold(d.reason.clone(), |reason, &id| namer.words(a.finding(id), &reason))
 }
 
 fn section(out: &mut String, title: &str, count: usize) {
@@ -54,13 +63,14 @@ fn shows_decline(d: &crate::session::Declined, verbose: bool) -> bool {
     verbose || !declines::is_shape_mismatch(d.code.as_str(), &d.reason)
 }
 
-fn finding_line(out: &mut String, f: &Finding) {
-    let func = f.function.as_deref().map(|n| format!("  in {n}")).unwrap_or_default();
-    let _ = writeln!(out, "  {:<8} {}{}", format!("{}:{}", f.line(), f.col()), f.message(), style(func).dim());
+fn finding_line(out: &mut String, namer: &Namer, f: &Finding) {
+    let func = namer.function(f).map(|n| format!("  in {n}")).unwrap_or_default();
+    let _ = writeln!(out, "  {:<8} {}{}", format!("{}:{}", f.line(), f.col()), namer.message(f), style(func).dim());
 }
 
 pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     let mut out = String::new();
+    let namer = Namer::new(&a.sources, &a.listing);
     let reportable: Vec<&Finding> = a.findings.iter().filter(|f| f.is_reportable()).collect();
     let _ = writeln!(
         out,
@@ -88,12 +98,12 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             let _ = writeln!(out, "{}", style(&file).underlined());
             for fx in fixes {
                 for f in targeted.iter().filter(|f| fix_of.get(&f.id) == Some(&fx.id)) {
-                    finding_line(&mut out, f);
+                    finding_line(&mut out, &namer, f);
                 }
                 let first = &a.findings[fx.targets[0]];
                 let _ = writeln!(out, "           why: {}", classify::describe_finding(first));
                 if verbose {
-                    if let Some(fl) = flow_line(first) {
+                    if let Some(fl) = flow_line(&namer, first) {
                         let _ = writeln!(out, "           flow: {fl}");
                     }
                 }
@@ -130,14 +140,14 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                 .unwrap_or_default();
             let _ = writeln!(out, "{}{}", style(&file).underlined(), style(note).dim());
             for f in list {
-                finding_line(&mut out, f);
+                finding_line(&mut out, &namer, f);
                 let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
                 if let Origin::Inlined { callees } = &f.origin {
                     let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
                 }
                 let _ = writeln!(out, "           why: {}{}", classify::describe_finding(f), cost);
                 if verbose {
-                    if let Some(fl) = flow_line(f) {
+                    if let Some(fl) = flow_line(&namer, f) {
                         let _ = writeln!(out, "           flow: {fl}");
                     }
                 }
@@ -147,8 +157,8 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                     let _ = writeln!(out, "           try: {r}");
                 }
                 if let Some(d) = declined_of.get(&f.id).filter(|d| shows_decline(d, verbose)) {
-                    let _ =
-                        writeln!(out, "           {} {}", style(format!("{} declined:", d.rule)).yellow(), d.reason);
+                    let reason = namer.words(f, &d.reason);
+                    let _ = writeln!(out, "           {} {reason}", style(format!("{} declined:", d.rule)).yellow());
                 }
             }
         }
@@ -170,7 +180,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, free.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, f);
+                    finding_line(&mut out, &namer, f);
                     let why = if matches!(f.kind, Kind::LeakingParam { .. }) {
                         classify::describe(f.cause)
                     } else {
@@ -185,9 +195,10 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, inlined.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, f);
+                    finding_line(&mut out, &namer, f);
                     if let Origin::Inlined { callees } = &f.origin {
-                        let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
+                        let names: Vec<_> = callees.iter().map(|c| namer.function_name(f, c)).collect();
+                        let _ = writeln!(out, "           inlined from {}", names.join(" → "));
                     }
                 }
             }
@@ -197,7 +208,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, foreign.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, f);
+                    finding_line(&mut out, &namer, f);
                     if let Origin::Foreign { reason } = &f.origin {
                         let _ = writeln!(out, "           {reason}");
                     }
@@ -213,7 +224,8 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     if !declined_other.is_empty() && (all || verbose) {
         section(&mut out, "Declined by a rule", declined_other.len());
         for d in declined_other {
-            let _ = writeln!(out, "  {}:{}:{} [{}] {}", a.display_path(&d.file), d.line, d.col, d.rule, d.reason);
+            let reason = declined_words(a, &namer, d);
+            let _ = writeln!(out, "  {}:{}:{} [{}] {reason}", a.display_path(&d.file), d.line, d.col, d.rule);
         }
     }
     let hidden = if all { 0 } else { free.len() + inlined.len() + foreign.len() };

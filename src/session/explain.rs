@@ -25,9 +25,10 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         bail!("no escape findings on {target} (was its package among the patterns?)");
     }
     let mut out = String::new();
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
     for f in here {
-        let _ = writeln!(out, "{}:{}:{}: {}", display(a, &path), f.line(), f.col(), f.message());
-        if let Some(func) = &f.function {
+        let _ = writeln!(out, "{}:{}:{}: {}", display(a, &path), f.line(), f.col(), namer.message(f));
+        if let Some(func) = namer.function(f) {
             let _ = writeln!(out, "  in:     {func} (package {})", f.package);
         }
         let _ = writeln!(out, "  cause:  {}", classify::describe_finding(f));
@@ -69,7 +70,8 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
                 } else {
                     ""
                 };
-                let _ = writeln!(out, "  rule:   {} declined: {} [{}{shape}]", d.rule, d.reason, d.code);
+                let reason = crate::output::text::declined_words(a, &namer, d);
+                let _ = writeln!(out, "  rule:   {} declined: {reason} [{}{shape}]", d.rule, d.code);
             }
         }
         if !f.flows.is_empty() {

@@ -283,15 +283,16 @@ fn show(term: &Term, a: &Analysis, previewer: &Verifier, fix: &Fix, outcome: &Ou
         style(format!("[{}]", fix.rule)).for_stderr().cyan()
     );
     let mut causes: Vec<String> = Vec::new();
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
     for &t in &fix.targets {
         let f = a.finding(t);
-        eprintln!("  finding:  {} (line {}:{})", f.message(), f.line(), f.col());
+        eprintln!("  finding:  {} (line {}:{})", namer.message(f), f.line(), f.col());
         let why = classify::describe_finding(f);
         if !causes.contains(&why) {
             eprintln!("  why:      {why}");
             causes.push(why);
         }
-        if let Some(flow) = output::text::flow_line(f) {
+        if let Some(flow) = output::text::flow_line(&namer, f) {
             eprintln!("  flow:     {flow}");
         }
     }

@@ -192,9 +192,6 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
     for n in &v.notes {
         eprintln!("  note: {n}");
     }
-    for r in &v.also_removed {
-        eprintln!("  also gone (code no fix edited): {r}");
-    }
     for o in v.outcomes.values() {
         let f = fix(a, o.fix);
         let place = format!("{}:{}", a.display_path(&f.file), f.line);
@@ -217,6 +214,11 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
                 o.reason.as_deref().unwrap_or("")
             );
         }
+    }
+    // After the fixes, since they are what caused it: findings that went away in lines no fix edited
+    // (a caller's argument that stopped escaping because the callee no longer leaks it).
+    for r in &v.also_removed {
+        eprintln!("  also removed, as a side effect of the fixes above: {r}");
     }
 }
 
