@@ -8,12 +8,12 @@
 //!
 //! Rounds repeat until one drops nothing: the surviving set is exactly what was compiled last.
 
+use crate::analysis::{self, Analysis};
 use crate::findings::{attribute, parse, Cost, Finding, Kind, LeakTarget};
 use crate::fix::compose::{self, Draft};
 use crate::fix::{Evidence, ExpectNew, Fix};
 use crate::go::{ListOptions, Toolchain};
 use crate::progress::Progress;
-use crate::session::{self, Analysis};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -440,7 +440,7 @@ impl<'a> Verifier<'a> {
         let mut drafts: Vec<(PathBuf, Draft, Vec<&Fix>)> = Vec::new();
         for (file, fixes) in by_file {
             let src = &self.a.sources[&file];
-            match compose::draft(src, &fixes, session::file_imports(self.a, &file)) {
+            match compose::draft(src, &fixes, analysis::file_imports(self.a, &file)) {
                 Ok(d) => drafts.push((file, d, fixes)),
                 Err(e) => failures.extend(fixes.iter().map(|f| (f.id, format!("cannot compose the edit: {e:#}")))),
             }
@@ -465,7 +465,7 @@ impl<'a> Verifier<'a> {
 
     /// Packages to recompile: those touched, plus every listed package that depends on them.
     fn build_set(&self, ids: &[usize]) -> Vec<String> {
-        session::affected_packages(self.a, ids.iter().map(|id| self.fixes[id].package.as_str()))
+        analysis::affected_packages(self.a, ids.iter().map(|id| self.fixes[id].package.as_str()))
     }
 
     fn build(&mut self, ids: &[usize], comp: &Composition) -> Result<(crate::go::Listing, Vec<Finding>)> {

@@ -1,8 +1,8 @@
 //! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
 
+use crate::analysis::Analysis;
 use crate::findings::{classify, Cost, Finding, Kind, Origin};
 use crate::fix::Fix;
-use crate::session::Analysis;
 use crate::verify::Verification;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -17,7 +17,7 @@ pub struct Document<'a> {
     pub go: &'a str,
     pub mode: &'a str,
     pub dir: String,
-    pub broken_packages: &'a [crate::session::Broken],
+    pub broken_packages: &'a [crate::analysis::Broken],
     pub findings: Vec<FindingOut<'a>>,
     pub fixes: Vec<FixOut<'a>>,
     pub declined: Vec<DeclinedOut<'a>>,
@@ -121,7 +121,7 @@ pub struct Summary {
     pub fixes_dropped: usize,
     pub declined: usize,
     /// Files with findings that stackify never edits, by why (generated, vendored, test-file, ...).
-    pub skipped_files: BTreeMap<crate::session::SkipKind, usize>,
+    pub skipped_files: BTreeMap<crate::analysis::SkipKind, usize>,
     pub files_written: Vec<String>,
     pub verification_notes: Vec<String>,
     /// Findings that disappeared from code no fix edited (e.g. callers of a function that no longer leaks).
@@ -129,7 +129,7 @@ pub struct Summary {
     pub go_invocations: usize,
     pub verification_builds: usize,
     pub elapsed_ms: u128,
-    pub timings: crate::session::Timings,
+    pub timings: crate::analysis::Timings,
 }
 
 /// 1-based line and byte column of a byte offset.

@@ -3,7 +3,7 @@
 pub mod json;
 pub mod text;
 
-use crate::session::Analysis;
+use crate::analysis::Analysis;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

@@ -1,8 +1,8 @@
 //! The human report: what costs and can be fixed first, then what costs and cannot, then a count of
 //! what is free or belongs elsewhere (listed with --all).
 
+use crate::analysis::Analysis;
 use crate::findings::{classify, Cost, Finding, Kind, Origin};
-use crate::session::Analysis;
 use console::style;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -65,7 +65,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     );
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx.id))).collect();
-    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+    let declined_of: BTreeMap<usize, &crate::analysis::Declined> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
 
     // 1. What a rule can fix.
@@ -184,7 +184,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             }
         }
     }
-    let declined_other: Vec<&crate::session::Declined> =
+    let declined_other: Vec<&crate::analysis::Declined> =
         a.declined.iter().filter(|d| d.findings.iter().all(|fid| !costly.iter().any(|c| c.id == *fid))).collect();
     if !declined_other.is_empty() && (all || verbose) {
         section(&mut out, "Declined by a rule", declined_other.len());

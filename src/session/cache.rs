@@ -7,7 +7,7 @@
 //! so a hit skips the compiler entirely; it returns findings, candidate fixes, declines and the facts
 //! the fixes need.
 
-use super::{Broken, Declined, Options, Skipped};
+use crate::analysis::{Broken, Declined, Options, Skipped};
 use crate::findings::attribute::CompilerNotes;
 use crate::findings::Finding;
 use crate::fix::Fix;
@@ -321,9 +321,12 @@ mod tests {
                 reason: "r".into(),
             }],
             broken: vec![Broken { package: "p".into(), error: "e".into() }],
-            not_editable: [("/m/g.go".into(), Skipped { kind: super::super::SkipKind::Generated, reason: "g".into() })]
-                .into_iter()
-                .collect(),
+            not_editable: [(
+                "/m/g.go".into(),
+                Skipped { kind: crate::analysis::SkipKind::Generated, reason: "g".into() },
+            )]
+            .into_iter()
+            .collect(),
             imports: [(
                 PathBuf::from("/m/a.go"),
                 vec![ImportFacts {

@@ -429,7 +429,7 @@ fn unique_files<'a>(it: impl Iterator<Item = &'a Path>) -> Vec<&'a Path> {
 
 /// Packages the applied fixes change, plus their dependents: the final re-check after writing.
 fn packages_to_recheck(a: &Analysis, applied: &[usize]) -> Vec<String> {
-    super::affected_packages(a, applied.iter().map(|id| fix_by_id(a, *id).package.as_str()))
+    crate::analysis::affected_packages(a, applied.iter().map(|id| fix_by_id(a, *id).package.as_str()))
 }
 
 /// Word-wrap `text` to `width` columns (explanations are single long lines).
