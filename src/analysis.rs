@@ -26,8 +26,7 @@ pub struct Options {
 /// A rule that matched a site and would not rewrite it, with its reason.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Declined {
-    #[serde(deserialize_with = "crate::rules::static_id")]
-    pub rule: crate::rules::StaticText,
+    pub rule: crate::fix::RuleText,
     pub file: PathBuf,
     pub line: u32,
     pub col: u32,
@@ -40,7 +39,7 @@ impl Declined {
     /// A fix that was proposed and then withdrawn (suppressed, overlapping).
     pub fn of(f: &Fix, code: crate::rules::codes::DeclineCode, reason: String) -> Self {
         Declined {
-            rule: f.rule,
+            rule: f.rule.clone(),
             file: f.file.clone(),
             line: f.line,
             col: f.col,

@@ -175,7 +175,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             for s in &sites {
                 let f = &a.findings[s.findings[0]];
                 declined.push(Declined {
-                    rule: rules[s.rule].id(),
+                    rule: rules[s.rule].id().into(),
                     file: s.file.clone(),
                     line: f.line(),
                     col: f.col(),
@@ -216,7 +216,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                 let (line, col) = src.position(p.edits.iter().map(|e| e.start).min().unwrap_or(s.anchor.0));
                 fixes.push(Fix {
                     id: 0,
-                    rule: rule.id(),
+                    rule: rule.id().into(),
                     file: s.file.clone(),
                     package: first.package.clone(),
                     edits: p.edits,
@@ -226,7 +226,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     title: p.title,
                     explanation: p.explanation,
                     evidence: rule.evidence(),
-                    claim: rule.allocation_claim(),
+                    claim: rule.allocation_claim().into(),
                     expect_new: p.expect_new,
                     function: src.enclosing_function(site.node()),
                     line,
@@ -234,7 +234,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                 });
             }
             Err(Decline { code, reason }) => declined.push(Declined {
-                rule: rule.id(),
+                rule: rule.id().into(),
                 file: s.file.clone(),
                 line: first.line(),
                 col: first.col(),
@@ -249,7 +249,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
         let src = &a.sources[&f.file];
         let mut lines: Vec<u32> = vec![f.line];
         lines.extend(f.targets.iter().map(|t| a.findings[*t].line()));
-        let hit = lines.iter().find_map(|l| crate::config::ignored(&src.text, *l, f.rule).map(|r| (*l, r)));
+        let hit = lines.iter().find_map(|l| crate::config::ignored(&src.text, *l, &f.rule).map(|r| (*l, r)));
         match hit {
             Some((line, reason)) => {
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };

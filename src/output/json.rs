@@ -70,7 +70,7 @@ pub struct EditOut<'a> {
 #[derive(Serialize)]
 pub struct FixOut<'a> {
     pub id: usize,
-    pub rule: &'static str,
+    pub rule: &'a str,
     pub package: &'a str,
     pub file: String,
     pub line: u32,
@@ -95,7 +95,7 @@ pub struct FixOut<'a> {
 
 #[derive(Serialize)]
 pub struct DeclinedOut<'a> {
-    pub rule: &'static str,
+    pub rule: &'a str,
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -247,7 +247,7 @@ pub fn document<'a>(
             let pos = |off: usize| line_col(&text, off);
             FixOut {
                 id: fix.id,
-                rule: fix.rule,
+                rule: &fix.rule,
                 package: &fix.package,
                 file: a.display_path(&fix.file),
                 line: fix.line,
@@ -287,7 +287,7 @@ pub fn document<'a>(
         .declined
         .iter()
         .map(|d| DeclinedOut {
-            rule: d.rule,
+            rule: &d.rule,
             file: a.display_path(&d.file),
             line: d.line,
             column: d.col,

@@ -59,7 +59,13 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &inputs, &mut read);
     trace("cache key", t);
     let t = Instant::now();
-    let cached = cache_key.as_deref().and_then(cache::load);
+    // An analysis naming a rule this build lacks came from another version: a miss, like one that
+    // does not decode.
+    let known = rules::known_ids();
+    let cached = cache_key.as_deref().and_then(cache::load).filter(|c| {
+        let mut ids = c.fixes.iter().map(|f| &f.rule).chain(c.declined.iter().map(|d| &d.rule));
+        ids.all(|id| known.contains(&id.as_ref()))
+    });
     trace("cache load", t);
     if cache_key.is_some() && !(likely_hit && cached.is_some()) {
         stamp.record(&read);
