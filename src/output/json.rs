@@ -81,6 +81,9 @@ pub struct FixOut<'a> {
     pub targets: &'a [usize],
     /// `candidate` (report mode: not verified), `verified`, or `dropped`.
     pub status: &'static str,
+    /// Stable code for scripts when dropped; `reason` is the same thing in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::verify::DropCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
     pub removed: &'a [String],
@@ -257,6 +260,7 @@ pub fn document<'a>(
                 evidence: fix.evidence,
                 targets: &fix.targets,
                 status,
+                code: outcome.and_then(|o| o.code),
                 reason: outcome.and_then(|o| o.reason.as_deref()),
                 removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
                 added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),

@@ -1,0 +1,41 @@
+//! Builds: recompile the touched packages and their dependents with `-gcflags=-m=2` over an overlay
+//! (`go list -export -overlay`, so the working tree is never touched) and read back the findings.
+
+use super::compare::Eval;
+use super::overlay::Composition;
+use super::Verifier;
+use crate::analysis;
+use crate::findings::{attribute, parse, Finding};
+use crate::go::{ListOptions, Listing};
+use anyhow::Result;
+
+impl Verifier<'_> {
+    /// Packages to recompile: those touched, plus every listed package that depends on them.
+    pub(super) fn build_set(&self, ids: &[usize]) -> Vec<String> {
+        analysis::affected_packages(self.a, ids.iter().map(|id| self.fixes[id].package.as_str()))
+    }
+
+    /// Compile the build set of `ids` with `comp` overlaid, or as it is on disk without one.
+    fn build(&mut self, ids: &[usize], comp: Option<&Composition>) -> Result<(Listing, Vec<Finding>)> {
+        self.builds += 1;
+        let overlay = comp.map(Composition::write_overlay).transpose()?;
+        let patterns = self.build_set(ids);
+        let listing = self.a.toolchain.list(
+            &patterns,
+            &ListOptions {
+                export: true,
+                overlay: overlay.as_ref().map(|o| o.path.clone()),
+                tests: self.a.options.tests,
+                ..Default::default()
+            },
+        )?;
+        let blocks = parse::parse_output(&listing.compiler_output);
+        let findings = attribute::attribute(&blocks, &self.index);
+        Ok((listing, findings))
+    }
+
+    pub(super) fn build_and_compare(&mut self, ids: &[usize], comp: &Composition) -> Result<Eval> {
+        let (listing, after) = self.build(ids, Some(comp))?;
+        Ok(self.compare(ids, comp, &listing, &after))
+    }
+}
