@@ -131,15 +131,15 @@ pub fn display_path(base: &Path, p: &Path) -> String {
     s.to_string_lossy().replace('\\', "/")
 }
 
-/// The packages to compile when `fix_packages` change: those packages (test variants `p [p.test]`
-/// named by their base path, which `-test` builds) plus every listed package that depends on them.
+/// The packages to compile when `fix_packages` change: those packages (test variants named by their
+/// importable path, see [`importable_path`]) plus every listed package that depends on them.
 pub fn affected_packages<'p>(a: &Analysis, fix_packages: impl IntoIterator<Item = &'p str>) -> Vec<String> {
     let mut set: std::collections::BTreeSet<String> =
-        fix_packages.into_iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect();
+        fix_packages.into_iter().map(|p| importable_path(p).to_string()).collect();
     loop {
         let before = set.len();
         for p in a.listing.targets() {
-            if p.imports.iter().any(|i| set.contains(i)) {
+            if p.imports.iter().any(|i| set.contains(i)) && !is_test_main(a, p) {
                 set.insert(p.import_path.clone());
             }
         }
@@ -150,7 +150,38 @@ pub fn affected_packages<'p>(a: &Analysis, fix_packages: impl IntoIterator<Item 
     set.into_iter().collect()
 }
 
+/// The `p.test` main package `go list -test` lists for `p`: not importable (naming it fails), and
+/// built anyway when `p` is named with `-test`.
+fn is_test_main(a: &Analysis, p: &crate::go::Package) -> bool {
+    let base = p.import_path.strip_suffix(".test").and_then(|base| a.listing.by_path(base));
+    p.name == "main" && base.is_some_and(|b| b.dir == p.dir)
+}
+
 /// Import facts for `file` as the helper reported them (needed to drop imports that become unused).
 pub fn file_imports<'a>(a: &'a Analysis, file: &Path) -> &'a [ImportFacts] {
     a.imports.get(file).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The path that names a listed package on a `go` command line. A test variant `p [p.test]` is built
+/// by naming `p` (with `-test`), and so is the external test package `p_test [p.test]`, which is
+/// not importable: naming `p_test` fails ("no required module provides package").
+pub fn importable_path(package: &str) -> &str {
+    let Some((name, variant)) = package.split_once(" [") else { return package };
+    match variant.strip_suffix(".test]") {
+        Some(base) if name.strip_suffix("_test") == Some(base) => base,
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::importable_path;
+
+    #[test]
+    fn test_variants_are_named_by_their_importable_path() {
+        assert_eq!(importable_path("example.com/m/p"), "example.com/m/p");
+        assert_eq!(importable_path("example.com/m/p [example.com/m/p.test]"), "example.com/m/p");
+        assert_eq!(importable_path("example.com/m/p_test [example.com/m/p.test]"), "example.com/m/p");
+        assert_eq!(importable_path("example.com/m/q [example.com/m/p.test]"), "example.com/m/q");
+    }
 }

@@ -8,6 +8,7 @@ use crate::analysis;
 use crate::findings::{attribute, parse, Finding};
 use crate::go::{ListOptions, Listing};
 use anyhow::Result;
+use std::collections::BTreeMap;
 
 impl Verifier<'_> {
     /// Packages to recompile: those touched, plus every listed package that depends on them.
@@ -37,5 +38,14 @@ impl Verifier<'_> {
     pub(super) fn build_and_compare(&mut self, ids: &[usize], comp: &Composition) -> Result<Eval> {
         let (listing, after) = self.build(ids, Some(comp))?;
         Ok(self.compare(ids, comp, &listing, &after))
+    }
+
+    /// Whether the build set of `ids` fails with `error` when no fix is applied at all: then no fix
+    /// causes it, and bisecting would only drop good fixes one by one.
+    pub(super) fn fails_without_fixes(&mut self, ids: &[usize], error: &str) -> Result<bool> {
+        self.progress.step(&format!("checking the build without the fixes (build {})", self.builds + 1));
+        let (listing, after) = self.build(ids, None)?;
+        let none = Composition { files: BTreeMap::new(), failures: Vec::new() };
+        Ok(self.compare(&[], &none, &listing, &after).unmapped_error.as_deref() == Some(error))
     }
 }

@@ -5,6 +5,7 @@ use super::bisect::Proof;
 use super::compare::FixEval;
 use super::overlay::Composition;
 use super::{DropCode, Dropped, Verifier};
+use crate::analysis;
 use crate::go::list::BenchResult;
 use anyhow::Result;
 use std::collections::BTreeMap;
@@ -93,7 +94,7 @@ impl Verifier<'_> {
                 let (Some(x), Some(y)) = (b.allocs_per_op, r.allocs_per_op) else { continue };
                 for id in ids {
                     let fix = self.fixes[id];
-                    if fix.package.split(" [").next() == Some(r.package.as_str()) {
+                    if analysis::importable_path(&fix.package) == r.package {
                         let ev = per_fix.entry(*id).or_default();
                         // Per package: a benchmark exercises every fix in it, so this is shared evidence.
                         ev.bench.push(format!("{} (package {}): {x} → {y} allocs/op", r.name, r.package));
@@ -120,11 +121,11 @@ impl Verifier<'_> {
         })
     }
 
-    /// Base packages (test variants stripped) touched by `ids` that have benchmarks in their tests.
+    /// Importable packages (test variants named by their base) touched by `ids` that have benchmarks in their tests.
     fn bench_packages(&self, ids: &[usize]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for id in ids {
-            let base = self.fixes[id].package.split(" [").next().unwrap_or_default().to_string();
+            let base = analysis::importable_path(&self.fixes[id].package).to_string();
             if out.contains(&base) {
                 continue;
             }

@@ -4,7 +4,8 @@
 //! - each fix's targeted finding must be gone (or, for allocation-count rules, nothing may get worse);
 //! - a new finding inside a fix's edited lines must be one its rule expects (a result allocation);
 //! - a new costly finding elsewhere in the fix's function (a parameter that now leaks to the heap) drops it;
-//! - a build failure is mapped to the fixes whose lines the compiler names, else bisected.
+//! - a build failure is mapped to the fixes whose lines the compiler names, else bisected — unless
+//!   the build fails the same way without any fix, which stops the round: no fix can be judged.
 //!
 //! Rounds repeat until one drops nothing: the surviving set is exactly what was compiled last.
 //! One job per submodule: [`overlay`] composes, [`build`] compiles, [`compare`] judges a build,
@@ -41,6 +42,8 @@ pub enum DropCode {
     DoesNotCompile,
     /// The build fails with an error no position ties to a fix; bisection found this one.
     BreaksBuild,
+    /// The build fails the same way without any fix: nothing could be verified.
+    BuildFailsWithoutFixes,
     /// The rewritten code itself escapes in a way its rule does not expect.
     RewriteEscapes,
     /// A new escape in the same function.
@@ -202,9 +205,16 @@ impl<'a> Verifier<'a> {
             self.progress.step(&format!("verifying {} fixes (build {})", active.len(), self.builds + 1));
             let eval = self.build_and_compare(active, &comp)?;
             if let Some(msg) = &eval.unmapped_error {
-                let culprit = self.bisect(active, Proof::Build)?;
-                let why = format!("breaks the build (found by bisection): {msg}");
-                dropped.insert(culprit, Dropped::new(DropCode::BreaksBuild, why));
+                if self.fails_without_fixes(active, msg)? {
+                    let why = format!("the build fails the same way without any fix, so none can be verified: {msg}");
+                    for id in active.iter() {
+                        dropped.insert(*id, Dropped::new(DropCode::BuildFailsWithoutFixes, why.clone()));
+                    }
+                } else {
+                    let culprit = self.bisect(active, Proof::Build)?;
+                    let why = format!("breaks the build (found by bisection): {msg}");
+                    dropped.insert(culprit, Dropped::new(DropCode::BreaksBuild, why));
+                }
                 continue;
             }
             if !eval.compile_errors.is_empty() {
