@@ -43,9 +43,14 @@ impl Verifier<'_> {
     /// Whether the build set of `ids` fails with `error` when no fix is applied at all: then no fix
     /// causes it, and bisecting would only drop good fixes one by one.
     pub(super) fn fails_without_fixes(&mut self, ids: &[usize], error: &str) -> Result<bool> {
-        self.progress.step(&format!("checking the build without the fixes (build {})", self.builds + 1));
-        let (listing, after) = self.build(ids, None)?;
-        let none = Composition { files: BTreeMap::new(), failures: Vec::new() };
-        Ok(self.compare(&[], &none, &listing, &after).unmapped_error.as_deref() == Some(error))
+        let set = self.build_set(ids);
+        if !self.baseline_build.contains_key(&set) {
+            self.progress.step(&format!("building without the fixes (build {})", self.builds + 1));
+            let (listing, after) = self.build(ids, None)?;
+            let none = Composition { files: BTreeMap::new(), failures: Vec::new() };
+            let error = self.compare(&[], &none, &listing, &after).unmapped_error;
+            self.baseline_build.insert(set.clone(), error);
+        }
+        Ok(self.baseline_build[&set].as_deref() == Some(error))
     }
 }

@@ -64,7 +64,7 @@ pub enum DropCode {
 
 /// A dropped fix: the code and the words.
 #[derive(Debug, Clone)]
-pub(crate) struct Dropped {
+struct Dropped {
     code: DropCode,
     reason: String,
 }
@@ -96,7 +96,8 @@ pub struct Outcome {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Verification {
     pub outcomes: BTreeMap<usize, Outcome>,
-    /// Verification builds run (one per round plus bisection steps).
+    /// Verification builds run (one per round plus bisection steps, and one without the fixes when a
+    /// build fails with an error no fix's lines explain).
     pub builds: usize,
     /// Final content of every file the verified fixes touch.
     pub files: BTreeMap<PathBuf, String>,
@@ -135,6 +136,8 @@ pub struct Verifier<'a> {
     baseline_vet: Option<Option<String>>,
     baseline_test: Option<Option<String>>,
     baseline_bench: HashMap<String, crate::go::list::BenchResult>,
+    /// The error the build set fails with when no fix is applied, per build set (`None`: it builds).
+    baseline_build: HashMap<Vec<String>, Option<String>>,
     notes: Vec<String>,
     also_removed: Vec<String>,
     started: std::time::Instant,
@@ -152,6 +155,7 @@ impl<'a> Verifier<'a> {
             baseline_vet: None,
             baseline_test: None,
             baseline_bench: HashMap::new(),
+            baseline_build: HashMap::new(),
             notes: Vec::new(),
             also_removed: Vec::new(),
             started: std::time::Instant::now(),
@@ -163,7 +167,6 @@ impl<'a> Verifier<'a> {
         self
     }
 
-    /// Verify `ids` together; returns every fix's outcome and the final file contents.
     /// Verify `ids` together; returns every fix's outcome and the final file contents.
     pub fn verify(mut self, ids: &[usize]) -> Result<Verification> {
         let mut dropped: BTreeMap<usize, Dropped> = BTreeMap::new();
