@@ -6,8 +6,8 @@
 //! and callees inlined into it (the compiler reports those at the call site), without having to
 //! reproduce the compiler's naming of generic instantiations.
 
+use crate::analysis::Analysis;
 use crate::findings::{Cost, Finding};
-use crate::session::Analysis;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

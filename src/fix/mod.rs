@@ -7,6 +7,11 @@ pub mod imports;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
+/// Text a rule owns (its id, its claim): borrowed from the rule when it proposes, owned when the fix
+/// comes back from the analysis cache, so decoding a cached fix needs neither the rule registry nor
+/// leaked strings.
+pub type RuleText = std::borrow::Cow<'static, str>;
+
 /// Replace bytes `[start, end)` of the ORIGINAL file with `text`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextEdit {
@@ -39,8 +44,7 @@ pub enum ExpectNew {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Fix {
     pub id: usize,
-    #[serde(deserialize_with = "crate::rules::static_id")]
-    pub rule: crate::rules::StaticText,
+    pub rule: RuleText,
     pub file: PathBuf,
     pub package: String,
     pub edits: Vec<TextEdit>,
@@ -57,8 +61,7 @@ pub struct Fix {
     pub explanation: String,
     pub evidence: Evidence,
     /// What a fewer-allocations fix saves, in words (from its rule).
-    #[serde(deserialize_with = "crate::rules::static_str")]
-    pub claim: crate::rules::StaticText,
+    pub claim: RuleText,
     pub expect_new: ExpectNew,
     /// Enclosing function as the compiler names it (`F`, `(*T).M`), to attribute new findings.
     pub function: Option<String>,

@@ -3,8 +3,8 @@
 //! `command.ts`): data escapes `%`, CR and LF; properties also `:` and `,`.
 
 use super::sarif::{rule_id, source_root};
+use crate::analysis::Analysis;
 use crate::findings::{classify, Cost, Finding};
-use crate::session::Analysis;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -38,7 +38,7 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
     list.sort_by_key(|f| (f.file.clone(), f.line(), f.col()));
     let mut out = String::new();
     for f in list {
-        let file = f.file.as_deref().map(|p| crate::session::display_path(&root, p)).unwrap_or_default();
+        let file = f.file.as_deref().map(|p| crate::analysis::display_path(&root, p)).unwrap_or_default();
         let fix = fix_of.get(&f.id).copied();
         let mut msg = f.message();
         if let Some(func) = &f.function {

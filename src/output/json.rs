@@ -1,9 +1,9 @@
 //! The `--json` document. Field names are a contract (README "JSON output"); add fields, never rename.
 
+use crate::analysis::Analysis;
 use crate::findings::display::Namer;
 use crate::findings::{classify, Cost, Finding, Origin};
 use crate::fix::Fix;
-use crate::session::Analysis;
 use crate::verify::Verification;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -19,7 +19,7 @@ pub struct Document<'a> {
     pub go: &'a str,
     pub mode: &'a str,
     pub dir: String,
-    pub broken_packages: &'a [crate::session::Broken],
+    pub broken_packages: &'a [crate::analysis::Broken],
     pub findings: Vec<FindingOut<'a>>,
     pub fixes: Vec<FixOut<'a>>,
     pub declined: Vec<DeclinedOut<'a>>,
@@ -87,7 +87,7 @@ pub struct EditOut<'a> {
 #[derive(Serialize)]
 pub struct FixOut<'a> {
     pub id: usize,
-    pub rule: &'static str,
+    pub rule: &'a str,
     pub package: &'a str,
     pub file: String,
     pub line: u32,
@@ -98,6 +98,9 @@ pub struct FixOut<'a> {
     pub targets: &'a [usize],
     /// `candidate` (report mode: not verified), `verified`, or `dropped`.
     pub status: &'static str,
+    /// Stable code for scripts when dropped; `reason` is the same thing in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<crate::verify::DropCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<&'a str>,
     pub removed: &'a [String],
@@ -112,7 +115,7 @@ pub struct FixOut<'a> {
 
 #[derive(Serialize)]
 pub struct DeclinedOut<'a> {
-    pub rule: &'static str,
+    pub rule: &'a str,
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -141,7 +144,7 @@ pub struct Summary {
     pub fixes_dropped: usize,
     pub declined: usize,
     /// Files with findings that stackify never edits, by why (generated, vendored, test-file, ...).
-    pub skipped_files: BTreeMap<crate::session::SkipKind, usize>,
+    pub skipped_files: BTreeMap<crate::analysis::SkipKind, usize>,
     pub files_written: Vec<String>,
     pub verification_notes: Vec<String>,
     /// Findings that disappeared from code no fix edited (e.g. callers of a function that no longer leaks).
@@ -149,7 +152,7 @@ pub struct Summary {
     pub go_invocations: usize,
     pub verification_builds: usize,
     pub elapsed_ms: u128,
-    pub timings: crate::session::Timings,
+    pub timings: crate::analysis::Timings,
 }
 
 /// 1-based line and byte column of a byte offset.
@@ -215,7 +218,7 @@ pub fn document<'a>(
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
     let namer = Namer::new(&a.sources, &a.listing);
-    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+    let declined_of: BTreeMap<usize, &crate::analysis::Declined> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
     // Every id a fix or a decline names resolves to an entry of `findings`: reportable findings,
     // plus the `does not escape` findings that a fix or decline targets (a prealloc fix's `append`).
@@ -287,7 +290,7 @@ pub fn document<'a>(
             let pos = |off: usize| line_col(&text, off);
             FixOut {
                 id: fix.id,
-                rule: fix.rule,
+                rule: &fix.rule,
                 package: &fix.package,
                 file: a.display_path(&fix.file),
                 line: fix.line,
@@ -297,6 +300,7 @@ pub fn document<'a>(
                 evidence: fix.evidence,
                 targets: &fix.targets,
                 status,
+                code: outcome.and_then(|o| o.code),
                 reason: outcome.and_then(|o| o.reason.as_deref()),
                 removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
                 added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),
@@ -327,7 +331,7 @@ pub fn document<'a>(
         .declined
         .iter()
         .map(|d| DeclinedOut {
-            rule: d.rule,
+            rule: &d.rule,
             file: a.display_path(&d.file),
             line: d.line,
             column: d.col,

@@ -5,7 +5,7 @@ pub mod json;
 pub mod sarif;
 pub mod text;
 
-use crate::session::Analysis;
+use crate::analysis::Analysis;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 

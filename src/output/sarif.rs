@@ -11,9 +11,9 @@
 //! - `fixes[]` only with --diff: a fix is offered once the verifier proved it, as the verified file's
 //!   changed lines (so an import the fix needs comes with it).
 
+use crate::analysis::Analysis;
 use crate::findings::{classify, Cause, Cost, Finding};
 use crate::fix::Fix;
-use crate::session::Analysis;
 use crate::verify::Verification;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -58,7 +58,7 @@ fn utf16_col(text: &str, line: u32, col: u32) -> u32 {
 
 pub fn document(a: &Analysis, v: Option<&Verification>, all: bool) -> Value {
     let root = source_root(a);
-    let rel = |p: &Path| crate::session::display_path(&root, p);
+    let rel = |p: &Path| crate::analysis::display_path(&root, p);
     let fix_of: BTreeMap<usize, &Fix> =
         a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx))).collect();
     // A noalloc function's findings are errors: the code says it must not allocate.
@@ -293,7 +293,7 @@ fn fixes_by_id(a: &Analysis, v: &Verification) -> BTreeMap<usize, Value> {
                 json!({
                     "description": { "text": format!("[{}] {} (verified with the Go compiler)", f.rule, f.title) },
                     "artifactChanges": [{
-                        "artifactLocation": { "uri": crate::session::display_path(&root, path), "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": crate::analysis::display_path(&root, path), "uriBaseId": "%SRCROOT%" },
                         "replacements": replacements,
                     }],
                 }),

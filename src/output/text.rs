@@ -1,9 +1,9 @@
 //! The human report: what costs and can be fixed first, then what costs and cannot, then a count of
 //! what is free or belongs elsewhere (listed with --all).
 
+use crate::analysis::Analysis;
 use crate::findings::display::Namer;
 use crate::findings::{classify, declines, Cost, Finding, Kind, Origin};
-use crate::session::Analysis;
 use console::style;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -38,7 +38,7 @@ pub fn flow_line(namer: &Namer, f: &Finding) -> Option<String> {
 }
 
 /// A decline's reason with the findings it quotes in source words.
-pub fn declined_words(a: &Analysis, namer: &Namer, d: &crate::session::Declined) -> String {
+pub fn declined_words(a: &Analysis, namer: &Namer, d: &crate::analysis::Declined) -> String {
     d.findings.iter().fold(d.reason.clone(), |reason, &id| namer.words(a.finding(id), &reason))
 }
 
@@ -59,7 +59,7 @@ fn by_file<'a>(a: &Analysis, items: impl Iterator<Item = &'a Finding>) -> BTreeM
 
 /// A decline worth showing: the rule matched but rewriting was unsafe (see findings::declines), or
 /// any decline with `-v`.
-fn shows_decline(d: &crate::session::Declined, verbose: bool) -> bool {
+fn shows_decline(d: &crate::analysis::Declined, verbose: bool) -> bool {
     verbose || !declines::is_shape_mismatch(d.code.as_str(), &d.reason)
 }
 
@@ -81,7 +81,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     );
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx.id))).collect();
-    let declined_of: BTreeMap<usize, &crate::session::Declined> =
+    let declined_of: BTreeMap<usize, &crate::analysis::Declined> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
 
     // 1. What a rule can fix.
@@ -216,7 +216,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             }
         }
     }
-    let declined_other: Vec<&crate::session::Declined> = a
+    let declined_other: Vec<&crate::analysis::Declined> = a
         .declined
         .iter()
         .filter(|d| shows_decline(d, verbose) && d.findings.iter().all(|fid| !costly.iter().any(|c| c.id == *fid)))

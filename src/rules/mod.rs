@@ -185,27 +185,6 @@ pub fn select(only: &[String], skip: &[String]) -> Vec<Box<dyn Rule>> {
         .collect()
 }
 
-/// Static text owned by a rule (its id, its claim). An alias, so serde does not treat the field as
-/// borrowed from the input (cached analyses are deserialized with `static_id`/`static_str`).
-pub type StaticText = &'static str;
-
-/// Deserialize a rule id back to the registry's `&'static str` (cached analyses store ids as text).
-pub fn static_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let id = <String as serde::Deserialize>::deserialize(d)?;
-    known_ids().into_iter().find(|k| *k == id).ok_or_else(|| serde::de::Error::custom(format!("unknown rule {id:?}")))
-}
-
-/// Deserialize rule-provided static text (a claim) from a cached analysis. The handful of distinct
-/// strings a run loads are leaked once; the process is short-lived.
-pub fn static_str<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
-    let s = <String as serde::Deserialize>::deserialize(d)?;
-    Ok(registry()
-        .iter()
-        .map(|r| r.allocation_claim())
-        .find(|c| *c == s)
-        .unwrap_or_else(|| Box::leak(s.into_boxed_str())))
-}
-
 pub fn known_ids() -> Vec<&'static str> {
     registry().iter().map(|r| r.id()).collect()
 }

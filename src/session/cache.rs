@@ -7,7 +7,7 @@
 //! so a hit skips the compiler entirely; it returns findings, candidate fixes, declines and the facts
 //! the fixes need.
 
-use super::{Broken, Declined, Options, Skipped};
+use crate::analysis::{Broken, Declined, Options, Skipped};
 use crate::findings::attribute::CompilerNotes;
 use crate::findings::Finding;
 use crate::fix::Fix;
@@ -291,7 +291,7 @@ mod tests {
         assert!(findings.iter().any(|f| f.function.is_some()) && findings.iter().any(|f| f.function.is_none()));
         let fix = Fix {
             id: 1,
-            rule: "fmt-sprintf",
+            rule: "fmt-sprintf".into(),
             file: "/m/shapes.go".into(),
             package: "example.com/shapes".into(),
             edits: vec![crate::fix::TextEdit { start: 1, end: 2, text: "x".into() }],
@@ -301,7 +301,7 @@ mod tests {
             title: "t".into(),
             explanation: "e".into(),
             evidence: crate::fix::Evidence::FindingRemoved,
-            claim: "reduces growth reallocations",
+            claim: "reduces growth reallocations".into(),
             expect_new: crate::fix::ExpectNew::ResultAllocation,
             function: None,
             line: 1,
@@ -312,7 +312,7 @@ mod tests {
             notes: crate::findings::attribute::notes(&blocks, &index),
             fixes: vec![fix],
             declined: vec![Declined {
-                rule: "fmt-sprintf",
+                rule: "fmt-sprintf".into(),
                 file: "/m/a.go".into(),
                 line: 1,
                 col: 2,
@@ -321,9 +321,12 @@ mod tests {
                 reason: "r".into(),
             }],
             broken: vec![Broken { package: "p".into(), error: "e".into() }],
-            not_editable: [("/m/g.go".into(), Skipped { kind: super::super::SkipKind::Generated, reason: "g".into() })]
-                .into_iter()
-                .collect(),
+            not_editable: [(
+                "/m/g.go".into(),
+                Skipped { kind: crate::analysis::SkipKind::Generated, reason: "g".into() },
+            )]
+            .into_iter()
+            .collect(),
             imports: [(
                 PathBuf::from("/m/a.go"),
                 vec![ImportFacts {

@@ -147,7 +147,7 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
     let hidden = Progress::hidden();
     let previewer = Verifier::new(a, &hidden);
     let mut decisions: BTreeMap<usize, Decision> = BTreeMap::new();
-    let mut skipped_rules: BTreeSet<&'static str> = BTreeSet::new();
+    let mut skipped_rules: BTreeSet<&str> = BTreeSet::new();
     let mut apply_rest = false;
     let mut quit = false;
     for (i, fix) in verified.iter().enumerate() {
@@ -155,7 +155,7 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
             decisions.insert(fix.id, Decision::NotReviewed);
             continue;
         }
-        if skipped_rules.contains(fix.rule) {
+        if skipped_rules.contains(fix.rule.as_ref()) {
             decisions.insert(fix.id, Decision::SkippedRule);
             continue;
         }
@@ -183,10 +183,10 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
                 }
                 Answer::SkipRule => {
                     decisions.insert(fix.id, Decision::SkippedRule);
-                    skipped_rules.insert(fix.rule);
+                    skipped_rules.insert(&fix.rule);
                 }
                 Answer::Help => {
-                    eprintln!("{}", help(fix.rule));
+                    eprintln!("{}", help(&fix.rule));
                     continue;
                 }
                 Answer::Edit => {
@@ -430,7 +430,7 @@ fn unique_files<'a>(it: impl Iterator<Item = &'a Path>) -> Vec<&'a Path> {
 
 /// Packages the applied fixes change, plus their dependents: the final re-check after writing.
 fn packages_to_recheck(a: &Analysis, applied: &[usize]) -> Vec<String> {
-    super::affected_packages(a, applied.iter().map(|id| fix_by_id(a, *id).package.as_str()))
+    crate::analysis::affected_packages(a, applied.iter().map(|id| fix_by_id(a, *id).package.as_str()))
 }
 
 /// Word-wrap `text` to `width` columns (explanations are single long lines).

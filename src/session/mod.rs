@@ -1,6 +1,6 @@
-//! The pipeline: find (go list + -m=2) → attribute → rules propose → (verify) → deliver.
+//! The pipeline: find (go list + -m=2) → attribute → the engine proposes → (verify) → deliver.
 //! Front ends (report, diff, apply, interactive) live in the submodules and only render and collect
-//! decisions; this module owns the analysis they share.
+//! decisions; this module builds the analysis they share (or restores it from the cache).
 
 pub mod apply;
 pub mod cache;
@@ -8,166 +8,19 @@ pub mod explain;
 pub mod interactive;
 pub mod run;
 
-use crate::findings::{attribute, parse, Finding};
-use crate::fix::Fix;
-use crate::go::helper::{GoHelper, ImportFacts, PackageRequest, Query};
+pub use crate::analysis::{Analysis, Options};
+
+use crate::analysis::{Broken, Timings};
+use crate::engine;
+use crate::findings::{attribute, parse};
+use crate::go::helper::GoHelper;
 use crate::go::{ListOptions, Listing, Package, Toolchain};
 use crate::progress::Progress;
-use crate::rules::{self, Decline, Facts, Rule, Site};
-use crate::source::SourceFile;
+use crate::rules;
 use anyhow::{bail, Result};
-use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    pub dir: PathBuf,
-    pub patterns: Vec<String>,
-    pub go: Option<PathBuf>,
-    pub tags: Option<String>,
-    pub only_rules: Vec<String>,
-    pub skip_rules: Vec<String>,
-    pub tests: bool,
-    pub quiet: bool,
-}
-
-/// A rule that matched a site and would not rewrite it, with its reason.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Declined {
-    #[serde(deserialize_with = "crate::rules::static_id")]
-    pub rule: crate::rules::StaticText,
-    pub file: PathBuf,
-    pub line: u32,
-    pub col: u32,
-    pub findings: Vec<usize>,
-    pub code: crate::rules::codes::DeclineCode,
-    pub reason: String,
-}
-
-impl Declined {
-    /// A fix that was proposed and then withdrawn (suppressed, overlapping).
-    fn of(f: &Fix, code: crate::rules::codes::DeclineCode, reason: String) -> Self {
-        Declined {
-            rule: f.rule,
-            file: f.file.clone(),
-            line: f.line,
-            col: f.col,
-            findings: f.targets.clone(),
-            code,
-            reason,
-        }
-    }
-}
-
-/// Why a file holding findings is never edited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipKind {
-    Generated,
-    Vendored,
-    TestFile,
-    OtherModule,
-    Config,
-    Unreadable,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Skipped {
-    pub kind: SkipKind,
-    pub reason: String,
-}
-
-impl std::fmt::Display for Skipped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.reason)
-    }
-}
-
-/// A package that did not build (reported, never fatal for the others).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Broken {
-    pub package: String,
-    pub error: String,
-}
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Timings {
-    /// The analysis was loaded from the cache (its inputs were unchanged), not recomputed.
-    pub analysis_cached: bool,
-    pub list_ms: u128,
-    pub parse_ms: u128,
-    pub rules_ms: u128,
-    pub typecheck_ms: u128,
-    pub verify_ms: u128,
-}
-
-pub struct Analysis {
-    pub options: Options,
-    pub toolchain: Toolchain,
-    pub listing: Listing,
-    pub findings: Vec<Finding>,
-    pub notes: attribute::CompilerNotes,
-    /// Candidate fixes in file order (not yet verified).
-    pub fixes: Vec<Fix>,
-    pub declined: Vec<Declined>,
-    pub broken: Vec<Broken>,
-    /// Files that hold findings but are never edited, and why (generated, vendored, test, ...).
-    pub not_editable: BTreeMap<PathBuf, Skipped>,
-    pub config: crate::config::Loaded,
-    pub sources: HashMap<PathBuf, SourceFile>,
-    pub imports: HashMap<PathBuf, Vec<ImportFacts>>,
-    pub helper: Option<GoHelper>,
-    pub timings: Timings,
-    /// The analysis cache key: what determined this analysis (also keys cached verifications).
-    pub cache_key: Option<String>,
-    /// Export data of every dependency, from the compiling listing (`-deps`), for the type helper;
-    /// empty for an analysis loaded from the cache, which runs no rules.
-    pub dep_exports: HashMap<String, PathBuf>,
-}
-
-impl Analysis {
-    /// Path as shown to users: relative to the directory stackify runs in.
-    pub fn display_path(&self, p: &Path) -> String {
-        display_path(&self.toolchain.dir, p)
-    }
-    pub fn finding(&self, id: usize) -> &Finding {
-        &self.findings[id]
-    }
-}
-
-pub fn display_path(base: &Path, p: &Path) -> String {
-    let s = p.strip_prefix(base).map(|r| r.to_path_buf()).unwrap_or_else(|_| p.to_path_buf());
-    s.to_string_lossy().replace('\\', "/")
-}
-
-/// Why a file is never edited, or `None` if it may be.
-fn not_editable_reason(
-    pkg: &Package,
-    file: &Path,
-    text_head: &str,
-    tests: bool,
-    config: &crate::config::Loaded,
-) -> Option<Skipped> {
-    let skip = |kind, reason: String| Some(Skipped { kind, reason });
-    if !pkg.module.as_ref().is_some_and(|m| m.main) {
-        return skip(SkipKind::OtherModule, "not in the main module".into());
-    }
-    if file.components().any(|c| c.as_os_str() == "vendor") {
-        return skip(SkipKind::Vendored, "vendored code".into());
-    }
-    if crate::source::is_generated(text_head) {
-        return skip(SkipKind::Generated, "generated file (// Code generated ... DO NOT EDIT.)".into());
-    }
-    if !tests && file.to_string_lossy().ends_with("_test.go") {
-        return skip(SkipKind::TestFile, "test file (pass --tests to include)".into());
-    }
-    if let Some(glob) = config.skipped(file) {
-        return skip(SkipKind::Config, format!("skipped by {} paths.skip {glob:?}", crate::config::FILE_NAME));
-    }
-    None
-}
 
 pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let start = Instant::now();
@@ -206,7 +59,13 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let cache_key = cache::key(&toolchain, &options, config.file.as_deref(), &inputs, &mut read);
     trace("cache key", t);
     let t = Instant::now();
-    let cached = cache_key.as_deref().and_then(cache::load);
+    // An analysis naming a rule this build lacks came from another version: a miss, like one that
+    // does not decode.
+    let known = rules::known_ids();
+    let cached = cache_key.as_deref().and_then(cache::load).filter(|c| {
+        let mut ids = c.fixes.iter().map(|f| &f.rule).chain(c.declined.iter().map(|d| &d.rule));
+        ids.all(|id| known.contains(&id.as_ref()))
+    });
     trace("cache load", t);
     if cache_key.is_some() && !(likely_hit && cached.is_some()) {
         stamp.record(&read);
@@ -273,7 +132,7 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         cache_key: None,
         dep_exports,
     };
-    propose(&mut analysis, progress)?;
+    engine::propose(&mut analysis, progress)?;
     analysis.cache_key = cache_key.clone();
     if let Some(key) = cache_key {
         cache::store(
@@ -335,7 +194,7 @@ pub fn prepare_fixes(a: &mut Analysis) -> Result<()> {
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    for (path, src) in missing.iter().zip(parse_files(&missing)) {
+    for (path, src) in missing.iter().zip(engine::parse_files(&missing)) {
         match src {
             Ok(src) => {
                 a.sources.insert(path.clone(), src);
@@ -375,324 +234,4 @@ fn check_patterns(patterns: &[String], listing: &Listing) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
-    let t = Instant::now();
-    let rules = rules::select(&a.options.only_rules, &a.options.skip_rules);
-    // Which (rule, finding) pairs are worth a look, and which files they need.
-    let mut wanted: Vec<(usize, usize)> = Vec::new();
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut wanted_files: HashSet<PathBuf> = HashSet::new();
-    // The package of a file: that of the first finding in it.
-    let mut package_of: HashMap<PathBuf, String> = HashMap::new();
-    for f in &a.findings {
-        let Some(file) = &f.file else { continue };
-        if !package_of.contains_key(file) {
-            package_of.insert(file.clone(), f.package.clone());
-        }
-        // Rules see `does not escape` too: a slice that grows without escaping still allocates.
-        // Inlined findings belong to the callee, except for the few rules about library code.
-        for (ri, r) in rules.iter().enumerate() {
-            if (f.is_native() || r.sees_inlined()) && r.interested(f) {
-                wanted.push((ri, f.id));
-                if !wanted_files.contains(file) {
-                    wanted_files.insert(file.clone());
-                    files.push(file.clone());
-                }
-            }
-        }
-    }
-    // Parse the files in parallel (both cores): tree-sitter is the bulk of stackify's own CPU time.
-    progress.step(&format!("parsing {} files", files.len()));
-    let parsed = parse_files(&files);
-    for (path, res) in files.iter().zip(parsed) {
-        match res {
-            Ok(src) => {
-                let pkg = package_of.get(path).and_then(|p| a.listing.by_path(p));
-                // The generated-code header sits before the package clause: the first lines suffice.
-                let mut cut = src.text.len().min(4096);
-                while !src.text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                let head = &src.text[..cut];
-                if let Some(reason) = pkg.and_then(|p| not_editable_reason(p, path, head, a.options.tests, &a.config)) {
-                    a.not_editable.insert(path.clone(), reason);
-                } else {
-                    a.sources.insert(path.clone(), src);
-                }
-            }
-            Err(e) => {
-                a.not_editable.insert(
-                    path.clone(),
-                    Skipped { kind: SkipKind::Unreadable, reason: format!("cannot read: {e:#}") },
-                );
-            }
-        }
-    }
-
-    // Group findings into sites.
-    struct SiteKey {
-        rule: usize,
-        file: PathBuf,
-        anchor: (usize, usize),
-        findings: Vec<usize>,
-    }
-    let mut sites: Vec<SiteKey> = Vec::new();
-    let mut site_index: HashMap<(usize, PathBuf, (usize, usize)), usize> = HashMap::new();
-    let mut declined = Vec::new();
-    for (ri, fid) in wanted {
-        let f = &a.findings[fid];
-        let file = f.file.clone().expect("wanted findings have files");
-        let Some(src) = a.sources.get(&file) else { continue };
-        let Some(offset) = src.offset(f.line(), f.col()) else { continue };
-        let Some(anchor) = rules[ri].anchor(f, src, offset) else { continue };
-        match site_index.entry((ri, file.clone(), anchor)) {
-            std::collections::hash_map::Entry::Occupied(e) => sites[*e.get()].findings.push(fid),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(sites.len());
-                sites.push(SiteKey { rule: ri, file, anchor, findings: vec![fid] });
-            }
-        }
-    }
-
-    // Ask every type question at once: one helper process for all packages.
-    let mut queries: Vec<Query> = Vec::new();
-    let mut seen_q: HashSet<Query> = HashSet::new();
-    let mut site_ok: Vec<Result<(), Decline>> = Vec::new();
-    let mut packages: Vec<String> = Vec::new();
-    for s in &sites {
-        let src = &a.sources[&s.file];
-        let pkg_path = &a.findings[s.findings[0]].package;
-        let pkg = a.listing.by_path(pkg_path).expect("finding packages are listed");
-        let site = Site {
-            source: src,
-            package: pkg,
-            anchor: s.anchor,
-            findings: s.findings.iter().map(|&i| &a.findings[i]).collect(),
-            notes: &a.notes,
-        };
-        let node = site.node();
-        if let Some(reason) = src.unsafe_to_edit_near(node) {
-            site_ok.push(Err(Decline::from(reason)));
-            continue;
-        }
-        match rules[s.rule].queries(&site) {
-            Ok(qs) => {
-                for q in qs.into_iter().chain(std::iter::once(Query::Imports { file: s.file.clone() })) {
-                    if seen_q.insert(q.clone()) {
-                        queries.push(q);
-                    }
-                }
-                if !packages.contains(pkg_path) {
-                    packages.push(pkg_path.clone());
-                }
-                site_ok.push(Ok(()));
-            }
-            Err(d) => site_ok.push(Err(d)),
-        }
-    }
-    a.timings.rules_ms = t.elapsed().as_millis();
-
-    let t = Instant::now();
-    let facts = if queries.is_empty() {
-        Ok(Facts::default())
-    } else {
-        progress.step(&format!("type-checking {} packages", packages.len()));
-        type_facts(a, &packages, &queries)
-    };
-    a.timings.typecheck_ms = t.elapsed().as_millis();
-    let t = Instant::now();
-    let facts = match facts {
-        Ok(f) => f,
-        Err(e) => {
-            // Without types no rule can be sure of anything: every site declines, with the reason.
-            let reason = format!("type facts unavailable: {e:#}");
-            for s in &sites {
-                let f = &a.findings[s.findings[0]];
-                declined.push(Declined {
-                    rule: rules[s.rule].id(),
-                    file: s.file.clone(),
-                    line: f.line(),
-                    col: f.col(),
-                    findings: s.findings.clone(),
-                    code: crate::rules::codes::DeclineCode::NoTypeFacts,
-                    reason: reason.clone(),
-                });
-            }
-            a.declined = declined;
-            return Ok(());
-        }
-    };
-
-    let mut fixes: Vec<Fix> = Vec::new();
-    for (s, ok) in sites.iter().zip(site_ok) {
-        let src = &a.sources[&s.file];
-        let first = &a.findings[s.findings[0]];
-        let pkg = a.listing.by_path(&first.package).expect("listed");
-        let site = Site {
-            source: src,
-            package: pkg,
-            anchor: s.anchor,
-            findings: s.findings.iter().map(|&i| &a.findings[i]).collect(),
-            notes: &a.notes,
-        };
-        let rule: &dyn Rule = rules[s.rule].as_ref();
-        let result = ok.and_then(|_| {
-            if let Some(errs) = facts.package_errors.get(&first.package).filter(|e| !e.is_empty()) {
-                return Err(Decline::new(
-                    crate::rules::codes::DeclineCode::TypeErrors,
-                    format!("the package does not type-check cleanly: {}", errs[0]),
-                ));
-            }
-            rule.propose(&site, &facts)
-        });
-        match result {
-            Ok(p) => {
-                let (line, col) = src.position(p.edits.iter().map(|e| e.start).min().unwrap_or(s.anchor.0));
-                fixes.push(Fix {
-                    id: 0,
-                    rule: rule.id(),
-                    file: s.file.clone(),
-                    package: first.package.clone(),
-                    edits: p.edits,
-                    add_imports: p.add_imports,
-                    removed_uses: p.removed_uses,
-                    targets: s.findings.clone(),
-                    title: p.title,
-                    explanation: p.explanation,
-                    evidence: rule.evidence(),
-                    claim: rule.allocation_claim(),
-                    expect_new: p.expect_new,
-                    function: src.enclosing_function(site.node()),
-                    line,
-                    col,
-                });
-            }
-            Err(Decline { code, reason }) => declined.push(Declined {
-                rule: rule.id(),
-                file: s.file.clone(),
-                line: first.line(),
-                col: first.col(),
-                findings: s.findings.clone(),
-                code,
-                reason,
-            }),
-        }
-    }
-    // `//stackify:ignore <rule> <reason>` on or above a line suppresses fixes there.
-    fixes.retain(|f| {
-        let src = &a.sources[&f.file];
-        let mut lines: Vec<u32> = vec![f.line];
-        lines.extend(f.targets.iter().map(|t| a.findings[*t].line()));
-        let hit = lines.iter().find_map(|l| crate::config::ignored(&src.text, *l, f.rule).map(|r| (*l, r)));
-        match hit {
-            Some((line, reason)) => {
-                let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };
-                declined.push(Declined::of(
-                    f,
-                    crate::rules::codes::DeclineCode::Suppressed,
-                    format!("suppressed by //stackify:ignore at line {line}{why}"),
-                ));
-                false
-            }
-            None => true,
-        }
-    });
-    // File order; a fix overlapping an earlier one waits (its site is reported as declined).
-    fixes.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
-    let mut kept: Vec<Fix> = Vec::new();
-    for f in fixes {
-        if let Some(other) = kept.iter().find(|k| k.overlaps(&f)) {
-            declined.push(Declined::of(
-                &f,
-                crate::rules::codes::DeclineCode::Overlaps,
-                format!("overlaps another fix at line {} ({})", other.line, other.rule),
-            ));
-            continue;
-        }
-        kept.push(f);
-    }
-    for (i, f) in kept.iter_mut().enumerate() {
-        f.id = i + 1;
-    }
-    a.fixes = kept;
-    declined.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
-    a.declined = declined;
-    for (file, imps) in facts.take_imports() {
-        a.imports.insert(file, imps);
-    }
-    a.timings.rules_ms += t.elapsed().as_millis();
-    Ok(())
-}
-
-fn parse_files(files: &[PathBuf]) -> Vec<Result<SourceFile>> {
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(files.len().max(1));
-    let chunk = files.len().div_ceil(workers.max(1)).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || c.iter().map(|f| SourceFile::read(f)).collect::<Vec<_>>()))
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("parser thread panicked")).collect()
-    })
-}
-
-fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Result<Facts> {
-    let helper = match &a.helper {
-        Some(h) => h.clone(),
-        None => {
-            let h = GoHelper::ensure(&a.toolchain)?;
-            a.helper = Some(h.clone());
-            h
-        }
-    };
-    let requests: Vec<PackageRequest> = packages
-        .iter()
-        .filter_map(|p| a.listing.by_path(p))
-        .map(|p| PackageRequest {
-            id: p.import_path.clone(),
-            name: p.name.clone(),
-            dir: p.dir.clone(),
-            files: p.source_files().collect(),
-            import_map: p.import_map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-            go_version: p.go_version(),
-        })
-        .collect();
-    // Export data of everything these packages import (the compiling listing named it all).
-    let mut export: BTreeMap<String, PathBuf> = a.dep_exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    export.extend(a.listing.export_map());
-    // The answers are cached by the exact request: send it in a canonical order.
-    let mut requests = requests;
-    requests.sort_by(|x, y| x.id.cmp(&y.id));
-    let mut sorted: Vec<Query> = queries.to_vec();
-    sorted.sort();
-    let resp = helper.typecheck(requests, export, BTreeMap::new(), &sorted)?;
-    let queries = &sorted[..];
-    let errors = resp.packages.into_iter().map(|p| (p.id, p.errors)).collect();
-    Ok(Facts::new(queries, resp.results, errors))
-}
-
-/// The packages to compile when `fix_packages` change: those packages (test variants `p [p.test]`
-/// named by their base path, which `-test` builds) plus every listed package that depends on them.
-pub fn affected_packages<'p>(a: &Analysis, fix_packages: impl IntoIterator<Item = &'p str>) -> Vec<String> {
-    let mut set: std::collections::BTreeSet<String> =
-        fix_packages.into_iter().map(|p| p.split(" [").next().unwrap_or(p).to_string()).collect();
-    loop {
-        let before = set.len();
-        for p in a.listing.targets() {
-            if p.imports.iter().any(|i| set.contains(i)) {
-                set.insert(p.import_path.clone());
-            }
-        }
-        if set.len() == before {
-            break;
-        }
-    }
-    set.into_iter().collect()
-}
-
-/// Import facts for `file` as the helper reported them (needed to drop imports that become unused).
-pub fn file_imports<'a>(a: &'a Analysis, file: &Path) -> &'a [ImportFacts] {
-    a.imports.get(file).map(Vec::as_slice).unwrap_or(&[])
 }

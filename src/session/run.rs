@@ -151,7 +151,7 @@ pub fn verify_with(a: &Analysis, ids: &[usize], progress: &Progress, checks: Che
 /// Packages whose files the verified fixes change, plus their dependents, for the final re-check.
 fn verified_packages(a: &Analysis, v: &Verification) -> Vec<String> {
     let ids: Vec<usize> = v.verified().collect();
-    super::affected_packages(a, ids.iter().map(|id| fix(a, *id).package.as_str()))
+    crate::analysis::affected_packages(a, ids.iter().map(|id| fix(a, *id).package.as_str()))
 }
 
 pub fn fix(a: &Analysis, id: usize) -> &Fix {

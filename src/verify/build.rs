@@ -1,0 +1,56 @@
+//! Builds: recompile the touched packages and their dependents with `-gcflags=-m=2` over an overlay
+//! (`go list -export -overlay`, so the working tree is never touched) and read back the findings.
+
+use super::compare::Eval;
+use super::overlay::Composition;
+use super::Verifier;
+use crate::analysis;
+use crate::findings::{attribute, parse, Finding};
+use crate::go::{ListOptions, Listing};
+use anyhow::Result;
+use std::collections::BTreeMap;
+
+impl Verifier<'_> {
+    /// Packages to recompile: those touched, plus every listed package that depends on them.
+    pub(super) fn build_set(&self, ids: &[usize]) -> Vec<String> {
+        analysis::affected_packages(self.a, ids.iter().map(|id| self.fixes[id].package.as_str()))
+    }
+
+    /// Compile the build set of `ids` with `comp` overlaid, or as it is on disk without one.
+    fn build(&mut self, ids: &[usize], comp: Option<&Composition>) -> Result<(Listing, Vec<Finding>)> {
+        self.builds += 1;
+        let overlay = comp.map(Composition::write_overlay).transpose()?;
+        let patterns = self.build_set(ids);
+        let listing = self.a.toolchain.list(
+            &patterns,
+            &ListOptions {
+                export: true,
+                overlay: overlay.as_ref().map(|o| o.path.clone()),
+                tests: self.a.options.tests,
+                ..Default::default()
+            },
+        )?;
+        let blocks = parse::parse_output(&listing.compiler_output);
+        let findings = attribute::attribute(&blocks, &self.index);
+        Ok((listing, findings))
+    }
+
+    pub(super) fn build_and_compare(&mut self, ids: &[usize], comp: &Composition) -> Result<Eval> {
+        let (listing, after) = self.build(ids, Some(comp))?;
+        Ok(self.compare(ids, comp, &listing, &after))
+    }
+
+    /// Whether the build set of `ids` fails with `error` when no fix is applied at all: then no fix
+    /// causes it, and bisecting would only drop good fixes one by one.
+    pub(super) fn fails_without_fixes(&mut self, ids: &[usize], error: &str) -> Result<bool> {
+        let set = self.build_set(ids);
+        if !self.baseline_build.contains_key(&set) {
+            self.progress.step(&format!("building without the fixes (build {})", self.builds + 1));
+            let (listing, after) = self.build(ids, None)?;
+            let none = Composition { files: BTreeMap::new(), failures: Vec::new() };
+            let error = self.compare(&[], &none, &listing, &after).unmapped_error;
+            self.baseline_build.insert(set.clone(), error);
+        }
+        Ok(self.baseline_build[&set].as_deref() == Some(error))
+    }
+}
