@@ -19,6 +19,7 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, ImportFacts, Query, QueryResult, ScopeFacts, UsesFacts};
 use crate::go::Package;
 use crate::source::SourceFile;
+use codes::DeclineCode;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -69,12 +70,6 @@ pub struct Decline {
 impl Decline {
     pub fn new(code: codes::DeclineCode, reason: impl Into<String>) -> Self {
         Decline { code, reason: reason.into() }
-    }
-}
-
-impl<S: Into<String>> From<S> for Decline {
-    fn from(s: S) -> Self {
-        Decline { code: codes::DeclineCode::Unclassified, reason: s.into() }
     }
 }
 
@@ -214,26 +209,35 @@ pub fn known_ids() -> Vec<&'static str> {
 /// fresh `import "path"` when the plain name is free. `Err` explains a collision.
 pub fn qualifier(facts: &Facts, file: &Path, at: usize, path: &str) -> Result<(String, bool), Decline> {
     let default_name = path.rsplit('/').next().unwrap_or(path);
-    let imports = facts.imports(file).ok_or_else(|| Decline::from("no import facts for the file"))?;
+    let imports =
+        facts.imports(file).ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no import facts for the file"))?;
     if let Some(imp) = imports.iter().find(|i| i.path == path) {
         if imp.name == "_" || imp.name == "." {
-            return Err(format!("{path} is imported as {:?}; not adding a second import", imp.name).into());
+            return Err(Decline::new(
+                DeclineCode::ImportDotOrBlank,
+                format!("{path} is imported as {:?}; not adding a second import", imp.name),
+            ));
         }
         let name = if imp.local_name.is_empty() { default_name } else { &imp.local_name };
         return match facts.scope(file, at, name) {
             Some(s) if s.kind == "pkgname" && s.pkg_path.as_deref() == Some(path) => Ok((name.to_string(), false)),
-            _ => Err(format!("`{name}` does not refer to package {path} here (shadowed)").into()),
+            _ => Err(Decline::new(
+                DeclineCode::PackageNameShadowed,
+                format!("`{name}` does not refer to package {path} here (shadowed)"),
+            )),
         };
     }
     match facts.scope(file, at, default_name) {
         Some(s) if s.kind == "none" => Ok((default_name.to_string(), true)),
-        Some(s) => Err(format!(
-            "`{default_name}` already means a {} {} here; importing {path} would not be visible",
-            s.level.as_deref().unwrap_or(""),
-            s.kind
-        )
-        .into()),
-        None => Err(format!("no scope facts for `{default_name}`").into()),
+        Some(s) => Err(Decline::new(
+            DeclineCode::PackageNameShadowed,
+            format!(
+                "`{default_name}` already means a {} {} here; importing {path} would not be visible",
+                s.level.as_deref().unwrap_or(""),
+                s.kind
+            ),
+        )),
+        None => Err(Decline::new(DeclineCode::NoTypeFacts, format!("no scope facts for `{default_name}`"))),
     }
 }
 
