@@ -215,12 +215,10 @@ pub enum DeclineCode {
     RangeNotOverSlice,
     /// `&v` is used other than being collected by `append(ps, &v)` or `m[k] = &v`.
     AddressNotCollected,
-    /// Not yet classified (a transitional code; no rule uses it).
-    Unclassified,
 }
 
 impl DeclineCode {
-    /// Every code a rule or the engine gives, in declaration order.
+    /// Every code, in declaration order.
     pub const ALL: &[DeclineCode] = &[
         DeclineCode::Suppressed,
         DeclineCode::Overlaps,
@@ -416,7 +414,6 @@ impl DeclineCode {
             DeclineCode::LoopVarWritten => "loop-var-written",
             DeclineCode::RangeNotOverSlice => "range-not-over-slice",
             DeclineCode::AddressNotCollected => "address-not-collected",
-            DeclineCode::Unclassified => "unclassified",
         }
     }
 }
