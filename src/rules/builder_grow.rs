@@ -18,14 +18,15 @@
 //! fixture's benchmarks (tests/rule_builder_grow.rs) and, with `--bench`, by the user's own.
 
 use super::codes::DeclineCode;
-use super::fmt_sprintf::parts;
-use super::sort_slice::block_statements;
-use super::{enclosing_function, enclosing_loop, line_before, Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind, Origin};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::golit;
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{line_before, one_line_tight};
+use crate::syntax::walk::{block_statements, enclosing_function, enclosing_loop};
 use tree_sitter::Node;
 
 pub struct BuilderGrow;
@@ -245,7 +246,7 @@ fn length(src: &SourceFile, method: &str, arg: Node, recv: &str) -> Result<Lengt
             "identifier" if text != recv && text != "_" && text != "nil" => Ok(Length::Of(text.to_string())),
             _ => Err(format!(
                 "`{}` is not a variable or a literal: computing its length before the writes would evaluate it twice and ahead of them (a call would run again, a nil dereference would panic before the earlier writes)",
-                super::fmt_sprintf::one_line(text)
+                one_line_tight(text, 90)
             )),
         },
     }

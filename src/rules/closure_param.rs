@@ -26,6 +26,9 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::names;
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{contains_kind, function_at};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -104,7 +107,7 @@ impl Rule for ClosureParam {
         let file = site.file();
         let closure = plan.closure(src);
         let stmt = plan.stmt(src);
-        let func = enclosing_function(
+        let func = function_at(
             closure.parent().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the closure has no parent"))?,
         )
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the closure is not inside a function"))?;
@@ -324,7 +327,7 @@ impl Plan {
     fn other_captures(&self, site: &Site) -> Vec<usize> {
         let src = site.source;
         let closure = self.closure(src);
-        let Some(func) = closure.parent().and_then(enclosing_function) else { return vec![] };
+        let Some(func) = closure.parent().and_then(function_at) else { return vec![] };
         let top = outermost_function(func);
         let mut out = Vec::new();
         for (file, c) in &site.notes.captures {
@@ -441,7 +444,7 @@ fn analyze_var(
     let decl_node = src
         .smallest_node_at(v.decl)
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no declaration node"))?;
-    let home = enclosing_function(decl_node)
+    let home = function_at(decl_node)
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the variable is not declared in a function"))?;
     if is_named_result(decl_node) {
         return Err(Decline::new(
@@ -668,11 +671,7 @@ fn all_notes_addr(site: &Site, v: &VarPlan) -> bool {
 
 /// Go before 1.22 shares one loop variable between all iterations.
 fn per_iteration_loop_vars(go_version: Option<&str>) -> bool {
-    let Some(v) = go_version.and_then(|v| v.strip_prefix("go")) else { return false };
-    let mut parts = v.split(|c: char| !c.is_ascii_digit());
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    major > 1 || (major == 1 && minor >= 22)
+    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(22))
 }
 
 /// Types whose values must not be copied (go vet's copylocks), as far as the type's spelling shows:
@@ -850,16 +849,6 @@ fn is_function(n: Node) -> bool {
     matches!(n.kind(), "function_declaration" | "method_declaration" | "func_literal")
 }
 
-fn enclosing_function(node: Node) -> Option<Node> {
-    let mut n = node;
-    loop {
-        if is_function(n) {
-            return Some(n);
-        }
-        n = n.parent()?;
-    }
-}
-
 fn outermost_function(node: Node) -> Node {
     let mut top = node;
     let mut n = node;
@@ -870,18 +859,6 @@ fn outermost_function(node: Node) -> Node {
         n = p;
     }
     top
-}
-
-fn contains_kind(node: Node, kind: &str) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == kind {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
 }
 
 /// The statement that creates the closure: its ancestor sitting directly in a statement list.
@@ -917,17 +894,7 @@ fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
 /// Identifiers spelled `name` inside `node` (references to the variable, or to something else of the
 /// same name: a guess, checked against the uses facts later).
 fn identifiers_named(src: &SourceFile, node: Node, name: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && src.node_text(n) == name {
-            out.push(n.start_byte());
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    out.sort_unstable();
-    out
+    names::identifiers_named(node, name, src).iter().map(|n| n.start_byte()).collect()
 }
 
 /// `v.f` when the identifier at `offset` is the operand of a field selection.
@@ -1509,7 +1476,7 @@ mod tests {
         let lit = find(&src, "func() int { return x", "func_literal");
         let stmt = statement_of(lit).unwrap();
         let decl = find(&src, "x := ", "identifier");
-        let home = enclosing_function(decl).unwrap();
+        let home = function_at(decl).unwrap();
         let mut writes: Vec<usize> = offsets(&src, "x = ");
         writes.extend(offsets(&src, "x++"));
         writes.extend(offsets(&src, "x += "));
@@ -1629,7 +1596,7 @@ mod tests {
         let stmt = statement_of(lit).unwrap();
         let decl_off = src.text.find("x := ").or_else(|| src.text.find("x int")).unwrap();
         let decl = src.smallest_node_at(decl_off).unwrap();
-        let home = enclosing_function(decl).unwrap();
+        let home = function_at(decl).unwrap();
         let refs: Vec<RefFacts> = identifiers_named(&src, home, "x")
             .into_iter()
             .map(|o| RefFacts { file: src.path.clone(), offset: o, decl: o == decl_off, ..Default::default() })

@@ -14,6 +14,8 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit::{self, Unit};
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 
 pub struct FmtSprintf;
@@ -238,41 +240,6 @@ fn in_func_literal(src: &SourceFile, offset: usize) -> bool {
             return true;
         }
         n = x.parent();
-    }
-    false
-}
-
-/// The callee and the arguments (comments skipped) of a call; declines a `...` spread.
-pub(crate) fn parts(call: Node) -> Result<(Node, Vec<Node>), Decline> {
-    if call.kind() != "call_expression" {
-        return Err(Decline::new(DeclineCode::ShapeMismatch, "not a call"));
-    }
-    let func = call
-        .child_by_field_name("function")
-        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a function"))?;
-    let list = call
-        .child_by_field_name("arguments")
-        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without arguments"))?;
-    let mut cursor = list.walk();
-    let args: Vec<Node> = list.named_children(&mut cursor).filter(|n| n.kind() != "comment").collect();
-    if args.iter().any(|a| a.kind() == "variadic_argument") {
-        return Err(Decline::new(
-            DeclineCode::SpreadArguments,
-            "arguments are spread with `...`; their types are not known one by one",
-        ));
-    }
-    Ok((func, args))
-}
-
-/// Whether `node` contains a comment (which replacing its text would drop).
-pub(crate) fn has_comment(node: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.children(&mut c));
     }
     false
 }
@@ -662,18 +629,6 @@ fn needs_parens(call: Node) -> bool {
     }
 }
 
-/// `s` on one line with single spaces, cut at 90 characters (for fix titles).
-pub(crate) fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let joined = joined.replace("( ", "(").replace(" )", ")");
-    if joined.chars().count() > 90 {
-        let cut: String = joined.chars().take(87).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
-}
-
 fn explanation(func: &str, notes: &[String]) -> String {
     let mut uniq: Vec<&String> = Vec::new();
     for n in notes {
@@ -690,6 +645,11 @@ fn explanation(func: &str, notes: &[String]) -> String {
         "fmt.{func} boxes every operand into an interface (a heap allocation for most non-constant values) and parses the format at run time. \
          The rewrite produces the same bytes: {how}. Operands are evaluated once, in the same order."
     )
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]

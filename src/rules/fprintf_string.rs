@@ -19,13 +19,14 @@
 //! and most of the CPU (245 → 38 ns/op into a bytes.Buffer); its allocation win depends on `w`.
 
 use super::codes::DeclineCode;
-use super::fmt_sprintf::{has_comment, one_line, parts};
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit;
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 
 pub struct FprintfString;
@@ -420,6 +421,11 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
         ),
         expect_new: ExpectNew::Nothing,
     })
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]

@@ -16,6 +16,10 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::names::identifiers_named;
+use crate::syntax::text::{self, whole_line};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{contains_kind, enclosing_declaration, enclosing_function, is_ancestor_or_self};
 use tree_sitter::Node;
 
 pub struct MethodValue;
@@ -181,7 +185,7 @@ impl Rule for MethodValue {
         }
 
         // The function the creation sits in, and the creation statement.
-        let func = enclosing_func_body(s.stmt)
+        let func = enclosing_declaration(s.stmt)
             .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the method value is not inside a function"))?;
         if contains_kind(func, "goto_statement") {
             return Err(Decline::new(
@@ -430,13 +434,7 @@ fn check_receiver(
 }
 
 fn per_iteration_loop_vars(site: &Site) -> bool {
-    site.package.go_version().and_then(|v| go_minor(&v)).is_some_and(|m| m >= 22)
-}
-
-/// `go1.22.3` → 22.
-pub(crate) fn go_minor(v: &str) -> Option<u32> {
-    let rest = v.strip_prefix("go1.")?;
-    rest.split(['.', 'r', 'b']).next()?.parse().ok()
+    site.package.go_version().and_then(|v| GoVersion::go1_minor(&v)).is_some_and(|m| m >= 22)
 }
 
 fn in_loop_header(n: Node) -> bool {
@@ -470,7 +468,7 @@ pub(crate) fn loop_or_closure_not_containing<'t>(n: Node<'t>, target: Node) -> O
     while let Some(p) = cur.parent() {
         match p.kind() {
             "function_declaration" | "method_declaration" => return None,
-            "for_statement" | "func_literal" if !contains(p, target) => return Some(p),
+            "for_statement" | "func_literal" if !is_ancestor_or_self(p, target) => return Some(p),
             _ => {}
         }
         cur = p;
@@ -478,73 +476,9 @@ pub(crate) fn loop_or_closure_not_containing<'t>(n: Node<'t>, target: Node) -> O
     None
 }
 
-/// Whether `a` contains `b` (or is it).
-pub(crate) fn contains(a: Node, b: Node) -> bool {
-    a.start_byte() <= b.start_byte() && b.end_byte() <= a.end_byte() && {
-        let mut cur = Some(b);
-        while let Some(c) = cur {
-            if c == a {
-                return true;
-            }
-            cur = c.parent();
-        }
-        false
-    }
-}
-
 /// `call` runs in the same function activation as `creation` (no func literal between them).
 fn same_closure(call: Node, creation: Node) -> bool {
-    super::enclosing_function(call) == super::enclosing_function(creation)
-}
-
-/// The top-level function or method declaration around `n`.
-pub(crate) fn enclosing_func_body(n: Node) -> Option<Node> {
-    let mut cur = n;
-    loop {
-        if matches!(cur.kind(), "function_declaration" | "method_declaration") {
-            return Some(cur);
-        }
-        cur = cur.parent()?;
-    }
-}
-
-pub(crate) fn contains_kind(n: Node, kind: &str) -> bool {
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if x.kind() == kind {
-            return true;
-        }
-        let mut c = x.walk();
-        stack.extend(x.children(&mut c));
-    }
-    false
-}
-
-/// Every `identifier` node spelled `name` inside `n`.
-pub(crate) fn identifiers_named<'t>(n: Node<'t>, name: &str, src: &SourceFile) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if x.kind() == "identifier" && src.node_text(x) == name {
-            out.push(x);
-        }
-        let mut c = x.walk();
-        stack.extend(x.named_children(&mut c));
-    }
-    out.sort_by_key(|n| n.start_byte());
-    out
-}
-
-/// The byte range of the lines `node` occupies, newline included, when nothing else (code or a
-/// comment) shares them.
-pub(crate) fn whole_line(src: &SourceFile, node: Node) -> Option<(usize, usize)> {
-    let first = src.line_index(node.start_byte());
-    let last = src.line_index(node.end_byte().saturating_sub(1).max(node.start_byte()));
-    let start = src.line_start(first);
-    let end = src.line_start(last + 1);
-    let before = &src.text[start..node.start_byte()];
-    let after = &src.text[node.end_byte()..end];
-    (before.trim().is_empty() && after.trim().is_empty()).then_some((start, end))
+    enclosing_function(call) == enclosing_function(creation)
 }
 
 /// `*pkg.T[int]` → `T`: the named type a receiver or variable is about.
@@ -555,13 +489,8 @@ pub(crate) fn base_type(t: &str) -> &str {
 }
 
 /// Code on one line, shortened for titles.
-pub(crate) fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 80 {
-        format!("{}...", joined.chars().take(77).collect::<String>())
-    } else {
-        joined
-    }
+fn one_line(s: &str) -> String {
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]
@@ -613,7 +542,5 @@ mod tests {
         assert_eq!(base_type("*Counter"), "Counter");
         assert_eq!(base_type("Counter"), "Counter");
         assert_eq!(base_type("*pkg.List[int]"), "List");
-        assert_eq!(go_minor("go1.22"), Some(22));
-        assert_eq!(go_minor("go1.21.4"), Some(21));
     }
 }

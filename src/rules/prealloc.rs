@@ -27,11 +27,14 @@
 //! length can be far below its trip count, and a skipped append would make the nil guard wrong.
 
 use super::codes::DeclineCode;
-use super::{enclosing_function, enclosing_loop, Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::text::{self, has_comment, line_before, own_line};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{enclosing_function, enclosing_loop};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -221,22 +224,13 @@ fn mentions_any(src: &SourceFile, n: Node, names: &BTreeSet<String>) -> Option<S
         .map(str::to_string)
 }
 
-fn has_comment(n: Node) -> bool {
-    descendants(n).iter().any(|d| d.kind() == "comment")
-}
-
 fn line_of(src: &SourceFile, n: Node) -> u32 {
     src.position(n.start_byte()).0
 }
 
+/// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 100 {
-        let cut: String = joined.chars().take(97).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
+    text::one_line(s, 100)
 }
 
 /// The variable an assignment target writes: `x`, `x.f`, `x[i]`, `*x`, `(x)` → `x`.
@@ -1117,7 +1111,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
 
 /// Where a statement inserted before the loop goes: before the comments that lead into the loop.
 fn insertion_point(src: &SourceFile, lp: &Loop) -> Result<(usize, String), Decline> {
-    super::line_before(src, lp.stmt)
+    line_before(src, lp.stmt)
         .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the loop does not start its own line"))
 }
 
@@ -1129,7 +1123,7 @@ fn after_statement(src: &SourceFile, stmt: Node) -> Result<(usize, String), Decl
         .map(|i| stmt.end_byte() + i + 1)
         .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the declaration ends the file"))?;
     let rest = src.text[stmt.end_byte()..rest_end].trim();
-    if !(rest.is_empty() || rest.starts_with("//")) || !super::own_line(src, stmt) {
+    if !(rest.is_empty() || rest.starts_with("//")) || !own_line(src, stmt) {
         return Err(Decline::new(DeclineCode::NotOwnLine, "the declaration shares its line with other code"));
     }
     let line_start = src.line_start(src.line_index(stmt.start_byte()));
@@ -1323,7 +1317,8 @@ impl<'t> SliceMatch<'t> {
                 let cap = if bound.non_negative {
                     bound.text.clone()
                 } else {
-                    let version_ok = site.package.go_version().as_deref().and_then(go_minor).is_some_and(|m| m >= 21);
+                    let version_ok =
+                        site.package.go_version().as_deref().and_then(GoVersion::go1_minor).is_some_and(|m| m >= 21);
                     if !version_ok || !builtin_at(at, "max") {
                         return Err(Decline::new(DeclineCode::BoundMayBeNegative, format!(
                             "the bound `{}` may be negative (make would panic) and max(…, 0) needs go ≥ 1.21 and an unshadowed `max`",
@@ -1368,11 +1363,6 @@ impl<'t> SliceMatch<'t> {
             expect_new: ExpectNew::ResultAllocation,
         })
     }
-}
-
-/// `go1.22` / `go1.22.3` → 22.
-fn go_minor(v: &str) -> Option<u32> {
-    v.strip_prefix("go1.")?.split('.').next()?.parse().ok()
 }
 
 // ---------------------------------------------------------------------------------------------

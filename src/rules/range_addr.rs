@@ -25,12 +25,15 @@
 //! Anything else is declined with the reason. See rules/range-addr.md.
 
 use super::codes::DeclineCode;
-use super::sort_slice::{block_statements, go_minor, plain_path};
 use super::{Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::plain_path;
+use crate::syntax::text;
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{block_statements, enclosing_function, spans};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -102,7 +105,7 @@ impl Rule for RangeAddr {
         let l = Loop::parse(src, site.node())?;
         let v = src.node_text(l.value).to_string();
 
-        match go_minor(site.package.go_version().as_deref()) {
+        match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
             Some(m) if m >= 22 => {}
             Some(m) => {
                 return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
@@ -695,7 +698,7 @@ fn ctx_words(c: Ctx) -> &'static str {
 impl<'t> Plan<'t> {
     fn analyze(src: &SourceFile, l: &Loop<'t>) -> Result<Self, Decline> {
         let v = src.node_text(l.value);
-        let func = enclosing_func(l.for_stmt)
+        let func = enclosing_function(l.for_stmt)
             .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not inside a function"))?;
         let fbody = func
             .child_by_field_name("body")
@@ -851,7 +854,7 @@ impl<'t> Plan<'t> {
             }
             let block = enclosing_block(*decl)
                 .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "declaration outside a block"))?;
-            if decl.end_byte() > l.for_stmt.start_byte() || !contains(block, l.for_stmt) {
+            if decl.end_byte() > l.for_stmt.start_byte() || !spans(block, l.for_stmt) {
                 return Err(Decline::new(
                     DeclineCode::NotDeclaredBeforeLoop,
                     format!("`{c}` is not declared before the loop in an enclosing block"),
@@ -865,7 +868,7 @@ impl<'t> Plan<'t> {
         let stmts = block_statements(block);
         let first = stmts
             .iter()
-            .position(|s| contains(*s, l.for_stmt))
+            .position(|s| spans(*s, l.for_stmt))
             .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in the container's block"))?;
         let window: Vec<Node> = stmts[first..].to_vec();
 
@@ -896,7 +899,7 @@ impl<'t> Plan<'t> {
                 };
                 match u.steps.first() {
                     None => {
-                        if collections.iter().any(|s| contains(*s, id)) || u.ctx == Ctx::LenCap {
+                        if collections.iter().any(|s| spans(*s, id)) || u.ctx == Ctx::LenCap {
                             continue;
                         }
                         let self_append = match u.ctx {
@@ -1026,7 +1029,7 @@ impl<'t> Plan<'t> {
         let root = l.xs_path[0].as_str();
         for stmt in &window {
             for id in idents_named(src, *stmt, root) {
-                if contains(l.xs, id) {
+                if spans(l.xs, id) {
                     continue;
                 }
                 if is_decl(src, id) {
@@ -1077,7 +1080,7 @@ impl<'t> Plan<'t> {
                             if matches!(u.ctx, Ctx::LenCap | Ctx::Ranged) {
                                 continue;
                             }
-                            let why = if u.ctx == Ctx::Write && contains(l.body, id) {
+                            let why = if u.ctx == Ctx::Write && spans(l.body, id) {
                                 "is reassigned in the loop: `&xs[i]` would index the new slice".to_string()
                             } else {
                                 format!("is {} while the collected pointers are alive (it could be written through)", ctx_words(u.ctx))
@@ -1335,7 +1338,7 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
                     Ctx::LenCap | Ctx::Ranged => true,
                     // `s = append(s, …)` on the left
                     Ctx::Write => self_append_stmt(src, u.top)
-                        .is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| contains(l, *id))),
+                        .is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| spans(l, *id))),
                     // the first argument of that append, or the function's result (nothing runs after)
                     Ctx::Read => {
                         (is_first_arg_of(src, *id, &["append"])
@@ -1507,10 +1510,6 @@ fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
     out
 }
 
-fn contains(outer: Node, inner: Node) -> bool {
-    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
-}
-
 fn inside_func_literal(n: Node, within: Node) -> bool {
     let mut cur = n;
     while let Some(p) = cur.parent() {
@@ -1523,17 +1522,6 @@ fn inside_func_literal(n: Node, within: Node) -> bool {
         cur = p;
     }
     false
-}
-
-fn enclosing_func(n: Node) -> Option<Node> {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if matches!(p.kind(), "function_declaration" | "method_declaration" | "func_literal") {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
 }
 
 fn enclosing_block(n: Node) -> Option<Node> {
@@ -1584,14 +1572,9 @@ fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
     })
 }
 
+/// Code as this rule's reasons show it: on one line, at most 80 characters.
 fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 80 {
-        let cut: String = joined.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]

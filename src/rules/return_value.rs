@@ -12,12 +12,14 @@
 //! decline. See rules/return-value.md for the table of shapes and the measurements.
 
 use super::codes::DeclineCode;
-use super::method_value::{contains, contains_kind, enclosing_func_body, one_line};
 use super::{Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::identifiers_named;
+use crate::syntax::text;
+use crate::syntax::walk::{contains_kind, enclosing_declaration, is_ancestor_or_self};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -103,9 +105,8 @@ impl Rule for ReturnValue {
             match c.use_ {
                 Ok(CallUse::Bound { var }) => {
                     q.push(Query::Uses { file: file.clone(), offset: var.start_byte() });
-                    if let Some(func) = enclosing_func_body(var) {
-                        for id in super::method_value::identifiers_named(func, site.source.node_text(var), site.source)
-                        {
+                    if let Some(func) = enclosing_declaration(var) {
+                        for id in identifiers_named(func, site.source.node_text(var), site.source) {
                             q.extend(chain_selectors(id).into_iter().map(|s| Facts::expr_query(&file, s)));
                         }
                     }
@@ -603,7 +604,7 @@ fn binding<'t>(
             format!("the result of the call at line {at} is not bound to a variable"),
         ));
     }
-    if enclosing_func_body(lhs).is_none() {
+    if enclosing_declaration(lhs).is_none() {
         return Err(Decline::new(
             DeclineCode::CallResultNotLocal,
             format!("the result of the call at line {at} is stored in a package-level variable"),
@@ -819,7 +820,7 @@ fn check_returned_local(
         let node = src
             .smallest_node_at(r.offset)
             .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "reference is not in the tree"))?;
-        if r.file != file || !contains(fd, node) {
+        if r.file != file || !is_ancestor_or_self(fd, node) {
             return Err(Decline::new(
                 DeclineCode::ReferencedElsewhere,
                 format!("`{name}` is referenced outside {}", src.node_text(f.name)),
@@ -1018,6 +1019,11 @@ fn top_index(s: &str, ch: char) -> Option<usize> {
         }
     }
     None
+}
+
+/// Code as this rule's reasons show it: on one line, at most 80 characters.
+fn one_line(s: &str) -> String {
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]

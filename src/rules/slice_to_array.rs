@@ -25,12 +25,13 @@
 //!   that, Go 1.25+ already keeps the make on the stack).
 
 use super::codes::DeclineCode;
-use super::fmt_sprintf::{has_comment, one_line};
 use super::{Decline, Facts, Proposal, Rule, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::source::SourceFile;
+use crate::syntax::text::{has_comment, one_line_tight};
+use crate::syntax::walk::{enclosing_function, spans};
 use tree_sitter::Node;
 
 pub struct SliceToArray;
@@ -349,10 +350,6 @@ fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn contains(outer: Node, inner: Node) -> bool {
-    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
-}
-
 fn analyze<'t>(src: &SourceFile, call: Node<'t>) -> Result<Make<'t>, Decline> {
     if has_comment(call) {
         return Err(Decline::new(DeclineCode::DropsComment, "the make contains a comment that the rewrite would drop"));
@@ -480,17 +477,6 @@ fn names(m: &Make) -> Vec<String> {
         Some(v) => vec![format!("{v}Buf"), format!("{v}Array"), format!("{v}Buf0")],
         None => vec!["buf".into(), "arr".into(), "buf0".into()],
     }
-}
-
-fn enclosing_function(n: Node) -> Option<Node> {
-    let mut p = n.parent();
-    while let Some(x) = p {
-        if matches!(x.kind(), "function_declaration" | "method_declaration" | "func_literal") {
-            return Some(x);
-        }
-        p = x.parent();
-    }
-    None
 }
 
 fn has_goto(func: Node) -> bool {
@@ -678,7 +664,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
                 let mut p = n.parent();
                 while let Some(x) = p {
                     if x.kind() == "func_literal" {
-                        return !contains(x, m.call);
+                        return !spans(x, m.call);
                     }
                     p = x.parent();
                 }
@@ -698,7 +684,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
                 let mut p = m.call.parent();
                 while let Some(x) = p {
                     if x.kind() == "for_statement"
-                        && !contains(x, g.node)
+                        && !spans(x, g.node)
                         && x.start_byte() <= r.offset
                         && r.offset < x.end_byte()
                     {
@@ -711,6 +697,11 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
     }
     let _ = g.early;
     Ok(())
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]

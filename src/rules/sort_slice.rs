@@ -19,6 +19,10 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::plain_path;
+use crate::syntax::text::{self, has_comment};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::block_statements;
 use tree_sitter::Node;
 
 pub struct SortSlice;
@@ -91,7 +95,7 @@ impl Rule for SortSlice {
         let file = site.file();
         let shape = Shape::parse(src, site.node())?;
 
-        match go_minor(site.package.go_version().as_deref()) {
+        match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
             Some(m) if m >= 21 => {}
             Some(m) => {
                 return Err(Decline::new(
@@ -261,48 +265,14 @@ fn param_names(used: &[&str]) -> (String, String) {
     ("stackifyA".to_string(), "stackifyB".to_string())
 }
 
-/// `"go1.22"`, `"go1.21.3"`, `"go1.23rc1"` → the minor version.
-pub(crate) fn go_minor(v: Option<&str>) -> Option<u32> {
-    let v = v?.trim().trim_start_matches("go");
-    let rest = v.strip_prefix("1.")?;
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
 fn named_args(list: Node) -> Vec<Node> {
     let mut c = list.walk();
     list.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
 }
 
-fn has_comment(node: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.children(&mut c));
-    }
-    false
-}
-
+/// Code as this rule's reasons show it: on one line, never cut.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The statements of a block (tree-sitter-go 0.25 wraps them in a `statement_list`).
-pub(crate) fn block_statements(block: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut c = block.walk();
-    for n in block.named_children(&mut c) {
-        if n.kind() == "statement_list" {
-            let mut c2 = n.walk();
-            out.extend(n.named_children(&mut c2).filter(|s| s.kind() != "comment"));
-        } else if n.kind() != "comment" {
-            out.push(n);
-        }
-    }
-    out
+    text::one_line(s, usize::MAX)
 }
 
 /// The syntax of a rewritable `sort.Slice` call, checked without types.
@@ -464,19 +434,6 @@ impl<'t> Shape<'t> {
     }
 }
 
-/// `xs`, `s.items`, `a.b.c` as identifiers; `None` for anything else (calls, indexes, parentheses).
-pub(crate) fn plain_path(src: &SourceFile, node: Node) -> Option<Vec<String>> {
-    match node.kind() {
-        "identifier" => Some(vec![src.node_text(node).to_string()]),
-        "selector_expression" => {
-            let mut p = plain_path(src, node.child_by_field_name("operand")?)?;
-            p.push(src.node_text(node.child_by_field_name("field")?).to_string());
-            Some(p)
-        }
-        _ => None,
-    }
-}
-
 /// `(i, j int)` or `(i int, j int)` → the two names.
 fn param_names_of(src: &SourceFile, params: Node) -> Option<(String, String)> {
     let mut c = params.walk();
@@ -568,11 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_and_names() {
-        assert_eq!(go_minor(Some("go1.22")), Some(22));
-        assert_eq!(go_minor(Some("go1.21.3")), Some(21));
-        assert_eq!(go_minor(Some("go1.23rc1")), Some(23));
-        assert_eq!(go_minor(None), None);
+    fn parameter_names() {
         assert_eq!(param_names(&["P", "slices", "cmp"]), ("a".into(), "b".into()));
         assert_eq!(param_names(&["*a", "slices", "cmp"]), ("x".into(), "y".into()));
     }
