@@ -18,7 +18,7 @@
 //! fixture's benchmarks (tests/rule_builder_grow.rs) and, with `--bench`, by the user's own.
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind, Origin};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
@@ -40,12 +40,17 @@ const WRITES: &[&str] = &["WriteString", "WriteByte", "WriteRune", "Write"];
 /// this never reallocate.
 const SMALLEST_ALLOCATION: usize = 8;
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "consecutive strings.Builder writes → one Grow with their total before them",
+    doc: "rules/builder-grow.md",
+    min_go: None,
+    fixture: "fixtures/builder-grow",
+};
+
 impl Rule for BuilderGrow {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "consecutive strings.Builder writes → b.Grow(total) before them (one allocation instead of one per growth step)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations

@@ -20,7 +20,7 @@
 //! goroutine captures nothing but the variables being passed; the copy form otherwise.
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::parse::Capture;
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
@@ -44,12 +44,17 @@ const NAME_CANDIDATES: usize = 3;
 
 const CAPTURED: &str = "captured by a closure";
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "a closure capturing a variable by reference → pass it as a parameter or capture a copy",
+    doc: "rules/closure-param.md",
+    min_go: None,
+    fixture: "fixtures/closure-param",
+};
+
 impl Rule for ClosureParam {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "a closure capturing a variable written after the capture → pass it as a parameter or copy it"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

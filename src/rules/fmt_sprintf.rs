@@ -8,7 +8,7 @@
 //! Arguments keep their order and are each evaluated once, so side effects happen exactly as before.
 
 use super::codes::DeclineCode;
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -24,12 +24,17 @@ pub const ID: &str = "fmt-sprintf";
 
 const FUNCS: &[&str] = &["Sprintf", "Sprint"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "fmt.Sprintf(\"%d\", n) → strconv.Itoa(n), fmt.Sprintf(\"%s-%s\", a, b) → a + \"-\" + b, when the output is identical",
+    doc: "rules/fmt-sprintf.md",
+    min_go: None,
+    fixture: "fixtures/fmt-sprintf",
+};
+
 impl Rule for FmtSprintf {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "fmt.Sprintf(\"%d\", n) → strconv.Itoa(n), fmt.Sprintf(\"%s-%s\", a, b) → a + \"-\" + b, when the output is identical"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

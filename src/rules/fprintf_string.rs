@@ -19,7 +19,7 @@
 //! and most of the CPU (245 → 38 ns/op into a bytes.Buffer); its allocation win depends on `w`.
 
 use super::codes::DeclineCode;
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -40,12 +40,18 @@ const STD_WRITERS: &[&str] = &["*bytes.Buffer", "*strings.Builder", "*bufio.Writ
 /// `fmt.S*` → the `fmt.F*` that writes the same bytes.
 const SPRINTS: &[(&str, &str)] = &[("Sprintf", "Fprintf"), ("Sprint", "Fprint"), ("Sprintln", "Fprintln")];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "fmt.Fprintf(w, \"%s\", s) → io.WriteString(w, s); w.Write([]byte(fmt.Sprintf(...))) → fmt.Fprintf(w, ...)",
+    doc: "rules/fprintf-string.md",
+    min_go: None,
+    fixture: "fixtures/fprintf-string",
+};
+
 impl Rule for FprintfString {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "fmt.Fprintf(w, \"%s\", s) / fmt.Fprint(w, s) → io.WriteString(w, s); w.Write([]byte(fmt.Sprintf(...))) → fmt.Fprintf(w, ...)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

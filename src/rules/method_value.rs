@@ -11,7 +11,7 @@
 //! type checker's references (rules/method-value.md has the table and the measurements).
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{Query, RefFacts};
@@ -26,12 +26,17 @@ pub struct MethodValue;
 
 pub const ID: &str = "method-value";
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "a method value stored in a func variable and only called → a direct method call, when the receiver cannot differ",
+    doc: "rules/method-value.md",
+    min_go: None,
+    fixture: "fixtures/method-value",
+};
+
 impl Rule for MethodValue {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "f := x.M; ... go/defer f(a) / func() { f(a) } → x.M(a) directly, when x is provably the same receiver at every call"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

@@ -73,10 +73,30 @@ impl Decline {
     }
 }
 
+/// What a rule is, declared once in its file. `--list-rules`, the title of its document
+/// (`# <id>: <summary>`) and the README's rule table all show `summary`; a test keeps them equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    /// One line: the shape matched → the rewrite.
+    pub summary: &'static str,
+    /// The rule's document, relative to the repository root.
+    pub doc: &'static str,
+    /// The oldest Go 1.x minor release the module must declare for the rewrite to be valid.
+    pub min_go: Option<u32>,
+    /// The fixture module the rule's tests rewrite, relative to the repository root.
+    pub fixture: &'static str,
+}
+
 pub trait Rule: Sync + Send {
-    fn id(&self) -> &'static str;
+    fn meta(&self) -> &'static RuleMeta;
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
     /// One line for `--list-rules`.
-    fn summary(&self) -> &'static str;
+    fn summary(&self) -> &'static str {
+        self.meta().summary
+    }
     fn evidence(&self) -> Evidence;
     /// Cheap test on the finding alone, before any file is parsed.
     fn interested(&self, finding: &Finding) -> bool;

@@ -27,7 +27,7 @@
 //! length can be far below its trip count, and a skipped append would make the nil guard wrong.
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -80,12 +80,17 @@ const NIL_BLIND_FUNCS: &[(&str, &str)] = &[
 pub struct PreallocSlice;
 pub struct PreallocMap;
 
+const SLICE_META: RuleMeta = RuleMeta {
+    id: SLICE_ID,
+    summary: "a slice grown by append once per iteration of a bounded loop → make([]T, 0, bound)",
+    doc: "rules/prealloc-slice.md",
+    min_go: None,
+    fixture: "fixtures/prealloc",
+};
+
 impl Rule for PreallocSlice {
-    fn id(&self) -> &'static str {
-        SLICE_ID
-    }
-    fn summary(&self) -> &'static str {
-        "var s []T / []T{} / make([]T, 0) filled by append once per iteration of a bounded loop → make([]T, 0, bound)"
+    fn meta(&self) -> &'static RuleMeta {
+        &SLICE_META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
@@ -124,12 +129,17 @@ impl Rule for PreallocSlice {
     }
 }
 
+const MAP_META: RuleMeta = RuleMeta {
+    id: MAP_ID,
+    summary: "a map filled by m[k] = v once per iteration of a bounded loop → make(map[K]V, bound)",
+    doc: "rules/prealloc-map.md",
+    min_go: None,
+    fixture: "fixtures/prealloc",
+};
+
 impl Rule for PreallocMap {
-    fn id(&self) -> &'static str {
-        MAP_ID
-    }
-    fn summary(&self) -> &'static str {
-        "make(map[K]V) / map[K]V{} filled by m[k] = v once per iteration of a bounded loop → make(map[K]V, bound)"
+    fn meta(&self) -> &'static RuleMeta {
+        &MAP_META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations

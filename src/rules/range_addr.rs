@@ -25,7 +25,7 @@
 //! Anything else is declined with the reason. See rules/range-addr.md.
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -54,12 +54,17 @@ const PURE_BUILTINS: &[&str] = &[
 /// Builtins that write into the backing array of their first argument.
 const WRITING_BUILTINS: &[&str] = &["append", "copy", "clear"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "&v of a range value variable collected into a slice or map of pointers → &xs[i], when nobody can observe the aliasing (go1.22+)",
+    doc: "rules/range-addr.md",
+    min_go: Some(22),
+    fixture: "fixtures/range-addr",
+};
+
 impl Rule for RangeAddr {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "for _, v := range xs { ps = append(ps, &v) } → for i := range xs { ps = append(ps, &xs[i]) } when nobody can observe the aliasing"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

@@ -12,7 +12,7 @@
 //! decline. See rules/return-value.md for the table of shapes and the measurements.
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -60,12 +60,18 @@ const BASIC: &[&str] = &[
 /// Named types of other packages that hold no lock and may be copied (vet's copylocks is silent).
 const COPYABLE_QUALIFIED: &[&str] = &["time.Time", "time.Duration", "time.Month", "time.Weekday"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "an unexported function returning &local whose callers only read → return the value instead of its address",
+    doc: "rules/return-value.md",
+    min_go: None,
+    fixture: "fixtures/return-value",
+};
+
 impl Rule for ReturnValue {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "an unexported function returning &local whose callers only read → return the value (*T → T)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved

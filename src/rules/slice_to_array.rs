@@ -25,7 +25,7 @@
 //!   that, Go 1.25+ already keeps the make on the stack).
 
 use super::codes::DeclineCode;
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
@@ -43,12 +43,17 @@ pub const MAX_BYTES: i128 = 1024;
 /// Variable-size makes up to this size already stay on the stack (Go 1.25+, ESCAPE-FACTS).
 pub const STACK_MAKE_BYTES: i128 = 32;
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "make([]T, n) that does not escape, with n ≤ C proven → var buf [C]T; s := buf[:n:n]",
+    doc: "rules/slice-to-array.md",
+    min_go: None,
+    fixture: "fixtures/slice-to-array",
+};
+
 impl Rule for SliceToArray {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "make([]T, n) that does not escape, n ≤ C proven by a guard or min → var buf [C]T; s := buf[:n:n]"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations

@@ -14,7 +14,7 @@
 //! result differs. See rules/sort-slice.md.
 
 use super::codes::DeclineCode;
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -36,12 +36,18 @@ const ORDERED: &[&str] = &[
     "byte", "rune",
 ];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "sort.Slice with a one-key less function → slices.SortFunc with cmp.Compare (integer and string keys, go1.21+)",
+    doc: "rules/sort-slice.md",
+    min_go: Some(21),
+    fixture: "fixtures/sort-slice",
+};
+
 impl Rule for SortSlice {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "sort.Slice(xs, func(i, j int) bool { return xs[i].K < xs[j].K }) → slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(a.K, b.K) }) for integer and string keys"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
