@@ -21,4 +21,5 @@ pub mod progress;
 pub mod rules;
 pub mod session;
 pub mod source;
+pub mod syntax;
 pub mod verify;

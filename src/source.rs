@@ -5,6 +5,8 @@
 //! text need no special casing here as long as everything stays in bytes; ropey (which indexes chars)
 //! is only used when edits are applied.
 
+use crate::rules::codes::DeclineCode;
+use crate::rules::Decline;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 use tree_sitter::{Node, Parser, Tree};
@@ -14,6 +16,17 @@ pub struct SourceFile {
     pub text: String,
     pub tree: Tree,
     line_starts: Vec<usize>,
+}
+
+/// Why edits near a site are unsafe: tree-sitter-go could not parse the code around it. A site
+/// with one is declined as [`DeclineCode::ParseGap`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseGap(pub String);
+
+impl From<ParseGap> for Decline {
+    fn from(gap: ParseGap) -> Self {
+        Decline::new(DeclineCode::ParseGap, gap.0)
+    }
 }
 
 impl SourceFile {
@@ -98,7 +111,7 @@ impl SourceFile {
     /// Why edits near `node` are unsafe, if they are: tree-sitter-go has gaps (RUST-STACK.md) where Go
     /// accepts code that parses to ERROR nodes. Never edit inside or next to one: the enclosing
     /// top-level declaration and the import section must be error-free.
-    pub fn unsafe_to_edit_near(&self, node: Node) -> Option<String> {
+    pub fn unsafe_to_edit_near(&self, node: Node) -> Option<ParseGap> {
         let mut top = node;
         while let Some(p) = top.parent() {
             if p.kind() == "source_file" {
@@ -108,21 +121,23 @@ impl SourceFile {
         }
         if top.has_error() {
             let (l, _) = self.position(top.start_byte());
-            return Some(format!(
-                "tree-sitter-go cannot parse the declaration at line {l} (a grammar gap: Go accepts it); not editing near it"
+            return Some(ParseGap(
+                format!(
+                    "tree-sitter-go cannot parse the declaration at line {l} (a grammar gap: Go accepts it); not editing near it"
+                ),
             ));
         }
         let root = self.tree.root_node();
         let mut cursor = root.walk();
         for child in root.children(&mut cursor) {
             if matches!(child.kind(), "package_clause" | "import_declaration") && child.has_error() {
-                return Some("tree-sitter-go cannot parse the import section; not editing this file".into());
+                return Some(ParseGap("tree-sitter-go cannot parse the import section; not editing this file".into()));
             }
             if child.kind() == "ERROR"
                 && child.end_byte() <= top.start_byte()
                 && self.imports_end() >= child.start_byte()
             {
-                return Some("tree-sitter-go cannot parse the import section; not editing this file".into());
+                return Some(ParseGap("tree-sitter-go cannot parse the import section; not editing this file".into()));
             }
         }
         None

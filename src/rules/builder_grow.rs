@@ -17,14 +17,16 @@
 //! The win is fewer allocations, which `-m` cannot show (the findings stay): measured by the
 //! fixture's benchmarks (tests/rule_builder_grow.rs) and, with `--bench`, by the user's own.
 
-use super::fmt_sprintf::parts;
-use super::sort_slice::block_statements;
-use super::{enclosing_function, enclosing_loop, line_before, Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind, Origin};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::golit;
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{line_before, one_line_tight};
+use crate::syntax::walk::{block_statements, enclosing_function, enclosing_loop};
 use tree_sitter::Node;
 
 pub struct BuilderGrow;
@@ -38,12 +40,17 @@ const WRITES: &[&str] = &["WriteString", "WriteByte", "WriteRune", "Write"];
 /// this never reallocate.
 const SMALLEST_ALLOCATION: usize = 8;
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "consecutive strings.Builder writes → one Grow with their total before them",
+    doc: "rules/builder-grow.md",
+    min_go: None,
+    fixture: "fixtures/builder-grow",
+};
+
 impl Rule for BuilderGrow {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "consecutive strings.Builder writes → b.Grow(total) before them (one allocation instead of one per growth step)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
@@ -87,49 +94,53 @@ impl Rule for BuilderGrow {
         let run = Run::at(site)?;
         let name = src.node_text(run.receiver);
         if run.writes < 2 {
-            return Err(format!(
-                "a single write to `{name}`: it allocates once either way, so Grow would save nothing"
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                format!("a single write to `{name}`: it allocates once either way, so Grow would save nothing"),
+            ));
         }
         if let Some(lp) = enclosing_loop(run.first) {
             let (line, _) = src.position(lp.start_byte());
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::NoSaving, format!(
                 "the writes are inside the loop at line {line}: a Grow per iteration saves nothing; the whole loop's total would have to be computed before it"
-            )
-            .into());
+            )));
         }
         let ty = facts
             .expr(site.file(), run.receiver.start_byte(), run.receiver.end_byte())
             .map(|e| e.ty.as_str())
             .unwrap_or("");
         if ty != "strings.Builder" && ty != "*strings.Builder" {
-            return Err(format!("`{name}` has type {ty:?}, not strings.Builder").into());
+            return Err(Decline::new(DeclineCode::WrongType, format!("`{name}` has type {ty:?}, not strings.Builder")));
         }
         if let Some(body) = enclosing_function(run.first).and_then(|f| f.child_by_field_name("body")) {
             if src.node_text(body).contains(&format!("{name}.Grow(")) {
-                return Err(format!("`{name}` is already grown with Grow in this function").into());
+                return Err(Decline::new(
+                    DeclineCode::AlreadyDone,
+                    format!("`{name}` is already grown with Grow in this function"),
+                ));
             }
         }
         if !declared_empty_before(src, run.first, name) {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::NotDeclaredEmpty, format!(
                 "`{name}` is not declared empty just before these writes (a parameter, a field, or written earlier): it may already hold text, and growing a full buffer by a few bytes saves nothing its own doubling would not"
-            )
-            .into());
+            )));
         }
         if run.lengths.is_empty() && run.constant <= SMALLEST_ALLOCATION {
-            return Err(format!(
-                "the writes total {} bytes, which the first allocation ({SMALLEST_ALLOCATION} bytes) already holds",
-                run.constant
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                format!(
+                    "the writes total {} bytes, which the first allocation ({SMALLEST_ALLOCATION} bytes) already holds",
+                    run.constant
+                ),
+            ));
         }
         if !run.lengths.is_empty()
             && facts.scope(site.file(), run.first.start_byte(), "len").is_none_or(|s| s.kind != "builtin")
         {
-            return Err("`len` is shadowed here".into());
+            return Err(Decline::new(DeclineCode::NotBuiltin, "`len` is shadowed here"));
         }
-        let (at, indent) = line_before(src, run.first).ok_or("the writes do not start their own line")?;
+        let (at, indent) = line_before(src, run.first)
+            .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the writes do not start their own line"))?;
         let mut terms: Vec<String> = run.lengths.iter().map(|v| format!("len({v})")).collect();
         if run.constant > 0 || terms.is_empty() {
             terms.push(run.constant.to_string());
@@ -240,7 +251,7 @@ fn length(src: &SourceFile, method: &str, arg: Node, recv: &str) -> Result<Lengt
             "identifier" if text != recv && text != "_" && text != "nil" => Ok(Length::Of(text.to_string())),
             _ => Err(format!(
                 "`{}` is not a variable or a literal: computing its length before the writes would evaluate it twice and ahead of them (a call would run again, a nil dereference would panic before the earlier writes)",
-                super::fmt_sprintf::one_line(text)
+                one_line_tight(text, 90)
             )),
         },
     }
@@ -309,18 +320,24 @@ impl<'t> Run<'t> {
             .tree
             .root_node()
             .named_descendant_for_byte_range(site.anchor.0, site.anchor.0)
-            .ok_or("no statement at the site")?;
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no statement at the site"))?;
         while first.parent().is_some_and(|p| p.kind() != "statement_list") {
-            first = first.parent().ok_or("no statement at the site")?;
+            first = first
+                .parent()
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no statement at the site"))?;
         }
-        let list = first.parent().ok_or("the site is not in a block")?;
+        let list =
+            first.parent().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the site is not in a block"))?;
         let mut c = list.walk();
         let stmts: Vec<Node> = list
             .named_children(&mut c)
             .filter(|n| n.kind() != "comment" && n.start_byte() >= site.anchor.0 && n.end_byte() <= site.anchor.1)
             .collect();
-        let first = *stmts.first().ok_or("no statement at the site")?;
-        let receiver = first_receiver(src, first).ok_or("the site is not a write into a strings.Builder variable")?;
+        let first =
+            *stmts.first().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no statement at the site"))?;
+        let receiver = first_receiver(src, first).ok_or_else(|| {
+            Decline::new(DeclineCode::ShapeMismatch, "the site is not a write into a strings.Builder variable")
+        })?;
         let recv = src.node_text(receiver);
         let mut run = Run { first, receiver, constant: 0, lengths: vec![], writes: 0, conditional: false };
         for s in stmts {
@@ -331,8 +348,8 @@ impl<'t> Run<'t> {
                     run.writes += writes;
                     run.conditional |= conditional;
                 }
-                Unit::Unsized(why) => return Err(why.into()),
-                Unit::Other => return Err("the site is not a run of writes".into()),
+                Unit::Unsized(why) => return Err(Decline::new(DeclineCode::EvaluatedTwice, why)),
+                Unit::Other => return Err(Decline::new(DeclineCode::ShapeMismatch, "the site is not a run of writes")),
             }
         }
         Ok(run)

@@ -19,12 +19,16 @@
 //! AND the function's own closure (2 allocations), so the parameter form is used only when the
 //! goroutine captures nothing but the variables being passed; the copy form otherwise.
 
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::parse::Capture;
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::names;
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{contains_kind, function_at};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -40,12 +44,17 @@ const NAME_CANDIDATES: usize = 3;
 
 const CAPTURED: &str = "captured by a closure";
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "a closure capturing a variable by reference → pass it as a parameter or capture a copy",
+    doc: "rules/closure-param.md",
+    min_go: None,
+    fixture: "fixtures/closure-param",
+};
+
 impl Rule for ClosureParam {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "a closure capturing a variable written after the capture → pass it as a parameter or copy it"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -103,10 +112,15 @@ impl Rule for ClosureParam {
         let file = site.file();
         let closure = plan.closure(src);
         let stmt = plan.stmt(src);
-        let func = enclosing_function(closure.parent().ok_or("the closure has no parent")?)
-            .ok_or("the closure is not inside a function")?;
+        let func = function_at(
+            closure.parent().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the closure has no parent"))?,
+        )
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the closure is not inside a function"))?;
         if contains_kind(func, "goto_statement") {
-            return Err("the function uses goto, so the order of the writes cannot be read from the code".into());
+            return Err(Decline::new(
+                DeclineCode::UsesGoto,
+                "the function uses goto, so the order of the writes cannot be read from the code",
+            ));
         }
         let go_version = site.package.go_version();
         let mut analyzed = Vec::new();
@@ -131,13 +145,15 @@ impl Rule for ClosureParam {
         let mut titles = Vec::new();
         let mut how = Vec::new();
         if param_form {
-            let params =
-                closure.child_by_field_name("parameters").ok_or("the function literal has no parameter list")?;
-            let call = closure
-                .parent()
-                .filter(|p| p.kind() == "call_expression")
-                .ok_or("the go statement does not call the literal")?;
-            let args = call.child_by_field_name("arguments").ok_or("the call has no argument list")?;
+            let params = closure.child_by_field_name("parameters").ok_or_else(|| {
+                Decline::new(DeclineCode::UnexpectedSyntax, "the function literal has no parameter list")
+            })?;
+            let call = closure.parent().filter(|p| p.kind() == "call_expression").ok_or_else(|| {
+                Decline::new(DeclineCode::ShapeMismatch, "the go statement does not call the literal")
+            })?;
+            let args = call
+                .child_by_field_name("arguments")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the call has no argument list"))?;
             let decls: Vec<String> = analyzed.iter().map(|a| format!("{} {}", a.name, a.ty)).collect();
             let names: Vec<String> = analyzed.iter().map(|a| a.name.clone()).collect();
             edits.push(append_to_list(src, params, &decls.join(", ")));
@@ -250,13 +266,24 @@ impl Plan {
         let mut closure: Option<Node> = None;
         let mut vars = Vec::new();
         for f in &site.findings {
-            let decl = src.offset(f.line(), f.col()).ok_or("the finding's position is outside the file")?;
-            let c = closure_of(f, src, decl)
-                .ok_or_else(|| format!("cannot find the closure that captures {}", f.subject))?;
+            let decl = src.offset(f.line(), f.col()).ok_or_else(|| {
+                Decline::new(DeclineCode::FindingMismatch, "the finding's position is outside the file")
+            })?;
+            let c = closure_of(f, src, decl).ok_or_else(|| {
+                Decline::new(
+                    DeclineCode::FindingMismatch,
+                    format!("cannot find the closure that captures {}", f.subject),
+                )
+            })?;
             match closure {
                 None => closure = Some(c),
                 Some(prev) if prev.id() == c.id() => {}
-                Some(_) => return Err("the findings of this site belong to different closures".into()),
+                Some(_) => {
+                    return Err(Decline::new(
+                        DeclineCode::FindingMismatch,
+                        "the findings of this site belong to different closures",
+                    ))
+                }
             }
             let guessed_refs = identifiers_named(src, c, &f.subject);
             let mut guessed_fields: Vec<(String, (usize, usize))> = Vec::new();
@@ -270,12 +297,15 @@ impl Plan {
             }
             vars.push(VarPlan { name: f.subject.clone(), decl, guessed_refs, guessed_fields });
         }
-        let closure = closure.ok_or("no findings")?;
+        let closure = closure.ok_or_else(|| Decline::new(DeclineCode::FindingMismatch, "no findings"))?;
         let stmt = statement_of(closure)?;
         let line_start = src.line_start(src.line_index(stmt.start_byte()));
         let indent = &src.text[line_start..stmt.start_byte()];
         if !indent.chars().all(|c| c == ' ' || c == '\t') {
-            return Err("the statement that creates the closure shares its line with other code".into());
+            return Err(Decline::new(
+                DeclineCode::NotOwnLine,
+                "the statement that creates the closure shares its line with other code",
+            ));
         }
         Ok(Plan {
             closure: (closure.start_byte(), closure.end_byte()),
@@ -302,7 +332,7 @@ impl Plan {
     fn other_captures(&self, site: &Site) -> Vec<usize> {
         let src = site.source;
         let closure = self.closure(src);
-        let Some(func) = closure.parent().and_then(enclosing_function) else { return vec![] };
+        let Some(func) = closure.parent().and_then(function_at) else { return vec![] };
         let top = outermost_function(func);
         let mut out = Vec::new();
         for (file, c) in &site.notes.captures {
@@ -332,7 +362,9 @@ impl Plan {
         analyzed: &[VarAnalysis],
     ) -> Result<bool, Decline> {
         for off in self.other_captures(site) {
-            let uses = facts.uses(site.file(), off).ok_or("no uses facts for a captured variable")?;
+            let uses = facts
+                .uses(site.file(), off)
+                .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no uses facts for a captured variable"))?;
             if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && inside(closure, r.offset)) {
                 return Ok(true);
             }
@@ -408,29 +440,44 @@ fn analyze_var(
     let name = v.name.as_str();
     let closure = plan.closure(src);
     let stmt = plan.stmt(src);
-    let capture = capture_note(site, v).ok_or_else(|| format!("the compiler printed no capture note for {name}"))?;
+    let capture = capture_note(site, v).ok_or_else(|| {
+        Decline::new(DeclineCode::FindingMismatch, format!("the compiler printed no capture note for {name}"))
+    })?;
     if !capture.by_ref {
-        return Err(format!("the compiler captures {name} by value already").into());
+        return Err(Decline::new(DeclineCode::AlreadyDone, format!("the compiler captures {name} by value already")));
     }
-    let decl_node = src.smallest_node_at(v.decl).ok_or("no declaration node")?;
-    let home = enclosing_function(decl_node).ok_or("the variable is not declared in a function")?;
+    let decl_node = src
+        .smallest_node_at(v.decl)
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no declaration node"))?;
+    let home = function_at(decl_node)
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the variable is not declared in a function"))?;
     if is_named_result(decl_node) {
-        return Err(format!("{name} is a named result: every `return` writes it after the closure is created").into());
+        return Err(Decline::new(
+            DeclineCode::NamedResult,
+            format!("{name} is a named result: every `return` writes it after the closure is created"),
+        ));
     }
-    let uses = facts.uses(file, v.decl).ok_or_else(|| format!("no uses facts for {name}"))?;
+    let uses = facts
+        .uses(file, v.decl)
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no uses facts for {name}")))?;
     let refs: Vec<&RefFacts> = uses.refs.iter().filter(|r| r.file == file).collect();
     if uses.object.kind != "var" {
-        return Err(format!("{name} is not a variable").into());
+        return Err(Decline::new(DeclineCode::NotLocalVariable, format!("{name} is not a variable")));
     }
     if let Some(r) = refs.iter().find(|r| r.addr) {
-        return Err(format!(
-            "the address of {name} is taken at line {} (a copy would not see writes through the pointer)",
-            line(src, r.offset)
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::AddressTaken,
+            format!(
+                "the address of {name} is taken at line {} (a copy would not see writes through the pointer)",
+                line(src, r.offset)
+            ),
+        ));
     }
     if capture.addr_taken && all_notes_addr(site, v) {
-        return Err(format!("the compiler reports the address of {name} as taken").into());
+        return Err(Decline::new(
+            DeclineCode::AddressTaken,
+            format!("the compiler reports the address of {name} as taken"),
+        ));
     }
     // Every closure (other than ours) that refers to the variable, and what it does.
     let mut inner_refs = Vec::new();
@@ -441,22 +488,26 @@ fn analyze_var(
         }
         if inside(closure, r.offset) {
             if r.write {
-                return Err(format!(
-                    "the closure writes {name} (line {}): a copy would not carry the write back",
-                    line(src, r.offset)
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::ClosureWritesCapture,
+                    format!(
+                        "the closure writes {name} (line {}): a copy would not carry the write back",
+                        line(src, r.offset)
+                    ),
+                ));
             }
             inner_refs.push(r.offset);
             continue;
         }
         if let Some(lit) = literal_below(src, r.offset, home) {
             if r.write {
-                return Err(format!(
-                    "{name} is written by another closure (line {}), which may run at any time",
-                    line(src, r.offset)
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::CapturedVarWrittenLater,
+                    format!(
+                        "{name} is written by another closure (line {}), which may run at any time",
+                        line(src, r.offset)
+                    ),
+                ));
             }
             if !other_closures.contains(&lit.start_byte()) {
                 other_closures.push(lit.start_byte());
@@ -464,26 +515,30 @@ fn analyze_var(
         }
     }
     if inner_refs.is_empty() {
-        return Err(format!("the closure does not refer to {name}").into());
+        return Err(Decline::new(DeclineCode::FindingMismatch, format!("the closure does not refer to {name}")));
     }
     if let Some(&other) = other_closures.first() {
-        return Err(format!(
-            "{name} is also captured by the closure at line {}; rewriting one closure leaves it on the heap",
-            line(src, other)
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::CapturedElsewhere,
+            format!(
+                "{name} is also captured by the closure at line {}; rewriting one closure leaves it on the heap",
+                line(src, other)
+            ),
+        ));
     }
     if decl_node.start_byte() >= stmt.start_byte() && decl_node.start_byte() < stmt.end_byte() {
-        return Err(format!("{name} is declared in the statement that creates the closure").into());
+        return Err(Decline::new(
+            DeclineCode::DeclaredInClosureStatement,
+            format!("{name} is declared in the statement that creates the closure"),
+        ));
     }
     if let Some(lp) = loop_header_declaring(decl_node) {
         if !per_iteration_loop_vars(go_version) {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                 "{name} is the loop variable of the loop at line {}, shared by all iterations before Go 1.22 (module: {})",
                 line(src, lp.start_byte()),
                 go_version.unwrap_or("no go version")
-            )
-            .into());
+            )));
         }
     }
 
@@ -498,38 +553,44 @@ fn analyze_var(
     // Large struct: copy the fields the closure reads; otherwise the whole variable.
     let mut fields: Vec<(String, Vec<(usize, usize)>)> = Vec::new();
     if capture.width > MAX_BY_VALUE {
-        let f = ref_facts.ok_or_else(|| format!("no type facts for {name}"))?;
+        let f = ref_facts.ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for {name}")))?;
         if f.kind != "struct" {
-            return Err(format!(
-                "{name} is {} bytes ({}); only struct fields can be copied instead",
-                capture.width, f.ty
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::TooLarge,
+                format!("{name} is {} bytes ({}); only struct fields can be copied instead", capture.width, f.ty),
+            ));
         }
-        let direct = struct_fields(&f.underlying).ok_or_else(|| format!("cannot read the fields of {}", f.ty))?;
+        let direct = struct_fields(&f.underlying)
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("cannot read the fields of {}", f.ty)))?;
         for r in &inner_refs {
-            let sel = selector_on(src, *r).ok_or_else(|| {
+            let sel = selector_on(src, *r).ok_or_else(|| Decline::new(DeclineCode::TooLarge, {
                 format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line(src, *r), capture.width)
-            })?;
+            }))?;
             let field = src.node_text(sel.child_by_field_name("field").unwrap()).to_string();
             let sf = facts
                 .expr(file, sel.start_byte(), sel.end_byte())
-                .ok_or_else(|| format!("no type facts for {name}.{field}"))?;
+                .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for {name}.{field}")))?;
             if sf.object.as_ref().map(|o| o.kind.as_str()) != Some("var") {
-                return Err(format!("{name}.{field} is a method, which reads all of {name}").into());
+                return Err(Decline::new(
+                    DeclineCode::FieldIsMethod,
+                    format!("{name}.{field} is a method, which reads all of {name}"),
+                ));
             }
             if !direct.contains(&field) {
-                return Err(format!("{name}.{field} is a promoted field (through an embedded field)").into());
+                return Err(Decline::new(
+                    DeclineCode::PromotedThroughEmbedding,
+                    format!("{name}.{field} is a promoted field (through an embedded field)"),
+                ));
             }
             if sf.size as u64 > MAX_BY_VALUE {
-                return Err(format!(
-                    "{name}.{field} is {} bytes itself; a copy would also be captured by reference",
-                    sf.size
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::TooLarge,
+                    format!("{name}.{field} is {} bytes itself; a copy would also be captured by reference", sf.size),
+                ));
             }
-            may_hold_lock(sf)
-                .map_or(Ok(()), |why| Err(Decline::from(format!("copying {name}.{field} would copy {why}"))))?;
+            may_hold_lock(sf).map_or(Ok(()), |why| {
+                Err(Decline::new(DeclineCode::NotCopyable, format!("copying {name}.{field} would copy {why}")))
+            })?;
             match fields.iter_mut().find(|(n, _)| *n == field) {
                 Some((_, sels)) => sels.push((sel.start_byte(), sel.end_byte())),
                 None => fields.push((field, vec![(sel.start_byte(), sel.end_byte())])),
@@ -537,10 +598,10 @@ fn analyze_var(
         }
     } else if let Some(f) = ref_facts {
         if let Some(why) = may_hold_lock(f) {
-            return Err(format!("copying {name} would copy {why}").into());
+            return Err(Decline::new(DeclineCode::NotCopyable, format!("copying {name} would copy {why}")));
         }
     } else {
-        return Err(format!("no type facts for {name}").into());
+        return Err(Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for {name}")));
     }
 
     // The writes that can run after the closure is created, and what they mean in this context.
@@ -561,9 +622,9 @@ fn analyze_var(
         None => format!("no write to {what} can run after the closure is created, so a copy holds the same value"),
         Some(&w) => match context {
             Context::Go => {
-                let body = closure.child_by_field_name("body").ok_or("the literal has no body")?;
+                let body = closure.child_by_field_name("body").ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the literal has no body"))?;
                 reads_before_sync(src, body, &inner_refs).map_err(|(at, what_sync)| {
-                    Decline::from(format!(
+                    Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                         "the goroutine reads {name} at line {} after {what_sync}: it may be meant to see the write at line {}",
                         line(src, at),
                         line(src, w)
@@ -575,14 +636,13 @@ fn analyze_var(
                 )
             }
             Context::Defer => {
-                return Err(format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line(src, w)).into())
+                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line(src, w))))
             }
             Context::Returned | Context::Stored => {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                     "the closure is stored or passed on and may run after the write to {what} at line {}, which it would no longer see",
                     line(src, w)
-                )
-                .into())
+                )))
             }
         },
     };
@@ -616,11 +676,7 @@ fn all_notes_addr(site: &Site, v: &VarPlan) -> bool {
 
 /// Go before 1.22 shares one loop variable between all iterations.
 fn per_iteration_loop_vars(go_version: Option<&str>) -> bool {
-    let Some(v) = go_version.and_then(|v| v.strip_prefix("go")) else { return false };
-    let mut parts = v.split(|c: char| !c.is_ascii_digit());
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    major > 1 || (major == 1 && minor >= 22)
+    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(22))
 }
 
 /// Types whose values must not be copied (go vet's copylocks), as far as the type's spelling shows:
@@ -672,7 +728,10 @@ fn pick_name(
             return Ok(name);
         }
     }
-    Err(format!("no free name for the copy ({base}, {base}2, {base}3 are taken)").into())
+    Err(Decline::new(
+        DeclineCode::NoFreeName,
+        format!("no free name for the copy ({base}, {base}2, {base}3 are taken)"),
+    ))
 }
 
 fn spells(src: &SourceFile, node: Node, name: &str) -> bool {
@@ -795,16 +854,6 @@ fn is_function(n: Node) -> bool {
     matches!(n.kind(), "function_declaration" | "method_declaration" | "func_literal")
 }
 
-fn enclosing_function(node: Node) -> Option<Node> {
-    let mut n = node;
-    loop {
-        if is_function(n) {
-            return Some(n);
-        }
-        n = n.parent()?;
-    }
-}
-
 fn outermost_function(node: Node) -> Node {
     let mut top = node;
     let mut n = node;
@@ -817,30 +866,30 @@ fn outermost_function(node: Node) -> Node {
     top
 }
 
-fn contains_kind(node: Node, kind: &str) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == kind {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
-}
-
 /// The statement that creates the closure: its ancestor sitting directly in a statement list.
 fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
     let mut n = closure;
     loop {
-        let p = n.parent().ok_or("the closure is not inside a statement")?;
+        let p = n
+            .parent()
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the closure is not inside a statement"))?;
         match p.kind() {
             "statement_list" => return Ok(n),
             "for_statement" | "for_clause" | "range_clause" => {
-                return Err("the closure is created in a loop header, once per iteration".into());
+                return Err(Decline::new(
+                    DeclineCode::UnsupportedPosition,
+                    "the closure is created in a loop header, once per iteration",
+                ));
             }
-            "labeled_statement" => return Err("the statement that creates the closure is labeled".into()),
-            "source_file" => return Err("the closure is not inside a function body".into()),
+            "labeled_statement" => {
+                return Err(Decline::new(
+                    DeclineCode::UnsupportedPosition,
+                    "the statement that creates the closure is labeled",
+                ))
+            }
+            "source_file" => {
+                return Err(Decline::new(DeclineCode::UnsupportedPosition, "the closure is not inside a function body"))
+            }
             _ => {}
         }
         n = p;
@@ -850,17 +899,7 @@ fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
 /// Identifiers spelled `name` inside `node` (references to the variable, or to something else of the
 /// same name: a guess, checked against the uses facts later).
 fn identifiers_named(src: &SourceFile, node: Node, name: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && src.node_text(n) == name {
-            out.push(n.start_byte());
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    out.sort_unstable();
-    out
+    names::identifiers_named(node, name, src).iter().map(|n| n.start_byte()).collect()
 }
 
 /// `v.f` when the identifier at `offset` is the operand of a field selection.
@@ -1442,7 +1481,7 @@ mod tests {
         let lit = find(&src, "func() int { return x", "func_literal");
         let stmt = statement_of(lit).unwrap();
         let decl = find(&src, "x := ", "identifier");
-        let home = enclosing_function(decl).unwrap();
+        let home = function_at(decl).unwrap();
         let mut writes: Vec<usize> = offsets(&src, "x = ");
         writes.extend(offsets(&src, "x++"));
         writes.extend(offsets(&src, "x += "));
@@ -1506,7 +1545,7 @@ mod tests {
         assert_eq!(ctx(0), Context::Go);
         assert_eq!(ctx(1), Context::Defer);
         assert_eq!(ctx(2), Context::Stored);
-        assert!(statement_of(lits[3]).unwrap_err().reason.contains("loop header"));
+        assert!(statement_of(lits[3]).unwrap_err().code == DeclineCode::UnsupportedPosition);
         assert_eq!(ctx(4), Context::Returned);
     }
 
@@ -1562,7 +1601,7 @@ mod tests {
         let stmt = statement_of(lit).unwrap();
         let decl_off = src.text.find("x := ").or_else(|| src.text.find("x int")).unwrap();
         let decl = src.smallest_node_at(decl_off).unwrap();
-        let home = enclosing_function(decl).unwrap();
+        let home = function_at(decl).unwrap();
         let refs: Vec<RefFacts> = identifiers_named(&src, home, "x")
             .into_iter()
             .map(|o| RefFacts { file: src.path.clone(), offset: o, decl: o == decl_off, ..Default::default() })

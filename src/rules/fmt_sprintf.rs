@@ -7,12 +7,15 @@
 //! precision but a float's (`%.2s`; `%.2f` is FormatFloat's `prec`), which strconv has no twin for.
 //! Arguments keep their order and are each evaluated once, so side effects happen exactly as before.
 
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit::{self, Unit};
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 
 pub struct FmtSprintf;
@@ -21,12 +24,17 @@ pub const ID: &str = "fmt-sprintf";
 
 const FUNCS: &[&str] = &["Sprintf", "Sprint"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "fmt.Sprintf(\"%d\", n) → strconv.Itoa(n), fmt.Sprintf(\"%s-%s\", a, b) → a + \"-\" + b, when the output is identical",
+    doc: "rules/fmt-sprintf.md",
+    min_go: None,
+    fixture: "fixtures/fmt-sprintf",
+};
+
 impl Rule for FmtSprintf {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "fmt.Sprintf(\"%d\", n) → strconv.Itoa(n), fmt.Sprintf(\"%s-%s\", a, b) → a + \"-\" + b, when the output is identical"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -93,22 +101,33 @@ impl Rule for FmtSprintf {
         let file = site.file();
         let call = site.node();
         let (func, args) = parts(call)?;
-        let callee = facts.expr(file, func.start_byte(), func.end_byte()).ok_or("no type facts for the callee")?;
-        let obj = callee.object.as_ref().ok_or("the callee is not a named function")?;
+        let callee = facts
+            .expr(file, func.start_byte(), func.end_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the callee"))?;
+        let obj = callee
+            .object
+            .as_ref()
+            .ok_or_else(|| Decline::new(DeclineCode::WrongCallee, "the callee is not a named function"))?;
         if obj.kind != "func" || obj.pkg != "fmt" || !FUNCS.contains(&obj.name.as_str()) {
-            return Err(format!("{} is not fmt.Sprintf/fmt.Sprint", src.node_text(func)).into());
+            return Err(Decline::new(
+                DeclineCode::WrongCallee,
+                format!("{} is not fmt.Sprintf/fmt.Sprint", src.node_text(func)),
+            ));
         }
         if has_comment(call) {
-            return Err("the call contains a comment that the rewrite would drop".into());
+            return Err(Decline::new(
+                DeclineCode::DropsComment,
+                "the call contains a comment that the rewrite would drop",
+            ));
         }
         if call.parent().is_some_and(|p| p.kind() == "expression_statement") {
-            return Err("the result is unused; nothing to rewrite".into());
+            return Err(Decline::new(DeclineCode::ResultUnused, "the result is unused; nothing to rewrite"));
         }
         let mut operands = Vec::new();
         for a in &args {
-            let f = facts
-                .expr(file, a.start_byte(), a.end_byte())
-                .ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
+            let f = facts.expr(file, a.start_byte(), a.end_byte()).ok_or_else(|| {
+                Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", src.node_text(*a)))
+            })?;
             operands.push(Operand { code: src.node_text(*a).to_string(), facts: f });
         }
         let values: Vec<(Node, &Operand)> = if obj.name == "Sprintf" {
@@ -119,12 +138,15 @@ impl Rule for FmtSprintf {
         read_order(src, facts, &values)?;
         let mut strconv = Strconv::default();
         let pieces = if obj.name == "Sprintf" {
-            let (format_node, rest) =
-                operands.split_first().map(|(_, r)| (args[0], r)).ok_or("fmt.Sprintf without a format")?;
+            let (format_node, rest) = operands
+                .split_first()
+                .map(|(_, r)| (args[0], r))
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "fmt.Sprintf without a format"))?;
             if !matches!(format_node.kind(), "interpreted_string_literal" | "raw_string_literal") {
-                return Err("the format is not a string literal".into());
+                return Err(Decline::new(DeclineCode::NotStringLiteralFormat, "the format is not a string literal"));
             }
-            let lit = golit::decode(src.node_text(format_node)).ok_or("cannot decode the format literal")?;
+            let lit = golit::decode(src.node_text(format_node))
+                .ok_or_else(|| Decline::new(DeclineCode::MalformedFormat, "cannot decode the format literal"))?;
             sprintf_pieces(&lit, rest, &mut strconv)?
         } else {
             sprint_pieces(&operands, &mut strconv)?
@@ -205,13 +227,12 @@ fn read_order(src: &SourceFile, facts: &Facts, values: &[(Node, &Operand)]) -> R
                         .any(|r| r.addr || (r.write && !r.decl && r.file == src.path && in_func_literal(src, r.offset)))
             });
         if !stable {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::EvaluationOrder, format!(
                 "`{}` calls a function, which could change `{}`: fmt reads `{}` after that call, the rewrite would read it before",
                 one_line(src.node_text(*caller)),
                 one_line(&op.code),
                 one_line(&op.code)
-            )
-            .into());
+            )));
         }
     }
     Ok(())
@@ -224,34 +245,6 @@ fn in_func_literal(src: &SourceFile, offset: usize) -> bool {
             return true;
         }
         n = x.parent();
-    }
-    false
-}
-
-/// The callee and the arguments (comments skipped) of a call; declines a `...` spread.
-pub(crate) fn parts(call: Node) -> Result<(Node, Vec<Node>), Decline> {
-    if call.kind() != "call_expression" {
-        return Err("not a call".into());
-    }
-    let func = call.child_by_field_name("function").ok_or("call without a function")?;
-    let list = call.child_by_field_name("arguments").ok_or("call without arguments")?;
-    let mut cursor = list.walk();
-    let args: Vec<Node> = list.named_children(&mut cursor).filter(|n| n.kind() != "comment").collect();
-    if args.iter().any(|a| a.kind() == "variadic_argument") {
-        return Err("arguments are spread with `...`; their types are not known one by one".into());
-    }
-    Ok((func, args))
-}
-
-/// Whether `node` contains a comment (which replacing its text would drop).
-pub(crate) fn has_comment(node: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.children(&mut c));
     }
     false
 }
@@ -331,8 +324,12 @@ fn parse_directive(value: &[u8], mut i: usize) -> Result<(Directive, usize), Dec
     }
     d.index =
         d.width.as_deref().is_some_and(|w| w.contains('[')) || d.precision.as_deref().is_some_and(|p| p.contains('['));
-    let rest = std::str::from_utf8(&value[i..]).map_err(|_| Decline::from("the format is not valid UTF-8"))?;
-    let verb = rest.chars().next().ok_or("the format ends with a lone %")?;
+    let rest = std::str::from_utf8(&value[i..])
+        .map_err(|_| Decline::new(DeclineCode::MalformedFormat, "the format is not valid UTF-8"))?;
+    let verb = rest
+        .chars()
+        .next()
+        .ok_or_else(|| Decline::new(DeclineCode::MalformedFormat, "the format ends with a lone %"))?;
     d.verb = verb;
     Ok((d, i + verb.len_utf8()))
 }
@@ -374,16 +371,26 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
             continue;
         }
         if d.index || spelled.contains('[') {
-            return Err(format!("`{spelled}` uses an explicit argument index").into());
+            return Err(Decline::new(
+                DeclineCode::ExplicitArgumentIndex,
+                format!("`{spelled}` uses an explicit argument index"),
+            ));
         }
-        let no_twin =
-            || Decline::from(format!("`{spelled}` has flags, width or precision: strconv has no exact equivalent"));
+        let no_twin = || {
+            Decline::new(
+                DeclineCode::HasFlagsWidthPrecision,
+                format!("`{spelled}` has flags, width or precision: strconv has no exact equivalent"),
+            )
+        };
         if !d.flags.is_empty() || d.width.is_some() {
             return Err(no_twin());
         }
-        let op = operands
-            .get(next_arg)
-            .ok_or_else(|| format!("`{spelled}` has no operand: fmt would print %!{}(MISSING)", d.verb))?;
+        let op = operands.get(next_arg).ok_or_else(|| {
+            Decline::new(
+                DeclineCode::MalformedFormat,
+                format!("`{spelled}` has no operand: fmt would print %!{}(MISSING)", d.verb),
+            )
+        })?;
         next_arg += 1;
         // A precision has a twin only for floats: strconv.FormatFloat's `prec`.
         let precision = match &d.precision {
@@ -404,7 +411,10 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         pieces.push(operand_piece_prec(d.verb, precision, op, strconv)?);
     }
     if next_arg != operands.len() {
-        return Err("more operands than verbs: fmt would print %!(EXTRA ...)".into());
+        return Err(Decline::new(
+            DeclineCode::MalformedFormat,
+            "more operands than verbs: fmt would print %!(EXTRA ...)",
+        ));
     }
     if !lit_units.is_empty() {
         pieces.push(Piece::Lit(lit_units, lit.raw));
@@ -446,10 +456,16 @@ fn operand_piece_prec(
     let code = &op.code;
     let show = || format!("%{verb} of `{code}` ({})", if f.ty.is_empty() { "?" } else { &f.ty });
     if f.type_param || f.interface || f.pointer {
-        return Err(format!("{}: fmt decides at run time how to print it", show()).into());
+        return Err(Decline::new(
+            DeclineCode::InterfaceOperand,
+            format!("{}: fmt decides at run time how to print it", show()),
+        ));
     }
     if let Some(m) = f.methods.first() {
-        return Err(format!("{}: its type has a {m} method, which fmt may call", show()).into());
+        return Err(Decline::new(
+            DeclineCode::CallsStringMethod,
+            format!("{}: its type has a {m} method, which fmt may call", show()),
+        ));
     }
     let basic = f.basic.as_str();
     let exactly = |t: &str| !f.named && (basic == t || basic == format!("untyped {t}"));
@@ -544,7 +560,7 @@ fn operand_piece_prec(
             return Ok(Piece::Strconv(format!("{{hex}}.EncodeToString({arg})")));
         }
     }
-    Err(format!("{}: no exact strconv equivalent", show()).into())
+    Err(Decline::new(DeclineCode::NoStrconvEquivalent, format!("{}: no exact strconv equivalent", show())))
 }
 
 /// Join pieces with `+`. Returns the text and whether it is a binary expression.
@@ -618,18 +634,6 @@ fn needs_parens(call: Node) -> bool {
     }
 }
 
-/// `s` on one line with single spaces, cut at 90 characters (for fix titles).
-pub(crate) fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let joined = joined.replace("( ", "(").replace(" )", ")");
-    if joined.chars().count() > 90 {
-        let cut: String = joined.chars().take(87).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
-}
-
 fn explanation(func: &str, notes: &[String]) -> String {
     let mut uniq: Vec<&String> = Vec::new();
     for n in notes {
@@ -646,6 +650,11 @@ fn explanation(func: &str, notes: &[String]) -> String {
         "fmt.{func} boxes every operand into an interface (a heap allocation for most non-constant values) and parses the format at run time. \
          The rewrite produces the same bytes: {how}. Operands are evaluated once, in the same order."
     )
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]
@@ -796,8 +805,8 @@ mod tests {
         let i = facts("int", false);
         assert_eq!(lit_pieces(r#""%.2f%%""#, &[("x", &f)]).unwrap(), r#"strconv.FormatFloat(x, 'f', 2, 64) + "%""#);
         assert_eq!(lit_pieces(r#""%.f""#, &[("x", &f)]).unwrap(), "strconv.FormatFloat(x, 'f', 0, 64)");
-        assert!(lit_pieces(r#""%.2s""#, &[("s", &s)]).unwrap_err().reason.contains("flags, width or precision"));
-        assert!(lit_pieces(r#""%.3d""#, &[("i", &i)]).unwrap_err().reason.contains("flags, width or precision"));
+        assert!(lit_pieces(r#""%.2s""#, &[("s", &s)]).unwrap_err().code == DeclineCode::HasFlagsWidthPrecision);
+        assert!(lit_pieces(r#""%.3d""#, &[("i", &i)]).unwrap_err().code == DeclineCode::HasFlagsWidthPrecision);
         assert!(lit_pieces(r#""%6.2f""#, &[("x", &f)]).is_err());
         assert!(lit_pieces(r#""%.*f""#, &[("x", &f)]).is_err());
         assert!(lit_pieces(r#""%.2v""#, &[("x", &f)]).is_err());

@@ -18,13 +18,15 @@
 //! See rules/fprintf-string.md for the measurements: the first form removes the boxing (the finding)
 //! and most of the CPU (245 → 38 ns/op into a bytes.Buffer); its allocation win depends on `w`.
 
-use super::fmt_sprintf::{has_comment, one_line, parts};
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit;
 use crate::source::SourceFile;
+use crate::syntax::call::parts;
+use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 
 pub struct FprintfString;
@@ -38,12 +40,18 @@ const STD_WRITERS: &[&str] = &["*bytes.Buffer", "*strings.Builder", "*bufio.Writ
 /// `fmt.S*` → the `fmt.F*` that writes the same bytes.
 const SPRINTS: &[(&str, &str)] = &[("Sprintf", "Fprintf"), ("Sprint", "Fprint"), ("Sprintln", "Fprintln")];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "fmt.Fprintf(w, \"%s\", s) → io.WriteString(w, s); w.Write([]byte(fmt.Sprintf(...))) → fmt.Fprintf(w, ...)",
+    doc: "rules/fprintf-string.md",
+    min_go: None,
+    fixture: "fixtures/fprintf-string",
+};
+
 impl Rule for FprintfString {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "fmt.Fprintf(w, \"%s\", s) / fmt.Fprint(w, s) → io.WriteString(w, s); w.Write([]byte(fmt.Sprintf(...))) → fmt.Fprintf(w, ...)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -98,7 +106,10 @@ impl Rule for FprintfString {
 
     fn propose(&self, site: &Site, facts: &Facts) -> Result<Proposal, Decline> {
         if has_comment(site.node()) {
-            return Err("the call contains a comment that the rewrite would drop".into());
+            return Err(Decline::new(
+                DeclineCode::DropsComment,
+                "the call contains a comment that the rewrite would drop",
+            ));
         }
         match shape(site.source, site.node())? {
             Shape::Fprint { func, args } => propose_write_string(site, facts, func, &args),
@@ -138,12 +149,19 @@ fn shape<'t>(src: &SourceFile, call: Node<'t>) -> Result<Shape<'t>, Decline> {
     let (func, args) = parts(call)?;
     match field_name(src, func) {
         Some("Write") => {
-            let [conv] = args.as_slice() else { return Err("Write with other than one argument".into()) };
-            let inner =
-                byte_conversion_of_sprint(src, *conv).ok_or("the argument of Write is not []byte(fmt.S...(...))")?;
+            let [conv] = args.as_slice() else {
+                return Err(Decline::new(DeclineCode::ShapeMismatch, "Write with other than one argument"));
+            };
+            let inner = byte_conversion_of_sprint(src, *conv).ok_or_else(|| {
+                Decline::new(DeclineCode::ShapeMismatch, "the argument of Write is not []byte(fmt.S...(...))")
+            })?;
             let (inner_func, inner_args) = parts(inner)?;
-            let inner_list = inner.child_by_field_name("arguments").ok_or("call without arguments")?;
-            let receiver = func.child_by_field_name("operand").ok_or("selector without an operand")?;
+            let inner_list = inner
+                .child_by_field_name("arguments")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without arguments"))?;
+            let receiver = func
+                .child_by_field_name("operand")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "selector without an operand"))?;
             Ok(Shape::Write(WriteShape {
                 method: func,
                 receiver,
@@ -154,7 +172,7 @@ fn shape<'t>(src: &SourceFile, call: Node<'t>) -> Result<Shape<'t>, Decline> {
             }))
         }
         Some("Fprintf" | "Fprint") => Ok(Shape::Fprint { func, args }),
-        _ => Err("not Fprintf, Fprint or Write".into()),
+        _ => Err(Decline::new(DeclineCode::ShapeMismatch, "not Fprintf, Fprint or Write")),
     }
 }
 
@@ -225,19 +243,26 @@ fn writer_ok(w: &ExprFacts, what: &str) -> Result<(), Decline> {
     if w.interface || STD_WRITERS.contains(&w.ty.as_str()) {
         return Ok(());
     }
-    Err(format!(
-        "the writer is a {}: {what}; only interfaces (bound by the io.Writer contract) and {} are trusted",
-        if w.ty.is_empty() { "value of unknown type" } else { &w.ty },
-        STD_WRITERS.join(", ")
-    )
-    .into())
+    Err(Decline::new(
+        DeclineCode::UntrustedWriter,
+        format!(
+            "the writer is a {}: {what}; only interfaces (bound by the io.Writer contract) and {} are trusted",
+            if w.ty.is_empty() { "value of unknown type" } else { &w.ty },
+            STD_WRITERS.join(", ")
+        ),
+    ))
 }
 
 fn callee<'f>(src: &SourceFile, facts: &'f Facts, func: Node) -> Result<&'f crate::go::helper::ObjectFacts, Decline> {
-    let f = facts.expr(&src.path, func.start_byte(), func.end_byte()).ok_or("no type facts for the callee")?;
-    let o = f.object.as_ref().ok_or("the callee is not a named function")?;
+    let f = facts
+        .expr(&src.path, func.start_byte(), func.end_byte())
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the callee"))?;
+    let o = f
+        .object
+        .as_ref()
+        .ok_or_else(|| Decline::new(DeclineCode::WrongCallee, "the callee is not a named function"))?;
     if o.kind != "func" {
-        return Err(format!("`{}` is not a function", src.node_text(func)).into());
+        return Err(Decline::new(DeclineCode::WrongCallee, format!("`{}` is not a function", src.node_text(func))));
     }
     Ok(o)
 }
@@ -248,38 +273,56 @@ fn propose_write_string(site: &Site, facts: &Facts, func: Node, args: &[Node]) -
     let call = site.node();
     let obj = callee(src, facts, func)?;
     if obj.pkg != "fmt" || !matches!(obj.name.as_str(), "Fprintf" | "Fprint") {
-        return Err(format!("{} is not fmt.Fprintf/fmt.Fprint", src.node_text(func)).into());
+        return Err(Decline::new(
+            DeclineCode::WrongCallee,
+            format!("{} is not fmt.Fprintf/fmt.Fprint", src.node_text(func)),
+        ));
     }
     let (w, s) = (args[0], *args.last().expect("anchored with 2 or 3 arguments"));
     if obj.name == "Fprintf" {
         let format = args[1];
         if !matches!(format.kind(), "interpreted_string_literal" | "raw_string_literal") {
-            return Err("the format is not a string literal".into());
+            return Err(Decline::new(DeclineCode::NotStringLiteralFormat, "the format is not a string literal"));
         }
-        let lit = golit::decode(src.node_text(format)).ok_or("cannot decode the format literal")?;
+        let lit = golit::decode(src.node_text(format))
+            .ok_or_else(|| Decline::new(DeclineCode::MalformedFormat, "cannot decode the format literal"))?;
         if !matches!(lit.value().as_slice(), b"%s" | b"%v") {
-            return Err(format!("the format {} is not exactly \"%s\" or \"%v\"", src.node_text(format)).into());
+            return Err(Decline::new(
+                DeclineCode::FormatNotPlainVerb,
+                format!("the format {} is not exactly \"%s\" or \"%v\"", src.node_text(format)),
+            ));
         }
     }
-    let wf = facts.expr(file, w.start_byte(), w.end_byte()).ok_or("no type facts for the writer")?;
-    let sf = facts.expr(file, s.start_byte(), s.end_byte()).ok_or("no type facts for the operand")?;
+    let wf = facts
+        .expr(file, w.start_byte(), w.end_byte())
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the writer"))?;
+    let sf = facts
+        .expr(file, s.start_byte(), s.end_byte())
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the operand"))?;
     if sf.type_param || sf.interface || sf.pointer {
-        return Err(format!("`{}` ({}): fmt decides at run time how to print it", src.node_text(s), sf.ty).into());
+        return Err(Decline::new(
+            DeclineCode::InterfaceOperand,
+            format!("`{}` ({}): fmt decides at run time how to print it", src.node_text(s), sf.ty),
+        ));
     }
     if let Some(m) = sf.methods.first() {
-        return Err(format!("`{}` ({}): its type has a {m} method, which fmt calls", src.node_text(s), sf.ty).into());
+        return Err(Decline::new(
+            DeclineCode::CallsStringMethod,
+            format!("`{}` ({}): its type has a {m} method, which fmt calls", src.node_text(s), sf.ty),
+        ));
     }
     if !matches!(sf.basic.as_str(), "string" | "untyped string") {
-        return Err(format!(
-            "`{}` has type {}, not string",
-            src.node_text(s),
-            if sf.ty.is_empty() { "?" } else { &sf.ty }
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::WrongType,
+            format!("`{}` has type {}, not string", src.node_text(s), if sf.ty.is_empty() { "?" } else { &sf.ty }),
+        ));
     }
     writer_ok(wf, "io.WriteString would call its own WriteString method (if it has one) instead of Write")?;
     if wf.side_effects {
-        return Err("the writer expression contains a call; the rule keeps evaluation order simple".into());
+        return Err(Decline::new(
+            DeclineCode::EvaluationOrder,
+            "the writer expression contains a call; the rule keeps evaluation order simple",
+        ));
     }
     let (io, needs_import) = qualifier(facts, file, call.start_byte(), "io")?;
     let operand = if sf.named { format!("string({})", src.node_text(s)) } else { src.node_text(s).to_string() };
@@ -309,35 +352,47 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
     let file = site.file();
     let call = site.node();
     let method = callee(src, facts, w.method)?;
-    let sig = method.signature.as_ref().ok_or("no signature for Write")?;
+    let sig =
+        method.signature.as_ref().ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no signature for Write"))?;
     if sig.params != ["[]byte"] || sig.results != ["int", "error"] || sig.variadic {
-        return Err(format!("{} is not Write([]byte) (int, error)", src.node_text(w.method)).into());
+        return Err(Decline::new(
+            DeclineCode::WrongCallee,
+            format!("{} is not Write([]byte) (int, error)", src.node_text(w.method)),
+        ));
     }
     let inner = callee(src, facts, w.inner_func)?;
     let Some((_, fname)) = SPRINTS.iter().find(|(s, _)| inner.pkg == "fmt" && *s == inner.name) else {
-        return Err(format!("{} is not fmt.Sprintf/Sprint/Sprintln", src.node_text(w.inner_func)).into());
+        return Err(Decline::new(
+            DeclineCode::WrongCallee,
+            format!("{} is not fmt.Sprintf/Sprint/Sprintln", src.node_text(w.inner_func)),
+        ));
     };
     let conv = facts
         .expr(file, w.conversion.start_byte(), w.conversion.end_byte())
-        .ok_or("no type facts for the conversion")?;
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the conversion"))?;
     if !(conv.type_src == "[]byte" || conv.type_src == "[]uint8") {
-        return Err(format!("the conversion is to {}, not []byte", conv.ty).into());
+        return Err(Decline::new(DeclineCode::WrongType, format!("the conversion is to {}, not []byte", conv.ty)));
     }
-    let rf = facts.expr(file, w.receiver.start_byte(), w.receiver.end_byte()).ok_or("no type facts for the writer")?;
+    let rf = facts
+        .expr(file, w.receiver.start_byte(), w.receiver.end_byte())
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the writer"))?;
     writer_ok(
         rf,
         "fmt.Fprintf would hand its Write method fmt's reused buffer, which a Write that keeps p would see overwritten",
     )?;
     if rf.side_effects {
-        return Err("the writer expression contains a call; the rule keeps evaluation order simple".into());
+        return Err(Decline::new(
+            DeclineCode::EvaluationOrder,
+            "the writer expression contains a call; the rule keeps evaluation order simple",
+        ));
     }
     // Go orders calls, not variable reads: with a call among the operands, the writer must be a
     // variable that nothing can reassign (written only where declared, address never taken).
     let mut operand_calls = false;
     for a in &w.inner_args {
-        let af = facts
-            .expr(file, a.start_byte(), a.end_byte())
-            .ok_or_else(|| format!("no type facts for `{}`", src.node_text(*a)))?;
+        let af = facts.expr(file, a.start_byte(), a.end_byte()).ok_or_else(|| {
+            Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", src.node_text(*a)))
+        })?;
         operand_calls |= af.side_effects;
     }
     if operand_calls {
@@ -348,14 +403,15 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
                     && u.refs.iter().all(|r| (!r.write || r.decl) && !r.addr)
             });
         if !stable {
-            return Err("an operand contains a call and the writer is not a local variable that is never reassigned: the order in which they are evaluated could change".into());
+            return Err(Decline::new(DeclineCode::EvaluationOrder, "an operand contains a call and the writer is not a local variable that is never reassigned: the order in which they are evaluated could change"));
         }
     }
     // `fmt.Sprintf` → `fmt.Fprintf`, in the file's own spelling of the package.
     let inner_callee_text = src.node_text(w.inner_func);
     let qual = inner_callee_text.rsplit_once('.').map(|(q, _)| q).unwrap_or("fmt");
     let list = src.node_text(w.inner_list);
-    let rest = list.strip_prefix('(').ok_or("malformed argument list")?;
+    let rest =
+        list.strip_prefix('(').ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "malformed argument list"))?;
     let sep = if w.inner_args.is_empty() { "" } else { ", " };
     let text = format!("{qual}.{fname}({}{sep}{}", src.node_text(w.receiver), rest.trim_start());
     Ok(Proposal {
@@ -371,6 +427,11 @@ fn propose_fprintf(site: &Site, facts: &Facts, w: &WriteShape) -> Result<Proposa
         ),
         expect_new: ExpectNew::Nothing,
     })
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]

@@ -10,23 +10,33 @@
 //! where both evaluations give the same receiver, which is what the preconditions below prove from the
 //! type checker's references (rules/method-value.md has the table and the measurements).
 
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::names::identifiers_named;
+use crate::syntax::text::{self, whole_line};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{contains_kind, enclosing_declaration, enclosing_function, is_ancestor_or_self};
 use tree_sitter::Node;
 
 pub struct MethodValue;
 
 pub const ID: &str = "method-value";
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "a method value stored in a func variable and only called → a direct method call, when the receiver cannot differ",
+    doc: "rules/method-value.md",
+    min_go: None,
+    fixture: "fixtures/method-value",
+};
+
 impl Rule for MethodValue {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "f := x.M; ... go/defer f(a) / func() { f(a) } → x.M(a) directly, when x is provably the same receiver at every call"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -67,105 +77,134 @@ impl Rule for MethodValue {
         let s = shape(src, sel)?;
         let recv_name = src.node_text(s.recv);
         let var_name = src.node_text(s.var);
-        let method = src.node_text(sel.child_by_field_name("field").ok_or("selector without a field")?);
+        let method = src.node_text(
+            sel.child_by_field_name("field")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "selector without a field"))?,
+        );
         let call_text = format!("{recv_name}.{method}");
 
         // What the selector is: a method, and how it binds its receiver.
-        let sel_facts =
-            facts.expr(file, sel.start_byte(), sel.end_byte()).ok_or("no type facts for the method value")?;
-        let obj = sel_facts.object.as_ref().ok_or("no object for the selector")?;
+        let sel_facts = facts
+            .expr(file, sel.start_byte(), sel.end_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the method value"))?;
+        let obj = sel_facts
+            .object
+            .as_ref()
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no object for the selector"))?;
         let sig = obj.signature.as_ref().filter(|s| obj.kind == "func" && !s.recv.is_empty());
         let Some(sig) = sig else {
-            return Err(format!("`{}` is not a method value", src.node_text(sel)).into());
+            return Err(Decline::new(
+                DeclineCode::ShapeMismatch,
+                format!("`{}` is not a method value", src.node_text(sel)),
+            ));
         };
-        let x = facts.expr(file, s.recv.start_byte(), s.recv.end_byte()).ok_or("no type facts for the receiver")?;
+        let x = facts
+            .expr(file, s.recv.start_byte(), s.recv.end_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the receiver"))?;
         if x.interface {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::InterfaceReceiver, format!(
                 "`{recv_name}` is an interface: the method value panics at creation when it is nil, a direct call only when called (and `{recv_name}` may be reassigned)"
-            )
-            .into());
+            )));
         }
         if x.type_param {
-            return Err(format!("`{recv_name}` has a type-parameter type; not rewritten").into());
+            return Err(Decline::new(
+                DeclineCode::TypeParameter,
+                format!("`{recv_name}` has a type-parameter type; not rewritten"),
+            ));
         }
-        let x_obj = x.object.as_ref().ok_or("the receiver is not a variable")?;
+        let x_obj = x
+            .object
+            .as_ref()
+            .ok_or_else(|| Decline::new(DeclineCode::NotLocalVariable, "the receiver is not a variable"))?;
         if x_obj.kind != "var" || x_obj.scope != "local" {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::NotLocalVariable, format!(
                 "`{recv_name}` is not a local variable or parameter: any call could reassign it between the creation of `{var_name}` and its calls"
-            )
-            .into());
+            )));
         }
         let recv_ptr = sig.recv.starts_with('*');
         if base_type(&sig.recv) != base_type(&x.type_src) || x.type_src.is_empty() {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::PromotedThroughEmbedding, format!(
                 "`{method}` is promoted from an embedded field ({} on a {}): the method value evaluated the embedded field at creation",
                 sig.recv,
                 if x.type_src.is_empty() { "?" } else { &x.type_src }
-            )
-            .into());
+            )));
         }
         let binding = match (recv_ptr, x.pointer) {
             (true, true) => Binding::Pointer,
             (true, false) => Binding::Address,
             (false, false) => Binding::Copy,
             (false, true) => {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::ValueReceiverCopy, format!(
                     "`{method}` has a value receiver and `{recv_name}` is a pointer: the method value copied *{recv_name} at creation (and panicked there if nil); later writes through any pointer would now be seen"
-                )
-                .into())
+                )))
             }
         };
 
         // The variable: declared once here, then only called.
-        let var_uses = facts.uses(file, s.var.start_byte()).ok_or("no references for the func variable")?;
+        let var_uses = facts
+            .uses(file, s.var.start_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no references for the func variable"))?;
         let mut calls: Vec<Node> = Vec::new();
         for r in &var_uses.refs {
             if r.file != file {
-                return Err(format!("`{var_name}` is used in another file").into());
+                return Err(Decline::new(
+                    DeclineCode::UsedInOtherFile,
+                    format!("`{var_name}` is used in another file"),
+                ));
             }
             if r.decl {
                 if r.offset != s.var.start_byte() {
-                    return Err(format!("`{var_name}` is declared elsewhere").into());
+                    return Err(Decline::new(
+                        DeclineCode::DeclaredElsewhere,
+                        format!("`{var_name}` is declared elsewhere"),
+                    ));
                 }
                 continue;
             }
             let line = src.position(r.offset).0;
             if r.write || r.addr {
-                return Err(format!(
+                return Err(Decline::new(
+                    DeclineCode::Reassigned,
+                    format!(
                     "`{var_name}` is reassigned or its address is taken (line {line}): it is not always `{call_text}`"
-                )
-                .into());
+                ),
+                ));
             }
             let id = src
                 .smallest_node_at(r.offset)
                 .filter(|n| n.kind() == "identifier")
-                .ok_or("reference is not an identifier")?;
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "reference is not an identifier"))?;
             let call =
                 id.parent().filter(|p| p.kind() == "call_expression" && p.child_by_field_name("function") == Some(id));
             match call {
                 Some(_) if r.call => calls.push(id),
                 _ => {
-                    return Err(format!(
+                    return Err(Decline::new(DeclineCode::UsedAsValue, format!(
                         "`{var_name}` is used as a value at line {line} (passed, stored, returned or compared), not only called: the method value itself is needed"
-                    )
-                    .into())
+                    )))
                 }
             }
         }
         if calls.is_empty() {
-            return Err(format!("`{var_name}` is never called").into());
+            return Err(Decline::new(DeclineCode::NeverCalled, format!("`{var_name}` is never called")));
         }
 
         // The function the creation sits in, and the creation statement.
-        let func = enclosing_func_body(s.stmt).ok_or("the method value is not inside a function")?;
+        let func = enclosing_declaration(s.stmt)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the method value is not inside a function"))?;
         if contains_kind(func, "goto_statement") {
-            return Err("the function uses goto; the order of statements is not the order of execution".into());
+            return Err(Decline::new(
+                DeclineCode::UsesGoto,
+                "the function uses goto; the order of statements is not the order of execution",
+            ));
         }
         let creation = s.stmt;
         let in_closure: Vec<Node> = calls.iter().copied().filter(|c| !same_closure(*c, creation)).collect();
 
         // The receiver variable: never a different receiver at a call than at the creation.
-        let x_uses = facts.uses(file, s.recv.start_byte()).ok_or("no references for the receiver")?;
+        let x_uses = facts
+            .uses(file, s.recv.start_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no references for the receiver"))?;
         check_receiver(src, x_uses.refs.as_slice(), binding, recv_name, var_name, creation, &in_closure, site)?;
 
         // No other `x` between the creation and the last call (a shadowing declaration).
@@ -174,20 +213,24 @@ impl Rule for MethodValue {
         for id in identifiers_named(func, recv_name, src) {
             if id.start_byte() > creation.end_byte() && id.start_byte() < last && !x_offsets.contains(&id.start_byte())
             {
-                return Err(format!(
-                    "another `{recv_name}` is declared at line {} between the method value and its calls",
-                    src.position(id.start_byte()).0
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::Redeclared,
+                    format!(
+                        "another `{recv_name}` is declared at line {} between the method value and its calls",
+                        src.position(id.start_byte()).0
+                    ),
+                ));
             }
         }
 
         // Edits: drop the creation statement's line; each `f(` becomes `x.M(`.
         let (ds, de) = whole_line(src, creation).ok_or_else(|| {
-            format!(
-                "`{}` shares its line with other code or a comment; not deleting it",
-                one_line(src.node_text(creation))
-            )
+            Decline::new(DeclineCode::NotOwnLine, {
+                format!(
+                    "`{}` shares its line with other code or a comment; not deleting it",
+                    one_line(src.node_text(creation))
+                )
+            })
         })?;
         let mut edits = vec![TextEdit { start: ds, end: de, text: String::new() }];
         for c in &calls {
@@ -273,33 +316,44 @@ fn single_named(list: Node) -> Option<Node> {
 }
 
 fn shape<'t>(src: &SourceFile, sel: Node<'t>) -> Result<Shape<'t>, Decline> {
-    let (decl, var) = stored_in(sel).ok_or("the method value is not stored in a new variable")?;
+    let (decl, var) = stored_in(sel).ok_or_else(|| {
+        Decline::new(DeclineCode::NotSimpleDeclaration, "the method value is not stored in a new variable")
+    })?;
     if var.kind() != "identifier" || src.node_text(var) == "_" {
-        return Err("the method value is not stored in a named variable".into());
+        return Err(Decline::new(
+            DeclineCode::NotSimpleDeclaration,
+            "the method value is not stored in a named variable",
+        ));
     }
     let list = sel.parent().expect("stored_in checked the parent");
     if single_named(list) != Some(sel) {
-        return Err("the declaration assigns several values".into());
+        return Err(Decline::new(DeclineCode::NotSimpleDeclaration, "the declaration assigns several values"));
     }
     // The statement: `f := x.M` itself, or the `var` declaration holding one spec.
     let stmt = match decl.kind() {
         "short_var_declaration" => decl,
-        _ => decl
-            .parent()
-            .filter(|p| p.kind() == "var_declaration")
-            .ok_or("a var spec inside a ( ) group with others")?,
+        _ => decl.parent().filter(|p| p.kind() == "var_declaration").ok_or_else(|| {
+            Decline::new(DeclineCode::NotSimpleDeclaration, "a var spec inside a ( ) group with others")
+        })?,
     };
     let parent = stmt.parent().map(|p| p.kind()).unwrap_or("");
     if !matches!(parent, "statement_list" | "block") {
-        return Err("the method value is declared in a statement header (if/for/switch), not as a statement".into());
+        return Err(Decline::new(
+            DeclineCode::UnsupportedPosition,
+            "the method value is declared in a statement header (if/for/switch), not as a statement",
+        ));
     }
-    let recv = sel.child_by_field_name("operand").ok_or("selector without an operand")?;
+    let recv = sel
+        .child_by_field_name("operand")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "selector without an operand"))?;
     if recv.kind() != "identifier" {
-        return Err(format!(
-            "the receiver `{}` is not a plain variable: evaluating it again at each call could differ",
-            one_line(src.node_text(recv))
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::EvaluatedTwice,
+            format!(
+                "the receiver `{}` is not a plain variable: evaluating it again at each call could differ",
+                one_line(src.node_text(recv))
+            ),
+        ));
     }
     Ok(Shape { recv, var, stmt })
 }
@@ -318,7 +372,7 @@ fn check_receiver(
 ) -> Result<(), Decline> {
     let file = site.file();
     if refs.iter().any(|r| r.file != file) {
-        return Err(format!("`{x}` is referenced in another file").into());
+        return Err(Decline::new(DeclineCode::UsedInOtherFile, format!("`{x}` is referenced in another file")));
     }
     if binding == Binding::Address {
         // `f` bound `&x`: the very variable a direct call uses, whatever is written to it.
@@ -327,28 +381,31 @@ fn check_receiver(
     let decls: Vec<&RefFacts> = refs.iter().filter(|r| r.decl).collect();
     for r in refs {
         let line = src.position(r.offset).0;
-        let node = src.smallest_node_at(r.offset).ok_or("reference is not in the tree")?;
+        let node = src
+            .smallest_node_at(r.offset)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "reference is not in the tree"))?;
         if r.addr {
-            return Err(format!("the address of `{x}` is taken at line {line}: it may be changed through that pointer after `{f}` is created").into());
+            return Err(Decline::new(DeclineCode::AddressTaken, format!("the address of `{x}` is taken at line {line}: it may be changed through that pointer after `{f}` is created")));
         }
         if !r.write {
             continue;
         }
         if r.offset > creation.start_byte() {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::ReceiverWrittenLater, format!(
                 "`{x}` is written at line {line}, after `{f}` is created: `{f}` keeps the {} receiver, a direct call would use the new one",
                 if binding == Binding::Copy { "copied" } else { "old" }
-            )
-            .into());
+            )));
         }
         // Written before the creation: fine when it cannot run again between the creation and a call
         // (no loop or closure around the write that does not also contain the creation).
         if let Some(around) = loop_or_closure_not_containing(node, creation) {
-            return Err(format!(
-                "`{x}` is written at line {line} inside a {} that can run after `{f}` is created",
-                if around.kind() == "func_literal" { "closure" } else { "loop" }
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::ReceiverWrittenLater,
+                format!(
+                    "`{x}` is written at line {line} inside a {} that can run after `{f}` is created",
+                    if around.kind() == "func_literal" { "closure" } else { "loop" }
+                ),
+            ));
         }
     }
     if !in_closure.is_empty() {
@@ -356,22 +413,25 @@ fn check_receiver(
         // declaration, and a loop variable must be per-iteration (Go 1.22).
         let writes: Vec<&RefFacts> = refs.iter().filter(|r| r.write && !r.decl).collect();
         if let Some(w) = writes.first() {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::ReceiverWrittenLater, format!(
                 "`{f}` is called inside a closure, which would read `{x}` when it runs, and `{x}` is assigned at line {}",
                 src.position(w.offset).0
-            )
-            .into());
+            )));
         }
         for d in decls {
-            let node = src.smallest_node_at(d.offset).ok_or("declaration is not in the tree")?;
+            let node = src
+                .smallest_node_at(d.offset)
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "declaration is not in the tree"))?;
             if in_loop_header(node) && !per_iteration_loop_vars(site) {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                     "`{x}` is a loop variable and the module's go version is before 1.22: a closure would see its last value"
-                )
-                .into());
+                )));
             }
             if d.write && in_loop_header(node) && node_in_for_clause(node) {
-                return Err(format!("`{x}` is a three-clause loop variable, which the loop itself updates").into());
+                return Err(Decline::new(
+                    DeclineCode::ReceiverWrittenLater,
+                    format!("`{x}` is a three-clause loop variable, which the loop itself updates"),
+                ));
             }
         }
     }
@@ -379,13 +439,7 @@ fn check_receiver(
 }
 
 fn per_iteration_loop_vars(site: &Site) -> bool {
-    site.package.go_version().and_then(|v| go_minor(&v)).is_some_and(|m| m >= 22)
-}
-
-/// `go1.22.3` → 22.
-pub(crate) fn go_minor(v: &str) -> Option<u32> {
-    let rest = v.strip_prefix("go1.")?;
-    rest.split(['.', 'r', 'b']).next()?.parse().ok()
+    site.package.go_version().and_then(|v| GoVersion::go1_minor(&v)).is_some_and(|m| m >= 22)
 }
 
 fn in_loop_header(n: Node) -> bool {
@@ -419,7 +473,7 @@ pub(crate) fn loop_or_closure_not_containing<'t>(n: Node<'t>, target: Node) -> O
     while let Some(p) = cur.parent() {
         match p.kind() {
             "function_declaration" | "method_declaration" => return None,
-            "for_statement" | "func_literal" if !contains(p, target) => return Some(p),
+            "for_statement" | "func_literal" if !is_ancestor_or_self(p, target) => return Some(p),
             _ => {}
         }
         cur = p;
@@ -427,73 +481,9 @@ pub(crate) fn loop_or_closure_not_containing<'t>(n: Node<'t>, target: Node) -> O
     None
 }
 
-/// Whether `a` contains `b` (or is it).
-pub(crate) fn contains(a: Node, b: Node) -> bool {
-    a.start_byte() <= b.start_byte() && b.end_byte() <= a.end_byte() && {
-        let mut cur = Some(b);
-        while let Some(c) = cur {
-            if c == a {
-                return true;
-            }
-            cur = c.parent();
-        }
-        false
-    }
-}
-
 /// `call` runs in the same function activation as `creation` (no func literal between them).
 fn same_closure(call: Node, creation: Node) -> bool {
-    super::enclosing_function(call) == super::enclosing_function(creation)
-}
-
-/// The top-level function or method declaration around `n`.
-pub(crate) fn enclosing_func_body(n: Node) -> Option<Node> {
-    let mut cur = n;
-    loop {
-        if matches!(cur.kind(), "function_declaration" | "method_declaration") {
-            return Some(cur);
-        }
-        cur = cur.parent()?;
-    }
-}
-
-pub(crate) fn contains_kind(n: Node, kind: &str) -> bool {
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if x.kind() == kind {
-            return true;
-        }
-        let mut c = x.walk();
-        stack.extend(x.children(&mut c));
-    }
-    false
-}
-
-/// Every `identifier` node spelled `name` inside `n`.
-pub(crate) fn identifiers_named<'t>(n: Node<'t>, name: &str, src: &SourceFile) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if x.kind() == "identifier" && src.node_text(x) == name {
-            out.push(x);
-        }
-        let mut c = x.walk();
-        stack.extend(x.named_children(&mut c));
-    }
-    out.sort_by_key(|n| n.start_byte());
-    out
-}
-
-/// The byte range of the lines `node` occupies, newline included, when nothing else (code or a
-/// comment) shares them.
-pub(crate) fn whole_line(src: &SourceFile, node: Node) -> Option<(usize, usize)> {
-    let first = src.line_index(node.start_byte());
-    let last = src.line_index(node.end_byte().saturating_sub(1).max(node.start_byte()));
-    let start = src.line_start(first);
-    let end = src.line_start(last + 1);
-    let before = &src.text[start..node.start_byte()];
-    let after = &src.text[node.end_byte()..end];
-    (before.trim().is_empty() && after.trim().is_empty()).then_some((start, end))
+    enclosing_function(call) == enclosing_function(creation)
 }
 
 /// `*pkg.T[int]` → `T`: the named type a receiver or variable is about.
@@ -504,13 +494,8 @@ pub(crate) fn base_type(t: &str) -> &str {
 }
 
 /// Code on one line, shortened for titles.
-pub(crate) fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 80 {
-        format!("{}...", joined.chars().take(77).collect::<String>())
-    } else {
-        joined
-    }
+fn one_line(s: &str) -> String {
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]
@@ -562,7 +547,5 @@ mod tests {
         assert_eq!(base_type("*Counter"), "Counter");
         assert_eq!(base_type("Counter"), "Counter");
         assert_eq!(base_type("*pkg.List[int]"), "List");
-        assert_eq!(go_minor("go1.22"), Some(22));
-        assert_eq!(go_minor("go1.21.4"), Some(21));
     }
 }

@@ -19,6 +19,7 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, ImportFacts, Query, QueryResult, ScopeFacts, UsesFacts};
 use crate::go::Package;
 use crate::source::SourceFile;
+use codes::DeclineCode;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -72,16 +73,30 @@ impl Decline {
     }
 }
 
-impl<S: Into<String>> From<S> for Decline {
-    fn from(s: S) -> Self {
-        Decline { code: codes::DeclineCode::Unclassified, reason: s.into() }
-    }
+/// What a rule is, declared once in its file. `--list-rules`, the title of its document
+/// (`# <id>: <summary>`) and the README's rule table all show `summary`; a test keeps them equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    /// One line: the shape matched → the rewrite.
+    pub summary: &'static str,
+    /// The rule's document, relative to the repository root.
+    pub doc: &'static str,
+    /// The oldest Go 1.x minor release the module must declare for the rewrite to be valid.
+    pub min_go: Option<u32>,
+    /// The fixture module the rule's tests rewrite, relative to the repository root.
+    pub fixture: &'static str,
 }
 
 pub trait Rule: Sync + Send {
-    fn id(&self) -> &'static str;
+    fn meta(&self) -> &'static RuleMeta;
+    fn id(&self) -> &'static str {
+        self.meta().id
+    }
     /// One line for `--list-rules`.
-    fn summary(&self) -> &'static str;
+    fn summary(&self) -> &'static str {
+        self.meta().summary
+    }
     fn evidence(&self) -> Evidence;
     /// Cheap test on the finding alone, before any file is parsed.
     fn interested(&self, finding: &Finding) -> bool;
@@ -193,26 +208,35 @@ pub fn known_ids() -> Vec<&'static str> {
 /// fresh `import "path"` when the plain name is free. `Err` explains a collision.
 pub fn qualifier(facts: &Facts, file: &Path, at: usize, path: &str) -> Result<(String, bool), Decline> {
     let default_name = path.rsplit('/').next().unwrap_or(path);
-    let imports = facts.imports(file).ok_or_else(|| Decline::from("no import facts for the file"))?;
+    let imports =
+        facts.imports(file).ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no import facts for the file"))?;
     if let Some(imp) = imports.iter().find(|i| i.path == path) {
         if imp.name == "_" || imp.name == "." {
-            return Err(format!("{path} is imported as {:?}; not adding a second import", imp.name).into());
+            return Err(Decline::new(
+                DeclineCode::ImportDotOrBlank,
+                format!("{path} is imported as {:?}; not adding a second import", imp.name),
+            ));
         }
         let name = if imp.local_name.is_empty() { default_name } else { &imp.local_name };
         return match facts.scope(file, at, name) {
             Some(s) if s.kind == "pkgname" && s.pkg_path.as_deref() == Some(path) => Ok((name.to_string(), false)),
-            _ => Err(format!("`{name}` does not refer to package {path} here (shadowed)").into()),
+            _ => Err(Decline::new(
+                DeclineCode::PackageNameShadowed,
+                format!("`{name}` does not refer to package {path} here (shadowed)"),
+            )),
         };
     }
     match facts.scope(file, at, default_name) {
         Some(s) if s.kind == "none" => Ok((default_name.to_string(), true)),
-        Some(s) => Err(format!(
-            "`{default_name}` already means a {} {} here; importing {path} would not be visible",
-            s.level.as_deref().unwrap_or(""),
-            s.kind
-        )
-        .into()),
-        None => Err(format!("no scope facts for `{default_name}`").into()),
+        Some(s) => Err(Decline::new(
+            DeclineCode::PackageNameShadowed,
+            format!(
+                "`{default_name}` already means a {} {} here; importing {path} would not be visible",
+                s.level.as_deref().unwrap_or(""),
+                s.kind
+            ),
+        )),
+        None => Err(Decline::new(DeclineCode::NoTypeFacts, format!("no scope facts for `{default_name}`"))),
     }
 }
 
@@ -249,54 +273,4 @@ fn import_aliases(source: &SourceFile, path: &str) -> Vec<String> {
         }
     }
     out
-}
-
-/// Where a statement inserted before `stmt` goes, and its indentation: the start of `stmt`'s line, or
-/// of the comment lines directly above it that lead into it. `None` when `stmt` (or such a comment)
-/// shares its line with other code.
-pub(crate) fn line_before(src: &SourceFile, stmt: tree_sitter::Node) -> Option<(usize, String)> {
-    let mut first = stmt;
-    while let Some(p) = first.prev_sibling().filter(|p| p.kind() == "comment") {
-        if src.line_index(p.end_byte()) + 1 < src.line_index(first.start_byte()) || !own_line(src, p) {
-            break;
-        }
-        first = p;
-    }
-    if !own_line(src, first) || !own_line(src, stmt) {
-        return None;
-    }
-    let line_start = src.line_start(src.line_index(stmt.start_byte()));
-    let indent = src.text[line_start..stmt.start_byte()].to_string();
-    Some((src.line_start(src.line_index(first.start_byte())), indent))
-}
-
-/// Only blanks between the start of `n`'s line and `n`.
-pub(crate) fn own_line(src: &SourceFile, n: tree_sitter::Node) -> bool {
-    let start = src.line_start(src.line_index(n.start_byte()));
-    src.text[start..n.start_byte()].chars().all(|c| c == ' ' || c == '\t')
-}
-
-/// The innermost function declaration, method or function literal strictly around `n`.
-pub(crate) fn enclosing_function(n: tree_sitter::Node) -> Option<tree_sitter::Node> {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        if matches!(p.kind(), "func_literal" | "function_declaration" | "method_declaration") {
-            return Some(p);
-        }
-        cur = p.parent();
-    }
-    None
-}
-
-/// The innermost `for` around `n` inside the same function (not crossing a function literal).
-pub(crate) fn enclosing_loop(n: tree_sitter::Node) -> Option<tree_sitter::Node> {
-    let mut cur = n.parent();
-    while let Some(p) = cur {
-        match p.kind() {
-            "for_statement" => return Some(p),
-            "func_literal" | "function_declaration" | "method_declaration" => return None,
-            _ => cur = p.parent(),
-        }
-    }
-    None
 }

@@ -26,11 +26,15 @@
 //! only costs memory on that path. `break`, `continue` and `goto` decline: a filtering loop's final
 //! length can be far below its trip count, and a skipped append would make the nil guard wrong.
 
-use super::{enclosing_function, enclosing_loop, Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::text::{self, has_comment, line_before, own_line};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{enclosing_function, enclosing_loop};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -76,12 +80,17 @@ const NIL_BLIND_FUNCS: &[(&str, &str)] = &[
 pub struct PreallocSlice;
 pub struct PreallocMap;
 
+const SLICE_META: RuleMeta = RuleMeta {
+    id: SLICE_ID,
+    summary: "a slice grown by append once per iteration of a bounded loop → make([]T, 0, bound)",
+    doc: "rules/prealloc-slice.md",
+    min_go: None,
+    fixture: "fixtures/prealloc",
+};
+
 impl Rule for PreallocSlice {
-    fn id(&self) -> &'static str {
-        SLICE_ID
-    }
-    fn summary(&self) -> &'static str {
-        "var s []T / []T{} / make([]T, 0) filled by append once per iteration of a bounded loop → make([]T, 0, bound)"
+    fn meta(&self) -> &'static RuleMeta {
+        &SLICE_META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
@@ -120,12 +129,17 @@ impl Rule for PreallocSlice {
     }
 }
 
+const MAP_META: RuleMeta = RuleMeta {
+    id: MAP_ID,
+    summary: "a map filled by m[k] = v once per iteration of a bounded loop → make(map[K]V, bound)",
+    doc: "rules/prealloc-map.md",
+    min_go: None,
+    fixture: "fixtures/prealloc",
+};
+
 impl Rule for PreallocMap {
-    fn id(&self) -> &'static str {
-        MAP_ID
-    }
-    fn summary(&self) -> &'static str {
-        "make(map[K]V) / map[K]V{} filled by m[k] = v once per iteration of a bounded loop → make(map[K]V, bound)"
+    fn meta(&self) -> &'static RuleMeta {
+        &MAP_META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
@@ -220,22 +234,13 @@ fn mentions_any(src: &SourceFile, n: Node, names: &BTreeSet<String>) -> Option<S
         .map(str::to_string)
 }
 
-fn has_comment(n: Node) -> bool {
-    descendants(n).iter().any(|d| d.kind() == "comment")
-}
-
 fn line_of(src: &SourceFile, n: Node) -> u32 {
     src.position(n.start_byte()).0
 }
 
+/// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 100 {
-        let cut: String = joined.chars().take(97).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
+    text::one_line(s, 100)
 }
 
 /// The variable an assignment target writes: `x`, `x.f`, `x[i]`, `*x`, `(x)` → `x`.
@@ -354,21 +359,28 @@ struct Loop<'t> {
 }
 
 fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
-    let body = node.child_by_field_name("body").ok_or("a for statement without a body")?;
+    let body = node
+        .child_by_field_name("body")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "a for statement without a body"))?;
     let stmt = node.parent().filter(|p| p.kind() == "labeled_statement").unwrap_or(node);
     let header_nodes: Vec<Node> = items(node).into_iter().filter(|n| n.id() != body.id()).collect();
     let header = match header_nodes.first() {
-        None => return Err("`for { ... }` has no trip count known before it starts".into()),
-        Some(h) if h.kind() == "range_clause" => {
-            Header::Range(h.child_by_field_name("right").ok_or("range without an operand")?)
+        None => {
+            return Err(Decline::new(
+                DeclineCode::NoTripCount,
+                "`for { ... }` has no trip count known before it starts",
+            ))
         }
+        Some(h) if h.kind() == "range_clause" => Header::Range(
+            h.child_by_field_name("right")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range without an operand"))?,
+        ),
         Some(h) if h.kind() == "for_clause" => count_header(src, *h)?,
         Some(h) => {
-            return Err(format!(
-                "`for {} {{ ... }}` has no trip count known before it starts",
-                one_line(src.node_text(*h))
-            )
-            .into())
+            return Err(Decline::new(
+                DeclineCode::NoTripCount,
+                format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(*h))),
+            ))
         }
     };
     Ok(Loop { stmt, node, body, header })
@@ -379,10 +391,13 @@ fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
 /// `i -= 1`) and `for i := n; i > 0; i--` (also `0 < i`).
 fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, Decline> {
     let shape = || {
-        Decline::from(format!(
-            "`for {}` is not a counted loop (`for i := 0; i < n; i++`, `for i := n - 1; i >= 0; i--`)",
-            one_line(src.node_text(clause))
-        ))
+        Decline::new(
+            DeclineCode::NotCountedLoop,
+            format!(
+                "`for {}` is not a counted loop (`for i := 0; i < n; i++`, `for i := n - 1; i >= 0; i--`)",
+                one_line(src.node_text(clause))
+            ),
+        )
     };
     let init =
         clause.child_by_field_name("initializer").filter(|i| i.kind() == "short_var_declaration").ok_or_else(shape)?;
@@ -490,50 +505,57 @@ fn early_exit(src: &SourceFile, body: Node) -> Option<String> {
 
 fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
     if let Some(exit) = early_exit(src, lp.body) {
-        return Err(format!(
+        return Err(Decline::new(DeclineCode::LoopMayExitEarly, format!(
             "the loop has {exit}: it may stop or skip the body before its trip count (an over-estimate wastes memory; declined)"
-        )
-        .into());
+        )));
     }
     if let Some(f) = enclosing_function(lp.node) {
         if descendants(f).iter().any(|d| d.kind() == "goto_statement") {
-            return Err(
-                "the function uses `goto`: the order of declaration, loop and later uses is not structured".into()
-            );
+            return Err(Decline::new(
+                DeclineCode::UsesGoto,
+                "the function uses `goto`: the order of declaration, loop and later uses is not structured",
+            ));
         }
     }
     if let Header::Count { var, bound } = lp.header {
         let name = src.node_text(var);
         let written = written_names(src, lp.body);
         if written.contains(name) {
-            return Err(format!(
-                "the loop body assigns the counter `{name}`: the trip count is not `{}`",
-                src.node_text(bound)
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::BoundNotFixed,
+                format!("the loop body assigns the counter `{name}`: the trip count is not `{}`", src.node_text(bound)),
+            ));
         }
         let bound_names = names_in(src, bound);
         if bound_names.contains(name) {
-            return Err(format!("the bound `{}` depends on the counter `{name}`", src.node_text(bound)).into());
+            return Err(Decline::new(
+                DeclineCode::BoundNotFixed,
+                format!("the bound `{}` depends on the counter `{name}`", src.node_text(bound)),
+            ));
         }
         if let Some(w) = bound_names.iter().find(|b| written.contains(*b)) {
-            return Err(
-                format!("the loop body changes `{w}`, so the bound `{}` is not fixed", src.node_text(bound)).into()
-            );
+            return Err(Decline::new(
+                DeclineCode::BoundNotFixed,
+                format!("the loop body changes `{w}`, so the bound `{}` is not fixed", src.node_text(bound)),
+            ));
         }
         if !is_count_expr(src, bound) {
-            return Err(format!(
-                "the bound `{}` is not a variable, constant or len(...) expression",
-                one_line(src.node_text(bound))
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::BoundNotSimple,
+                format!(
+                    "the bound `{}` is not a variable, constant or len(...) expression",
+                    one_line(src.node_text(bound))
+                ),
+            ));
         }
     } else if !is_path(lp.header.expr()) {
-        return Err(format!(
-            "the range operand `{}` is not a plain variable path (it would be evaluated a second time)",
-            one_line(src.node_text(lp.header.expr()))
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::EvaluatedTwice,
+            format!(
+                "the range operand `{}` is not a plain variable path (it would be evaluated a second time)",
+                one_line(src.node_text(lp.header.expr()))
+            ),
+        ));
     }
     Ok(())
 }
@@ -588,7 +610,10 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
             let Some(spec) = specs.first().filter(|s| s.kind() == "var_spec") else {
                 let declares = descendants(stmt).iter().any(|d| d.kind() == "identifier" && src.node_text(*d) == name);
                 return if declares {
-                    Err(format!("`{name}` is declared in a var ( ... ) group").into())
+                    Err(Decline::new(
+                        DeclineCode::NotSimpleDeclaration,
+                        format!("`{name}` is declared in a var ( ... ) group"),
+                    ))
                 } else {
                     Ok(None)
                 };
@@ -603,21 +628,37 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
         return Ok(None);
     }
     if names.len() != 1 || value.len() > 1 {
-        return Err(format!("`{name}` is declared together with other variables").into());
+        return Err(Decline::new(
+            DeclineCode::NotSimpleDeclaration,
+            format!("`{name}` is declared together with other variables"),
+        ));
     }
     if has_comment(stmt) {
-        return Err(format!("the declaration of `{name}` contains a comment the rewrite would drop").into());
+        return Err(Decline::new(
+            DeclineCode::DropsComment,
+            format!("the declaration of `{name}` contains a comment the rewrite would drop"),
+        ));
     }
     let init = match (value.first(), ty) {
         (None, Some(ty)) if what == Container::Slice => Init::Nil { ty },
-        (None, _) => return Err(format!("`{name}` starts as a nil map; it is not filled by this loop").into()),
+        (None, _) => {
+            return Err(Decline::new(
+                DeclineCode::NilVsEmpty,
+                format!("`{name}` starts as a nil map; it is not filled by this loop"),
+            ))
+        }
         (Some(v), _) => empty_value(src, *v, name, what)?,
     };
     Ok(Some(Decl { stmt, name: names[0], init }))
 }
 
 fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -> Result<Init<'t>, Decline> {
-    let not_empty = || Decline::from(format!("`{name}` does not start empty (`{}`)", one_line(src.node_text(v))));
+    let not_empty = || {
+        Decline::new(
+            DeclineCode::NotDeclaredEmpty,
+            format!("`{name}` does not start empty (`{}`)", one_line(src.node_text(v))),
+        )
+    };
     match v.kind() {
         "composite_literal" => {
             let body = v.child_by_field_name("body").ok_or_else(not_empty)?;
@@ -636,9 +677,13 @@ fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -
                 (Container::Slice, 2) if src.node_text(args[1]) == "0" => {
                     Ok(Init::EmptyMake { value: v, ty: args[0], func })
                 }
-                (Container::Slice, 3) => Err(format!("`{name}` already has a capacity").into()),
+                (Container::Slice, 3) => {
+                    Err(Decline::new(DeclineCode::AlreadyDone, format!("`{name}` already has a capacity")))
+                }
                 (Container::Map, 1) => Ok(Init::EmptyMake { value: v, ty: args[0], func }),
-                (Container::Map, 2) => Err(format!("`{name}` already has a size hint").into()),
+                (Container::Map, 2) => {
+                    Err(Decline::new(DeclineCode::AlreadyDone, format!("`{name}` already has a size hint")))
+                }
                 _ => Err(not_empty()),
             }
         }
@@ -653,9 +698,15 @@ fn declaration_before<'t>(
     name: &str,
     what: Container,
 ) -> Result<(Decl<'t>, Vec<Node<'t>>), Decline> {
-    let list = stmt.parent().filter(|p| p.kind() == "statement_list").ok_or("the loop is not in a statement list")?;
+    let list = stmt
+        .parent()
+        .filter(|p| p.kind() == "statement_list")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in a statement list"))?;
     let stmts = items(list);
-    let pos = stmts.iter().position(|s| s.id() == stmt.id()).ok_or("the loop is not in a statement list")?;
+    let pos = stmts
+        .iter()
+        .position(|s| s.id() == stmt.id())
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in a statement list"))?;
     let mut gap = Vec::new();
     for s in stmts[..pos].iter().rev() {
         if mentions(src, *s, name).is_empty() {
@@ -667,18 +718,23 @@ fn declaration_before<'t>(
                 gap.reverse();
                 Ok((d, gap))
             }
-            None => Err(format!(
-                "`{name}` is used between its declaration and the loop (line {}): {}",
-                line_of(src, *s),
-                match what {
-                    Container::Slice => "it could be shared with another slice or read before it is filled",
-                    Container::Map => "the bound would be computed before that statement runs",
-                }
-            )
-            .into()),
+            None => Err(Decline::new(
+                DeclineCode::UsedBeforeLoop,
+                format!(
+                    "`{name}` is used between its declaration and the loop (line {}): {}",
+                    line_of(src, *s),
+                    match what {
+                        Container::Slice => "it could be shared with another slice or read before it is filled",
+                        Container::Map => "the bound would be computed before that statement runs",
+                    }
+                ),
+            )),
         };
     }
-    Err(format!("`{name}` is not declared in the block that holds the loop").into())
+    Err(Decline::new(
+        DeclineCode::NotDeclaredBeforeLoop,
+        format!("`{name}` is not declared in the block that holds the loop"),
+    ))
 }
 
 /// Values of the declarations in a gap, for their side-effect facts; `None` when a statement is not
@@ -714,32 +770,36 @@ fn gap_allows_moving(
         return Ok(());
     }
     let values = gap_values(gap).ok_or_else(|| {
-        Decline::from(format!(
+        Decline::new(DeclineCode::CannotHoist, format!(
             "statements other than declarations stand between the declaration and the loop (line {}); the bound `{}` cannot move above them",
             line_of(src, gap[0]),
             one_line(src.node_text(bound))
         ))
     })?;
     for v in values {
-        let f = facts
-            .expr(file, v.start_byte(), v.end_byte())
-            .ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(v))))?;
+        let f = facts.expr(file, v.start_byte(), v.end_byte()).ok_or_else(|| {
+            Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", one_line(src.node_text(v))))
+        })?;
         if f.side_effects {
-            return Err(format!(
-                "`{}` between the declaration and the loop may have side effects; the bound cannot move above it",
-                one_line(src.node_text(v))
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::CannotHoist,
+                format!(
+                    "`{}` between the declaration and the loop may have side effects; the bound cannot move above it",
+                    one_line(src.node_text(v))
+                ),
+            ));
         }
     }
     let names = names_in(src, bound);
     for s in gap {
         if let Some(n) = mentions_any(src, *s, &names) {
-            return Err(format!(
-                "`{n}` (in the bound) is declared or used between the declaration and the loop (line {})",
-                line_of(src, *s)
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::CannotHoist,
+                format!(
+                    "`{n}` (in the bound) is declared or used between the declaration and the loop (line {})",
+                    line_of(src, *s)
+                ),
+            ));
         }
     }
     Ok(())
@@ -770,10 +830,16 @@ fn bound_of(src: &SourceFile, header: Header, f: &ExprFacts) -> Result<Bound, De
     let node = header.expr();
     let code = src.node_text(node);
     if f.type_param {
-        return Err(format!("`{code}` has a type parameter's type; its count is not known here").into());
+        return Err(Decline::new(
+            DeclineCode::TypeParameter,
+            format!("`{code}` has a type parameter's type; its count is not known here"),
+        ));
     }
     if f.side_effects {
-        return Err(format!("evaluating `{code}` may have side effects; it would run twice").into());
+        return Err(Decline::new(
+            DeclineCode::EvaluatedTwice,
+            format!("evaluating `{code}` may have side effects; it would run twice"),
+        ));
     }
     let integer = |f: &ExprFacts| -> Result<Bound, Decline> {
         let constant = f.const_value.as_deref().and_then(parse_const);
@@ -785,7 +851,10 @@ fn bound_of(src: &SourceFile, header: Header, f: &ExprFacts) -> Result<Bound, De
     match header {
         Header::Count { .. } => {
             if !is_int {
-                return Err(format!("the bound `{code}` is not an integer ({})", f.ty).into());
+                return Err(Decline::new(
+                    DeclineCode::WrongType,
+                    format!("the bound `{code}` is not an integer ({})", f.ty),
+                ));
             }
             integer(f)
         }
@@ -799,26 +868,32 @@ fn bound_of(src: &SourceFile, header: Header, f: &ExprFacts) -> Result<Bound, De
                 return Ok(Bound { text: len, non_negative: true, constant: None });
             }
             if let Some(rest) = u.strip_prefix('[').or_else(|| u.strip_prefix("*[")) {
-                let n = rest
-                    .split(']')
-                    .next()
-                    .and_then(parse_const)
-                    .ok_or_else(|| format!("cannot read the length of `{u}`"))?;
+                let n = rest.split(']').next().and_then(parse_const).ok_or_else(|| {
+                    Decline::new(DeclineCode::NoTypeFacts, format!("cannot read the length of `{u}`"))
+                })?;
                 return Ok(Bound { text: len, non_negative: true, constant: Some(n) });
             }
             if matches!(f.basic.as_str(), "string" | "untyped string") {
-                return Err(format!(
-                    "ranging over the string `{code}` visits runes, not bytes: len({code}) is not the trip count"
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::RangeOverString,
+                    format!(
+                        "ranging over the string `{code}` visits runes, not bytes: len({code}) is not the trip count"
+                    ),
+                ));
             }
             if u.starts_with("chan") || u.starts_with("<-chan") {
-                return Err(format!("a channel (`{code}`) has no count known before the loop").into());
+                return Err(Decline::new(
+                    DeclineCode::NoTripCount,
+                    format!("a channel (`{code}`) has no count known before the loop"),
+                ));
             }
             if u.starts_with("func") {
-                return Err(format!("a range-over-func iterator (`{code}`) has no count known before the loop").into());
+                return Err(Decline::new(
+                    DeclineCode::NoTripCount,
+                    format!("a range-over-func iterator (`{code}`) has no count known before the loop"),
+                ));
             }
-            Err(format!("cannot count a range over `{code}` ({})", f.ty).into())
+            Err(Decline::new(DeclineCode::NoTripCount, format!("cannot count a range over `{code}` ({})", f.ty)))
         }
     }
 }
@@ -973,34 +1048,48 @@ struct SliceMatch<'t> {
 
 fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'t>, Decline> {
     if call.kind() != "call_expression" {
-        return Err("not an append call".into());
+        return Err(Decline::new(DeclineCode::ShapeMismatch, "not an append call"));
     }
-    let append_fn = call.child_by_field_name("function").ok_or("not an append call")?;
+    let append_fn = call
+        .child_by_field_name("function")
+        .ok_or_else(|| Decline::new(DeclineCode::ShapeMismatch, "not an append call"))?;
     let args = call.child_by_field_name("arguments").map(items).unwrap_or_default();
-    let target = *args.first().ok_or("append without arguments")?;
+    let target =
+        *args.first().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "append without arguments"))?;
     if args.iter().any(|a| a.kind() == "variadic_argument") {
-        return Err("the append spreads a slice (`xs...`): the number of elements per iteration is not known".into());
+        return Err(Decline::new(
+            DeclineCode::SpreadArguments,
+            "the append spreads a slice (`xs...`): the number of elements per iteration is not known",
+        ));
     }
     if args.len() != 2 {
-        return Err(format!(
-            "the append adds {} elements per call; only one per iteration is handled",
-            args.len().saturating_sub(1)
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::AppendSeveralElements,
+            format!(
+                "the append adds {} elements per call; only one per iteration is handled",
+                args.len().saturating_sub(1)
+            ),
+        ));
     }
     if target.kind() != "identifier" {
-        return Err(format!("the append target `{}` is not a local variable", one_line(src.node_text(target))).into());
+        return Err(Decline::new(
+            DeclineCode::NotLocalVariable,
+            format!("the append target `{}` is not a local variable", one_line(src.node_text(target))),
+        ));
     }
     let name = src.node_text(target).to_string();
     let assign = call
         .parent()
         .and_then(|l| l.parent())
         .filter(|a| a.kind() == "assignment_statement")
-        .ok_or("the append result is not assigned")?;
+        .ok_or_else(|| Decline::new(DeclineCode::AppendNotAssignedBack, "the append result is not assigned"))?;
     let left = assign.child_by_field_name("left").map(items).unwrap_or_default();
     let op_is_assign = assign.child_by_field_name("operator").is_some_and(|o| o.kind() == "=");
     if !op_is_assign || left.len() != 1 || src.node_text(left[0]) != name {
-        return Err(format!("the result of append is not assigned back to `{name}`").into());
+        return Err(Decline::new(
+            DeclineCode::AppendNotAssignedBack,
+            format!("the result of append is not assigned back to `{name}`"),
+        ));
     }
     let body = assign
         .parent()
@@ -1009,19 +1098,17 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
         .filter(|b| b.kind() == "block");
     let for_node = body.and_then(|b| b.parent()).filter(|f| f.kind() == "for_statement");
     let Some(for_node) = for_node else {
-        return Err(format!(
+        return Err(Decline::new(DeclineCode::AppendNotInLoopBody, format!(
             "`{name} = append({name}, …)` is not a statement of the loop body itself (it is inside an if, switch or nested block): it may not run on every iteration"
-        )
-        .into());
+        )));
     };
     let lp = loop_of(src, for_node)?;
     let inside = mentions(src, lp.node, &name);
     if let Some(other) = inside.iter().find(|m| m.id() != target.id() && m.id() != left[0].id()) {
-        return Err(format!(
+        return Err(Decline::new(DeclineCode::OtherUsesInLoop, format!(
             "`{name}` is used inside the loop other than as `{name} = append({name}, x)` (line {}): another slice could share its backing array",
             line_of(src, *other)
-        )
-        .into());
+        )));
     }
     check_loop_shape(src, &lp)?;
     let (decl, gap) = declaration_before(src, lp.stmt, &name, Container::Slice)?;
@@ -1034,7 +1121,8 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
 
 /// Where a statement inserted before the loop goes: before the comments that lead into the loop.
 fn insertion_point(src: &SourceFile, lp: &Loop) -> Result<(usize, String), Decline> {
-    super::line_before(src, lp.stmt).ok_or_else(|| "the loop does not start its own line".into())
+    line_before(src, lp.stmt)
+        .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the loop does not start its own line"))
 }
 
 /// The start of the line after `stmt` (which must end its line, a trailing `//` comment aside) and
@@ -1043,10 +1131,10 @@ fn after_statement(src: &SourceFile, stmt: Node) -> Result<(usize, String), Decl
     let rest_end = src.text[stmt.end_byte()..]
         .find('\n')
         .map(|i| stmt.end_byte() + i + 1)
-        .ok_or("the declaration ends the file")?;
+        .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the declaration ends the file"))?;
     let rest = src.text[stmt.end_byte()..rest_end].trim();
-    if !(rest.is_empty() || rest.starts_with("//")) || !super::own_line(src, stmt) {
-        return Err("the declaration shares its line with other code".into());
+    if !(rest.is_empty() || rest.starts_with("//")) || !own_line(src, stmt) {
+        return Err(Decline::new(DeclineCode::NotOwnLine, "the declaration shares its line with other code"));
     }
     let line_start = src.line_start(src.line_index(stmt.start_byte()));
     Ok((rest_end, src.text[line_start..stmt.start_byte()].to_string()))
@@ -1084,25 +1172,28 @@ impl<'t> SliceMatch<'t> {
         let file = site.file();
         let name = self.name.as_str();
         let fact = |n: Node| {
-            facts
-                .expr(file, n.start_byte(), n.end_byte())
-                .ok_or_else(|| Decline::from(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+            facts.expr(file, n.start_byte(), n.end_byte()).ok_or_else(|| {
+                Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", one_line(src.node_text(n))))
+            })
         };
         if fact(self.append_fn)?.mode != "builtin" {
-            return Err("`append` here is not the builtin".into());
+            return Err(Decline::new(DeclineCode::NotBuiltin, "`append` here is not the builtin"));
         }
         let var = fact(self.decl.name)?;
         if var.type_param || !var.underlying.starts_with("[]") {
-            return Err(format!("`{name}` is not a slice ({})", var.ty).into());
+            return Err(Decline::new(DeclineCode::WrongType, format!("`{name}` is not a slice ({})", var.ty)));
         }
         if let Init::EmptyMake { func, .. } = self.decl.init {
             if fact(func)?.mode != "builtin" {
-                return Err("`make` in the declaration is not the builtin".into());
+                return Err(Decline::new(DeclineCode::NotBuiltin, "`make` in the declaration is not the builtin"));
             }
         }
         let bound = bound_of(src, self.lp.header, fact(self.lp.header.expr())?)?;
         if bound.constant.is_some_and(|c| c <= 0) {
-            return Err(format!("the loop runs {} times; nothing to preallocate", bound.text).into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                format!("the loop runs {} times; nothing to preallocate", bound.text),
+            ));
         }
         // No "small constant" decline: a 4-int append loop costs 2 allocs/op on go1.26.8 (0 after the
         // rewrite) though ESCAPE-FACTS measured 0 -> 0 on go1.27.3; the fix is harmless either way.
@@ -1110,11 +1201,13 @@ impl<'t> SliceMatch<'t> {
         let size = elem_size(&elem);
         for u in &self.uses_after {
             if let Use::Capacity(at, why) = u {
-                return Err(format!(
-                    "after the loop, {why} (line {}): the extra capacity would be observable",
-                    line_of(src, *at)
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::CapacityObservable,
+                    format!(
+                        "after the loop, {why} (line {}): the extra capacity would be observable",
+                        line_of(src, *at)
+                    ),
+                ));
             }
         }
         let ty = one_line(src.node_text(self.decl.ty()));
@@ -1159,15 +1252,20 @@ impl<'t> SliceMatch<'t> {
                 let scope_at = if at_decl { self.decl.stmt.start_byte() } else { self.lp.stmt.start_byte() };
                 let uses_len = bound.text.starts_with("len(");
                 if !builtin_at(scope_at, "make") || (uses_len && !builtin_at(scope_at, "len")) {
-                    return Err("`make` or `len` does not refer to the builtin where the rewrite would use it".into());
+                    return Err(Decline::new(
+                        DeclineCode::NotBuiltin,
+                        "`make` or `len` does not refer to the builtin where the rewrite would use it",
+                    ));
                 }
                 if !at_decl {
                     let ty_names = names_in(src, self.decl.ty());
                     if let Some(n) = self.gap.iter().find_map(|s| mentions_any(src, *s, &ty_names)) {
-                        return Err(format!(
+                        return Err(Decline::new(
+                            DeclineCode::CannotHoist,
+                            format!(
                             "`{n}` (in the element type) is redeclared or used between the declaration and the loop"
-                        )
-                        .into());
+                        ),
+                        ));
                     }
                 }
                 let nl = src.newline();
@@ -1221,18 +1319,21 @@ impl<'t> SliceMatch<'t> {
                 let at = self.decl.stmt.start_byte();
                 let uses_len = bound.text.starts_with("len(");
                 if !builtin_at(at, "make") || (uses_len && !builtin_at(at, "len")) {
-                    return Err("`make` or `len` does not refer to the builtin at the declaration".into());
+                    return Err(Decline::new(
+                        DeclineCode::NotBuiltin,
+                        "`make` or `len` does not refer to the builtin at the declaration",
+                    ));
                 }
                 let cap = if bound.non_negative {
                     bound.text.clone()
                 } else {
-                    let version_ok = site.package.go_version().as_deref().and_then(go_minor).is_some_and(|m| m >= 21);
+                    let version_ok =
+                        site.package.go_version().as_deref().and_then(GoVersion::go1_minor).is_some_and(|m| m >= 21);
                     if !version_ok || !builtin_at(at, "max") {
-                        return Err(format!(
+                        return Err(Decline::new(DeclineCode::BoundMayBeNegative, format!(
                             "the bound `{}` may be negative (make would panic) and max(…, 0) needs go ≥ 1.21 and an unshadowed `max`",
                             bound.text
-                        )
-                        .into());
+                        )));
                     }
                     notes.push(format!(
                         "max({}, 0) because make panics on a negative capacity where the loop just runs zero times",
@@ -1272,11 +1373,6 @@ impl<'t> SliceMatch<'t> {
             expect_new: ExpectNew::ResultAllocation,
         })
     }
-}
-
-/// `go1.22` / `go1.22.3` → 22.
-fn go_minor(v: &str) -> Option<u32> {
-    v.strip_prefix("go1.")?.split('.').next()?.parse().ok()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1332,9 +1428,13 @@ struct MapMatch<'t> {
 }
 
 fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>, Decline> {
-    let (name, decl_stmt, loop_stmt) = map_shape(src, value).ok_or("not a map declaration filled by a later loop")?;
+    let (name, decl_stmt, loop_stmt) = map_shape(src, value)
+        .ok_or_else(|| Decline::new(DeclineCode::ShapeMismatch, "not a map declaration filled by a later loop"))?;
     let for_node = if loop_stmt.kind() == "labeled_statement" {
-        items(loop_stmt).into_iter().find(|c| c.kind() == "for_statement").ok_or("not a loop")?
+        items(loop_stmt)
+            .into_iter()
+            .find(|c| c.kind() == "for_statement")
+            .ok_or_else(|| Decline::new(DeclineCode::ShapeMismatch, "not a loop"))?
     } else {
         loop_stmt
     };
@@ -1360,24 +1460,22 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
     match inside.as_slice() {
         [one] if store(one) => {}
         [one] => {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::AppendNotInLoopBody, format!(
                 "the loop uses `{name}` (line {}) other than as an unconditional `{name}[k] = v` statement of its body: the map may get fewer entries",
                 line_of(src, *one)
-            )
-            .into())
+            )))
         }
         _ => {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::OtherUsesInLoop, format!(
                 "`{name}` is used more than once in the loop (line {}): only a loop that does nothing but `{name}[k] = v` per iteration is handled",
                 line_of(src, inside[1])
-            )
-            .into())
+            )))
         }
     }
     check_loop_shape(src, &lp)?;
     let (decl, gap) = declaration_before(src, lp.stmt, &name, Container::Map)?;
     if decl.stmt.id() != decl_stmt.id() {
-        return Err(format!("`{name}` is redeclared before the loop").into());
+        return Err(Decline::new(DeclineCode::Redeclared, format!("`{name}` is redeclared before the loop")));
     }
     Ok(MapMatch { name, lp, decl, gap })
 }
@@ -1403,43 +1501,55 @@ impl<'t> MapMatch<'t> {
         let file = site.file();
         let name = self.name.as_str();
         let fact = |n: Node| {
-            facts
-                .expr(file, n.start_byte(), n.end_byte())
-                .ok_or_else(|| Decline::from(format!("no type facts for `{}`", one_line(src.node_text(n)))))
+            facts.expr(file, n.start_byte(), n.end_byte()).ok_or_else(|| {
+                Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", one_line(src.node_text(n))))
+            })
         };
         let var = fact(self.decl.name)?;
         if var.type_param || !var.underlying.starts_with("map[") {
-            return Err(format!("`{name}` is not a map ({})", var.ty).into());
+            return Err(Decline::new(DeclineCode::WrongType, format!("`{name}` is not a map ({})", var.ty)));
         }
         let value = match self.decl.init {
             Init::EmptyMake { value, func, .. } => {
                 if fact(func)?.mode != "builtin" {
-                    return Err("`make` in the declaration is not the builtin".into());
+                    return Err(Decline::new(DeclineCode::NotBuiltin, "`make` in the declaration is not the builtin"));
                 }
                 value
             }
             Init::EmptyLit { value, .. } => value,
-            Init::Nil { .. } => return Err(format!("`{name}` is a nil map").into()),
+            Init::Nil { .. } => return Err(Decline::new(DeclineCode::NilVsEmpty, format!("`{name}` is a nil map"))),
         };
         let bound = bound_of(src, self.lp.header, fact(self.lp.header.expr())?)?;
         if bound.constant.is_some_and(|c| c <= 0) {
-            return Err(format!("the loop runs {} times; nothing to preallocate", bound.text).into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                format!("the loop runs {} times; nothing to preallocate", bound.text),
+            ));
         }
         if let Some(c) = bound.constant {
             if c <= MAP_ONE_GROUP || (c <= MAP_NO_GAIN_LOCAL && !escapes) {
-                return Err(format!(
-                    "{c} entries fit the map's first {}: a hint of {} saves no allocation",
-                    if c <= MAP_ONE_GROUP { "group (8 slots)" } else { "table, which the map reaches with one growth" },
-                    bound.text
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::NoSaving,
+                    format!(
+                        "{c} entries fit the map's first {}: a hint of {} saves no allocation",
+                        if c <= MAP_ONE_GROUP {
+                            "group (8 slots)"
+                        } else {
+                            "table, which the map reaches with one growth"
+                        },
+                        bound.text
+                    ),
+                ));
             }
         }
         gap_allows_moving(src, file, facts, &self.gap, self.lp.header.expr())?;
         let at = self.decl.stmt.start_byte();
         let builtin_at = |n: &str| facts.scope(file, at, n).is_some_and(|s| s.kind == "builtin");
         if !builtin_at("make") || (bound.text.starts_with("len(") && !builtin_at("len")) {
-            return Err("`make` or `len` does not refer to the builtin at the declaration".into());
+            return Err(Decline::new(
+                DeclineCode::NotBuiltin,
+                "`make` or `len` does not refer to the builtin at the declaration",
+            ));
         }
         let ty = one_line(src.node_text(self.decl.ty()));
         let new = format!("make({ty}, {})", bound.text);
@@ -1485,16 +1595,16 @@ mod tests {
         list.parent().unwrap()
     }
 
-    fn slice(body: &str) -> Result<(), String> {
+    fn slice(body: &str) -> Result<(), Decline> {
         let src = parse(body);
         let call = append_call(&src, 0);
-        analyze_slice(&src, call).map(|_| ()).map_err(|d| d.reason)
+        analyze_slice(&src, call).map(|_| ())
     }
 
-    fn declined(body: &str, why: &str) {
+    fn declined(body: &str, want: DeclineCode) {
         match slice(body) {
-            Ok(()) => panic!("expected a decline containing {why:?} for:\n{body}"),
-            Err(e) => assert!(e.contains(why), "decline {e:?} does not mention {why:?}"),
+            Ok(()) => panic!("expected a {want} decline for:\n{body}"),
+            Err(e) => assert_eq!(e.code, want, "{}", e.reason),
         }
     }
 
@@ -1527,78 +1637,90 @@ mod tests {
 
     #[test]
     fn declines_conditional_and_irregular_appends() {
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", "not a statement of the loop body");
+        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", DeclineCode::AppendNotInLoopBody);
         declined(
             "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x, x)\n\t}\n\treturn out",
-            "2 elements",
+            DeclineCode::AppendSeveralElements,
         );
-        declined("\tvar out []int\n\tfor range xs {\n\t\tout = append(out, xs...)\n\t}\n\treturn out", "spreads");
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x == 0 {\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "`continue`");
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tif x == 0 {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn out", "`break`");
-        declined("\tvar out []int\nouter:\n\tfor _, x := range xs {\n\t\tfor range xs {\n\t\t\tcontinue outer\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "continue outer");
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", "`continue`");
+        declined(
+            "\tvar out []int\n\tfor range xs {\n\t\tout = append(out, xs...)\n\t}\n\treturn out",
+            DeclineCode::SpreadArguments,
+        );
+        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x == 0 {\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", DeclineCode::LoopMayExitEarly);
+        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tif x == 0 {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn out", DeclineCode::LoopMayExitEarly);
+        declined("\tvar out []int\nouter:\n\tfor _, x := range xs {\n\t\tfor range xs {\n\t\t\tcontinue outer\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", DeclineCode::LoopMayExitEarly);
+        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tcontinue\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn out", DeclineCode::LoopMayExitEarly);
         declined(
             "\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\ti++\n\t}\n\treturn out",
-            "assigns the counter",
+            DeclineCode::BoundNotFixed,
         );
         declined(
             "\tvar out []int\n\tfor i := 0; i < n; i++ {\n\t\tout = append(out, i)\n\t\tn--\n\t}\n\treturn out",
-            "changes `n`",
+            DeclineCode::BoundNotFixed,
         );
         declined(
             "\tvar out []int\n\tfor i := 1; i < n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
-            "is not a counted loop",
+            DeclineCode::NotCountedLoop,
         );
         declined(
             "\tvar out []int\n\tfor i := 0; i <= n; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
-            "is not a counted loop",
+            DeclineCode::NotCountedLoop,
         );
         declined(
             "\tvar out []int\n\tfor i := n; i >= 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out",
-            "is not a counted loop",
+            DeclineCode::NotCountedLoop,
         );
         // `i := n - 1; i > 0` runs n - 1 times: the bound is `n - 1`.
         assert!(slice("\tvar out []int\n\tfor i := n - 1; i > 0; i-- {\n\t\tout = append(out, i)\n\t}\n\treturn out")
             .is_ok());
         declined(
             "\tvar out []int\n\tfor i := n - 1; i >= 0; i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
-            "is not a counted loop",
+            DeclineCode::NotCountedLoop,
         );
-        declined("\tvar out []int\n\tfor len(out) < n {\n\t\tout = append(out, 1)\n\t}\n\treturn out", "no trip count");
-        declined("\tvar out []int\n\tfor n > 0 {\n\t\tout = append(out, 1)\n\t}\n\treturn out", "no trip count");
+        declined(
+            "\tvar out []int\n\tfor len(out) < n {\n\t\tout = append(out, 1)\n\t}\n\treturn out",
+            DeclineCode::NoTripCount,
+        );
+        declined(
+            "\tvar out []int\n\tfor n > 0 {\n\t\tout = append(out, 1)\n\t}\n\treturn out",
+            DeclineCode::NoTripCount,
+        );
         declined(
             "\tvar out []int\n\tfor _, x := range g() {\n\t\tout = append(out, x)\n\t}\n\treturn out",
-            "not a plain variable path",
+            DeclineCode::EvaluatedTwice,
         );
         declined(
             "\tvar out []int\n\tfor i := 0; i < g(); i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
-            "not a variable, constant or len",
+            DeclineCode::BoundNotSimple,
         );
     }
 
     #[test]
     fn declines_aliasing_before_and_inside_the_loop() {
-        declined("\tvar out []int\n\tt := out\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, t...)", "used between its declaration");
-        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\t_ = append(out, 1)\n\t}\n\treturn out", "used inside the loop");
-        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tt := out[:0]\n\t\tout = append(out, x+len(t))\n\t}\n\treturn out", "used inside the loop");
-        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tgo func() { println(len(out)) }()\n\t}\n\treturn out", "used inside the loop");
+        declined("\tvar out []int\n\tt := out\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, t...)", DeclineCode::UsedBeforeLoop);
+        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\t_ = append(out, 1)\n\t}\n\treturn out", DeclineCode::OtherUsesInLoop);
+        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tt := out[:0]\n\t\tout = append(out, x+len(t))\n\t}\n\treturn out", DeclineCode::OtherUsesInLoop);
+        declined("\tout := []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t\tgo func() { println(len(out)) }()\n\t}\n\treturn out", DeclineCode::OtherUsesInLoop);
         declined(
             "\tvar p struct{ out []int }\n\tfor _, x := range xs {\n\t\tp.out = append(p.out, x)\n\t}\n\treturn p.out",
-            "not a local variable",
+            DeclineCode::NotLocalVariable,
         );
-        declined("\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out", "not declared in the block");
+        declined(
+            "\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
+            DeclineCode::NotDeclaredBeforeLoop,
+        );
         declined(
             "\tout := []int{1}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
-            "does not start empty",
+            DeclineCode::NotDeclaredEmpty,
         );
         declined(
             "\tout := make([]int, 0, 4)\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
-            "already has a capacity",
+            DeclineCode::AlreadyDone,
         );
-        declined("\tvar out, other []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, other...)", "together with other variables");
+        declined("\tvar out, other []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, other...)", DeclineCode::NotSimpleDeclaration);
         declined(
             "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\tgoto end\nend:\n\treturn out",
-            "goto",
+            DeclineCode::UsesGoto,
         );
     }
 
@@ -1670,14 +1792,14 @@ mod tests {
         assert!(src.text[at..].starts_with("\t// fill it\n"), "{:?}", &src.text[at..]);
     }
 
-    fn map_match(body: &str) -> Result<(), String> {
+    fn map_match(body: &str) -> Result<(), DeclineCode> {
         let src = parse(body);
         let off = src.text.find("make(map").or_else(|| src.text.find("map[string]int{}")).unwrap();
         let node = descendants(src.tree.root_node())
             .into_iter()
             .find(|n| n.start_byte() == off && matches!(n.kind(), "call_expression" | "composite_literal"))
             .unwrap();
-        analyze_map(&src, node).map(|_| ()).map_err(|d| d.reason)
+        analyze_map(&src, node).map(|_| ()).map_err(|d| d.code)
     }
 
     #[test]
@@ -1691,20 +1813,20 @@ mod tests {
         )
         .is_ok());
         let e = map_match("\tidx := make(map[string]int)\n\tfor i, x := range xs {\n\t\tif x > 0 {\n\t\t\tidx[string(rune(x))] = i\n\t\t}\n\t}\n\treturn nil").unwrap_err();
-        assert!(e.contains("other than as an unconditional"), "{e}");
+        assert_eq!(e, DeclineCode::AppendNotInLoopBody);
         let e = map_match("\tidx := make(map[string]int)\n\tfor _, x := range xs {\n\t\tidx[string(rune(x))] = idx[string(rune(x))] + 1\n\t}\n\treturn nil").unwrap_err();
-        assert!(e.contains("more than once"), "{e}");
+        assert_eq!(e, DeclineCode::OtherUsesInLoop);
         let e = map_match(
             "\tidx := make(map[string]int)\n\tfor _, x := range xs {\n\t\tidx[string(rune(x))]++\n\t}\n\treturn nil",
         )
         .unwrap_err();
-        assert!(e.contains("other than as an unconditional"), "{e}");
+        assert_eq!(e, DeclineCode::AppendNotInLoopBody);
         let e = map_match("\tidx := make(map[string]int, 4)\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t}\n\treturn nil").unwrap_err();
-        assert!(e.contains("size hint"), "{e}");
+        assert_eq!(e, DeclineCode::AlreadyDone);
         let e = map_match("\tidx := make(map[string]int)\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t\tif i > 3 {\n\t\t\tbreak\n\t\t}\n\t}\n\treturn nil").unwrap_err();
-        assert!(e.contains("`break`"), "{e}");
+        assert_eq!(e, DeclineCode::LoopMayExitEarly);
         let e = map_match("\tidx := map[string]int{}\n\tif n == 0 {\n\t\treturn idx\n\t}\n\tfor i, x := range xs {\n\t\tidx[string(rune(x))] = i\n\t}\n\treturn nil").unwrap_err();
-        assert!(e.contains("used between its declaration and the loop (line 5)"), "{e}");
+        assert_eq!(e, DeclineCode::UsedBeforeLoop);
     }
 
     #[test]
@@ -1731,7 +1853,9 @@ mod tests {
         assert!(!bound_of(&src, lp.header, &f("int", "int", None)).unwrap().non_negative);
         assert!(bound_of(&src, lp.header, &f("uint", "uint", None)).unwrap().non_negative);
         assert_eq!(bound_of(&src, lp.header, &f("int", "int", Some("10"))).unwrap().constant, Some(10));
-        assert!(bound_of(&src, lp.header, &f("string", "string", None)).unwrap_err().reason.contains("runes"));
+        assert!(
+            bound_of(&src, lp.header, &f("string", "string", None)).unwrap_err().code == DeclineCode::RangeOverString
+        );
         assert!(bound_of(&src, lp.header, &f("chan int", "", None)).is_err());
         assert!(bound_of(&src, lp.header, &f("func(yield func(int) bool)", "", None)).is_err());
         let mut side = f("[]int", "", None);
@@ -1846,7 +1970,7 @@ mod tests {
         let p = propose_slice(counted, "1.22").unwrap();
         assert!(apply(counted, &p).contains("\tout := make([]int, 0, max(n, 0))\n"), "{:?}", p.edits);
         let e = propose_slice(counted, "1.20").unwrap_err();
-        assert!(e.reason.contains("may be negative"), "{}", e.reason);
+        assert_eq!(e.code, DeclineCode::BoundMayBeNegative, "{}", e.reason);
     }
 
     #[test]

@@ -24,12 +24,16 @@
 //!
 //! Anything else is declined with the reason. See rules/range-addr.md.
 
-use super::sort_slice::{block_statements, go_minor, plain_path};
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::plain_path;
+use crate::syntax::text;
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::{block_statements, enclosing_function, spans};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -50,12 +54,17 @@ const PURE_BUILTINS: &[&str] = &[
 /// Builtins that write into the backing array of their first argument.
 const WRITING_BUILTINS: &[&str] = &["append", "copy", "clear"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "&v of a range value variable collected into a slice or map of pointers → &xs[i], when nobody can observe the aliasing (go1.22+)",
+    doc: "rules/range-addr.md",
+    min_go: Some(22),
+    fixture: "fixtures/range-addr",
+};
+
 impl Rule for RangeAddr {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "for _, v := range xs { ps = append(ps, &v) } → for i := range xs { ps = append(ps, &xs[i]) } when nobody can observe the aliasing"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -101,25 +110,24 @@ impl Rule for RangeAddr {
         let l = Loop::parse(src, site.node())?;
         let v = src.node_text(l.value).to_string();
 
-        match go_minor(site.package.go_version().as_deref()) {
+        match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
             Some(m) if m >= 22 => {}
             Some(m) => {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                     "the module says go 1.{m}: before Go 1.22 `{v}` is ONE variable for the whole loop, so every `&{v}` is the same pointer \
                      (a bug the rewrite would silently change); fix it by hand"
-                )
-                .into())
+                )))
             }
-            None => return Err("the module's go version is unknown (per-iteration loop variables need go 1.22)".into()),
+            None => return Err(Decline::new(DeclineCode::GoVersionUnknown, "the module's go version is unknown (per-iteration loop variables need go 1.22)")),
         }
 
         let xs_text = src.node_text(l.xs).to_string();
         let xs = facts
             .expr(file, l.xs.start_byte(), l.xs.end_byte())
-            .ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{xs_text}`")))?;
         check_ranged_type(&xs_text, xs)?;
         if xs.side_effects {
-            return Err(format!("`{xs_text}` has side effects").into());
+            return Err(Decline::new(DeclineCode::EvaluatedTwice, format!("`{xs_text}` has side effects")));
         }
 
         let path = l.xs_path.join(".");
@@ -183,7 +191,10 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
         if plan.method_calls.is_empty() {
             return Ok(()); // the syntax alone decided
         }
-        return Err(format!("no uses facts for `{v}`, so the receiver of `{v}.M()` is unknown").into());
+        return Err(Decline::new(
+            DeclineCode::NoTypeFacts,
+            format!("no uses facts for `{v}`, so the receiver of `{v}.M()` is unknown"),
+        ));
     };
     let collected: Vec<usize> = plan
         .addr_uses
@@ -195,7 +206,7 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
     for r in uses.refs.iter().filter(|r| r.file == file && r.offset >= from && r.offset < to) {
         let (line, _) = src.position(r.offset);
         if r.write {
-            return Err(format!("line {line}: the body writes `{v}`; the collected pointer must see that write, and the rewrite's would not").into());
+            return Err(Decline::new(DeclineCode::LoopVarWritten, format!("line {line}: the body writes `{v}`; the collected pointer must see that write, and the rewrite's would not")));
         }
         if r.addr && !collected.contains(&r.offset) {
             let what = plan
@@ -207,7 +218,7 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
                     format!("calls `{}`, a pointer-receiver method that may modify `{v}`", one_line(src.node_text(sel)))
                 })
                 .unwrap_or_else(|| format!("takes the address of `{v}` outside the collection"));
-            return Err(format!("line {line}: the body {what}").into());
+            return Err(Decline::new(DeclineCode::LoopVarWritten, format!("line {line}: the body {what}")));
         }
     }
     Ok(())
@@ -258,7 +269,7 @@ fn check_ranged_type(text: &str, f: &ExprFacts) -> Result<(), Decline> {
     };
     match what {
         None => Ok(()),
-        Some(w) => Err(format!("`{text}` is {w}").into()),
+        Some(w) => Err(Decline::new(DeclineCode::RangeNotOverSlice, format!("`{text}` is {w}"))),
     }
 }
 
@@ -278,27 +289,42 @@ struct Loop<'t> {
 impl<'t> Loop<'t> {
     fn parse(src: &SourceFile, for_stmt: Node<'t>) -> Result<Self, Decline> {
         if for_stmt.kind() != "for_statement" {
-            return Err("not a for statement".into());
+            return Err(Decline::new(DeclineCode::ShapeMismatch, "not a for statement"));
         }
         let mut c = for_stmt.walk();
-        let clause = for_stmt.named_children(&mut c).find(|n| n.kind() == "range_clause").ok_or("not a range loop")?;
-        let left = clause.child_by_field_name("left").ok_or("range loop without variables")?;
+        let clause = for_stmt
+            .named_children(&mut c)
+            .find(|n| n.kind() == "range_clause")
+            .ok_or_else(|| Decline::new(DeclineCode::ShapeMismatch, "not a range loop"))?;
+        let left = clause
+            .child_by_field_name("left")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range loop without variables"))?;
         if !has_token(clause, ":=") {
-            return Err("the loop assigns existing variables (`=`), it does not declare them".into());
+            return Err(Decline::new(
+                DeclineCode::ShapeMismatch,
+                "the loop assigns existing variables (`=`), it does not declare them",
+            ));
         }
         let vars = named(left);
         let [key, value] = vars.as_slice() else {
-            return Err("the loop does not declare both an index and a value variable".into());
+            return Err(Decline::new(
+                DeclineCode::ShapeMismatch,
+                "the loop does not declare both an index and a value variable",
+            ));
         };
         if key.kind() != "identifier" || value.kind() != "identifier" || src.node_text(*value) == "_" {
-            return Err("the loop variables are not plain names".into());
+            return Err(Decline::new(DeclineCode::ShapeMismatch, "the loop variables are not plain names"));
         }
-        let xs = clause.child_by_field_name("right").ok_or("range loop without an operand")?;
-        let body = for_stmt.child_by_field_name("body").ok_or("for statement without a body")?;
-        let xs_path = plain_path(src, xs).ok_or_else(|| {
+        let xs = clause
+            .child_by_field_name("right")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range loop without an operand"))?;
+        let body = for_stmt
+            .child_by_field_name("body")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "for statement without a body"))?;
+        let xs_path = plain_path(src, xs).ok_or_else(|| Decline::new(DeclineCode::EvaluatedTwice, {
             let text = one_line(src.node_text(xs));
             format!("the loop ranges over `{text}`, not a plain variable or field path: `&{text}[i]` would evaluate it again in every iteration")
-        })?;
+        }))?;
         let key = (src.node_text(*key) != "_").then_some(*key);
         Ok(Loop { for_stmt, left, key, value: *value, xs, xs_path, body })
     }
@@ -361,10 +387,21 @@ impl<'t> Need<'t> {
                 loop {
                     match cur.kind() {
                         "identifier" => return Ok(()),
-                        "parenthesized_expression" => cur = cur.named_child(0).ok_or("empty parentheses")?,
+                        "parenthesized_expression" => {
+                            cur = cur
+                                .named_child(0)
+                                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "empty parentheses"))?
+                        }
                         "selector_expression" => {
-                            let op = cur.child_by_field_name("operand").ok_or("selector without operand")?;
-                            let f = fx(op).ok_or_else(|| format!("no type facts for `{}`", src.node_text(op)))?;
+                            let op = cur.child_by_field_name("operand").ok_or_else(|| {
+                                Decline::new(DeclineCode::UnexpectedSyntax, "selector without operand")
+                            })?;
+                            let f = fx(op).ok_or_else(|| {
+                                Decline::new(
+                                    DeclineCode::NoTypeFacts,
+                                    format!("no type facts for `{}`", src.node_text(op)),
+                                )
+                            })?;
                             if f.object.as_ref().is_some_and(|o| o.kind == "pkgname") {
                                 return Ok(()); // a package-level variable
                             }
@@ -379,8 +416,15 @@ impl<'t> Need<'t> {
                             cur = op;
                         }
                         "index_expression" => {
-                            let op = cur.child_by_field_name("operand").ok_or("index without operand")?;
-                            let f = fx(op).ok_or_else(|| format!("no type facts for `{}`", src.node_text(op)))?;
+                            let op = cur
+                                .child_by_field_name("operand")
+                                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "index without operand"))?;
+                            let f = fx(op).ok_or_else(|| {
+                                Decline::new(
+                                    DeclineCode::NoTypeFacts,
+                                    format!("no type facts for `{}`", src.node_text(op)),
+                                )
+                            })?;
                             let u = f.underlying.as_str();
                             if u.starts_with("map[") {
                                 return Ok(()); // map values have no address
@@ -411,8 +455,15 @@ impl<'t> Need<'t> {
                 }
             }
             Need::Call(call) => {
-                let func = call.child_by_field_name("function").ok_or("call without a function")?;
-                let f = fx(func).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(func))))?;
+                let func = call
+                    .child_by_field_name("function")
+                    .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a function"))?;
+                let f = fx(func).ok_or_else(|| {
+                    Decline::new(
+                        DeclineCode::NoTypeFacts,
+                        format!("no type facts for `{}`", one_line(src.node_text(func))),
+                    )
+                })?;
                 if f.mode == "type" {
                     return Ok(()); // a conversion
                 }
@@ -430,12 +481,11 @@ impl<'t> Need<'t> {
                                 return Ok(());
                             }
                         }
-                        return Err(format!(
+                        return Err(Decline::new(DeclineCode::Aliasing, format!(
                             "line {}: `{}` writes into a slice that could share xs's backing array while the collected pointers are alive",
                             line(*call),
                             one_line(src.node_text(*call))
-                        )
-                        .into());
+                        )));
                     }
                 }
                 if obj.is_some_and(|o| o.kind == "func" && PURE_PACKAGES.contains(&o.pkg.as_str())) {
@@ -450,25 +500,28 @@ impl<'t> Need<'t> {
                         return Ok(());
                     }
                 }
-                Err(format!(
+                Err(Decline::new(DeclineCode::Aliasing, format!(
                     "line {}: the call `{}` happens while the collected pointers are alive and could write xs's elements through another reference \
                      (only builtins, conversions and functions of {} are known not to)",
                     line(*call),
                     one_line(src.node_text(*call)),
                     PURE_PACKAGES.join(", ")
-                )
-                .into())
+                )))
             }
             Need::Field(sel) => {
-                let f = fx(*sel).ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(*sel))))?;
+                let f = fx(*sel).ok_or_else(|| {
+                    Decline::new(
+                        DeclineCode::NoTypeFacts,
+                        format!("no type facts for `{}`", one_line(src.node_text(*sel))),
+                    )
+                })?;
                 match f.object.as_ref() {
                     Some(o) if o.kind == "var" => Ok(()),
-                    _ => Err(format!(
+                    _ => Err(Decline::new(DeclineCode::Aliasing, format!(
                         "line {}: `{}` is a method value: it binds the variable's address, and calling it later could write through it",
                         line(*sel),
                         one_line(src.node_text(*sel))
-                    )
-                    .into()),
+                    ))),
                 }
             }
         }
@@ -518,11 +571,10 @@ fn name_xs(msg: &str, path: &str) -> String {
 }
 
 fn write_decline(src: &SourceFile, lhs: Node, line: u32, how: &str) -> Decline {
-    format!(
+    Decline::new(DeclineCode::Aliasing, format!(
         "line {line}: `{}` is written while the collected pointers are alive, {how}: the original's pointers hold copies and would not see it",
         one_line(src.node_text(lhs))
-    )
-    .into()
+    ))
 }
 
 /// What the syntax proves, and what is left for type facts.
@@ -651,10 +703,13 @@ fn ctx_words(c: Ctx) -> &'static str {
 impl<'t> Plan<'t> {
     fn analyze(src: &SourceFile, l: &Loop<'t>) -> Result<Self, Decline> {
         let v = src.node_text(l.value);
-        let func = enclosing_func(l.for_stmt).ok_or("the loop is not inside a function")?;
-        let fbody = func.child_by_field_name("body").ok_or("function without a body")?;
+        let func = enclosing_function(l.for_stmt)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not inside a function"))?;
+        let fbody = func
+            .child_by_field_name("body")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "function without a body"))?;
         if any_node(fbody, |n| n.kind() == "goto_statement") {
-            return Err("the function uses goto; stackify does not follow it".into());
+            return Err(Decline::new(DeclineCode::UsesGoto, "the function uses goto; stackify does not follow it"));
         }
         let line = |n: Node| src.position(n.start_byte()).0;
 
@@ -667,21 +722,27 @@ impl<'t> Plan<'t> {
         let mut method_calls: Vec<Node> = Vec::new();
         for id in idents_named(src, l.body, v) {
             if is_decl(src, id) {
-                return Err(format!("line {}: the loop body declares another `{v}`", line(id)).into());
+                return Err(Decline::new(
+                    DeclineCode::Redeclared,
+                    format!("line {}: the loop body declares another `{v}`", line(id)),
+                ));
             }
             if inside_func_literal(id, l.body) {
-                return Err(format!("line {}: a closure uses `{v}`", line(id)).into());
+                return Err(Decline::new(
+                    DeclineCode::CapturedByClosure,
+                    format!("line {}: a closure uses `{v}`", line(id)),
+                ));
             }
             let u = use_of(src, id);
             if u.steps.is_empty() && u.ctx == Ctx::Addr {
                 let amp = u.top.parent().expect("& has a parent");
-                let (c, stmt) = collection_target(src, amp).ok_or_else(|| {
+                let (c, stmt) = collection_target(src, amp).ok_or_else(|| Decline::new(DeclineCode::AddressNotCollected, {
                     format!(
                         "line {}: `&{v}` is {}; only collecting it with `ps = append(ps, &{v})` or `m[k] = &{v}` is rewritten",
                         line(amp),
                         describe_use(src, amp)
                     )
-                })?;
+                }))?;
                 if !containers.contains(&c) {
                     containers.push(c);
                 }
@@ -691,20 +752,24 @@ impl<'t> Plan<'t> {
             }
             match u.ctx {
                 Ctx::Write => {
-                    return Err(format!(
+                    return Err(Decline::new(
+                        DeclineCode::LoopVarWritten,
+                        format!(
                     "line {}: the body writes `{}`; the collected pointer must see that write, and `&xs[i]` would not",
                     line(id),
                     one_line(src.node_text(u.top))
-                )
-                    .into())
+                ),
+                    ))
                 }
                 Ctx::Addr => {
-                    return Err(format!(
-                        "line {}: the body takes the address of `{}`",
-                        line(id),
-                        one_line(src.node_text(u.top))
-                    )
-                    .into())
+                    return Err(Decline::new(
+                        DeclineCode::AddressTaken,
+                        format!(
+                            "line {}: the body takes the address of `{}`",
+                            line(id),
+                            one_line(src.node_text(u.top))
+                        ),
+                    ))
                 }
                 Ctx::Call if u.steps.len() == 1 => {
                     // `v.M()`: fine with a value receiver; the uses facts say whether it takes `&v`.
@@ -712,12 +777,14 @@ impl<'t> Plan<'t> {
                     method_calls.push(id);
                 }
                 Ctx::Call if !u.steps.is_empty() => {
-                    return Err(format!(
+                    return Err(Decline::new(
+                        DeclineCode::LoopVarWritten,
+                        format!(
                         "line {}: the body calls `{}`, which may modify `{v}` (a pointer-receiver method of a field)",
                         line(id),
                         one_line(src.node_text(u.top))
-                    )
-                    .into())
+                    ),
+                    ))
                 }
                 _ => {
                     keep_value = true;
@@ -726,7 +793,7 @@ impl<'t> Plan<'t> {
             }
         }
         if addr_uses.is_empty() {
-            return Err(format!("the body never takes `&{v}`").into());
+            return Err(Decline::new(DeclineCode::ShapeMismatch, format!("the body never takes `&{v}`")));
         }
 
         // 2. The key variable, if any, is only read; otherwise pick a fresh index name.
@@ -739,11 +806,10 @@ impl<'t> Plan<'t> {
                         || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr))
                         || inside_func_literal(id, l.body)
                     {
-                        return Err(format!(
-                            "line {}: the body writes, redeclares or captures the index `{kn}`",
-                            line(id)
-                        )
-                        .into());
+                        return Err(Decline::new(
+                            DeclineCode::LoopVarWritten,
+                            format!("line {}: the body writes, redeclares or captures the index `{kn}`", line(id)),
+                        ));
                     }
                 }
                 kn.to_string()
@@ -754,7 +820,7 @@ impl<'t> Plan<'t> {
                     .iter()
                     .find(|c| !used.iter().any(|u| u == *c))
                     .map(|s| s.to_string())
-                    .ok_or("no free index name")?
+                    .ok_or_else(|| Decline::new(DeclineCode::NoFreeName, "no free index name"))?
             }
         };
 
@@ -763,32 +829,41 @@ impl<'t> Plan<'t> {
         let mut window_block: Option<Node> = None;
         for c in &containers {
             if l.xs_path[0] == *c {
-                return Err(format!("the pointers are collected into `{c}`, the ranged slice itself").into());
+                return Err(Decline::new(
+                    DeclineCode::Aliasing,
+                    format!("the pointers are collected into `{c}`, the ranged slice itself"),
+                ));
             }
             if is_param_of(src, func, c) {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::Aliasing, format!(
                     "the pointers are collected into `{c}`, a parameter or result: the caller sees them (and could write through them into xs)"
-                )
-                .into());
+                )));
             }
             let decls: Vec<Node> = idents_named(src, fbody, c).into_iter().filter(|n| is_decl(src, *n)).collect();
             let [decl] = decls.as_slice() else {
                 return Err(if decls.is_empty() {
-                    format!("the pointers are collected into `{c}`, which is not declared in this function: they outlive it")
+                    Decline::new(DeclineCode::NotDeclaredBeforeLoop, format!("the pointers are collected into `{c}`, which is not declared in this function: they outlive it"))
                 } else {
-                    format!("`{c}` is declared more than once in the function; stackify does not track which is which")
-                }
-                .into());
+                    Decline::new(
+                        DeclineCode::Redeclared,
+                        format!(
+                            "`{c}` is declared more than once in the function; stackify does not track which is which"
+                        ),
+                    )
+                });
             };
             if !declared_fresh(src, *decl) {
-                return Err(format!(
+                return Err(Decline::new(DeclineCode::Aliasing, format!(
                     "`{c}` starts out as another value's storage (not nil, make(…) or a literal): the collected pointers could be seen through that"
-                )
-                .into());
+                )));
             }
-            let block = enclosing_block(*decl).ok_or("declaration outside a block")?;
-            if decl.end_byte() > l.for_stmt.start_byte() || !contains(block, l.for_stmt) {
-                return Err(format!("`{c}` is not declared before the loop in an enclosing block").into());
+            let block = enclosing_block(*decl)
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "declaration outside a block"))?;
+            if decl.end_byte() > l.for_stmt.start_byte() || !spans(block, l.for_stmt) {
+                return Err(Decline::new(
+                    DeclineCode::NotDeclaredBeforeLoop,
+                    format!("`{c}` is not declared before the loop in an enclosing block"),
+                ));
             }
             if window_block.is_none_or(|b| block.start_byte() < b.start_byte()) {
                 window_block = Some(block);
@@ -796,8 +871,10 @@ impl<'t> Plan<'t> {
         }
         let block = window_block.expect("at least one container");
         let stmts = block_statements(block);
-        let first =
-            stmts.iter().position(|s| contains(*s, l.for_stmt)).ok_or("the loop is not in the container's block")?;
+        let first = stmts
+            .iter()
+            .position(|s| spans(*s, l.for_stmt))
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in the container's block"))?;
         let window: Vec<Node> = stmts[first..].to_vec();
 
         // 4. The containers' uses: collection, measuring, reading through, nothing that lets the
@@ -809,24 +886,25 @@ impl<'t> Plan<'t> {
                     continue;
                 }
                 if inside_func_literal(id, fbody) {
-                    return Err(format!(
-                        "line {}: a closure uses `{c}`, so the collected pointers may outlive the loop's analysis",
-                        line(id)
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::CapturedByClosure,
+                        format!(
+                            "line {}: a closure uses `{c}`, so the collected pointers may outlive the loop's analysis",
+                            line(id)
+                        ),
+                    ));
                 }
                 let u = use_of(src, id);
                 let bad = |what: &str| -> Decline {
-                    format!(
+                    Decline::new(DeclineCode::Aliasing, format!(
                         "line {}: `{}` {what}: the collected pointers would alias xs's elements where stackify cannot follow them",
                         line(id),
                         one_line(src.node_text(u.top))
-                    )
-                    .into()
+                    ))
                 };
                 match u.steps.first() {
                     None => {
-                        if collections.iter().any(|s| contains(*s, id)) || u.ctx == Ctx::LenCap {
+                        if collections.iter().any(|s| spans(*s, id)) || u.ctx == Ctx::LenCap {
                             continue;
                         }
                         let self_append = match u.ctx {
@@ -866,7 +944,7 @@ impl<'t> Plan<'t> {
                                 let body = clause
                                     .parent()
                                     .and_then(|f| f.child_by_field_name("body"))
-                                    .ok_or("range without body")?;
+                                    .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range without body"))?;
                                 derived.push((*p, src.node_text(*p).to_string(), (body.start_byte(), body.end_byte())));
                             }
                             continue;
@@ -921,14 +999,16 @@ impl<'t> Plan<'t> {
                 .collect();
             for id in scope_ids {
                 if is_decl(src, id) {
-                    return Err(format!(
-                        "line {}: `{name}` is redeclared while it holds a collected pointer",
-                        line(id)
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::Redeclared,
+                        format!("line {}: `{name}` is redeclared while it holds a collected pointer", line(id)),
+                    ));
                 }
                 if inside_func_literal(id, fbody) {
-                    return Err(format!("line {}: a closure uses `{name}`, a collected pointer", line(id)).into());
+                    return Err(Decline::new(
+                        DeclineCode::CapturedByClosure,
+                        format!("line {}: a closure uses `{name}`, a collected pointer", line(id)),
+                    ));
                 }
                 let u = use_of(src, id);
                 let ok = if u.steps.is_empty() {
@@ -940,13 +1020,12 @@ impl<'t> Plan<'t> {
                     field_needs.extend(selectors_of(id, u.top));
                 }
                 if !ok {
-                    return Err(format!(
+                    return Err(Decline::new(DeclineCode::Aliasing, format!(
                         "line {}: `{}` {} — a collected pointer may only be read through (after the rewrite it points into xs)",
                         line(id),
                         one_line(src.node_text(u.top)),
                         ctx_words(u.ctx)
-                    )
-                    .into());
+                    )));
                 }
             }
         }
@@ -955,22 +1034,23 @@ impl<'t> Plan<'t> {
         let root = l.xs_path[0].as_str();
         for stmt in &window {
             for id in idents_named(src, *stmt, root) {
-                if contains(l.xs, id) {
+                if spans(l.xs, id) {
                     continue;
                 }
                 if is_decl(src, id) {
-                    return Err(format!(
-                        "line {}: `{root}` is redeclared after the loop; stackify does not track which is which",
-                        line(id)
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::Redeclared,
+                        format!(
+                            "line {}: `{root}` is redeclared after the loop; stackify does not track which is which",
+                            line(id)
+                        ),
+                    ));
                 }
                 if inside_func_literal(id, *stmt) {
-                    return Err(format!(
-                        "line {}: a closure uses `{root}` while the collected pointers are alive",
-                        line(id)
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::CapturedByClosure,
+                        format!("line {}: a closure uses `{root}` while the collected pointers are alive", line(id)),
+                    ));
                 }
                 let u = use_of(src, id);
                 let fields: Vec<&str> = u
@@ -986,13 +1066,15 @@ impl<'t> Plan<'t> {
                 if fields.len() < want.len() && fields[..] == want[..fields.len()] {
                     // `s` of `s.items`, used whole: anything could happen to s.items through it.
                     if fields.len() == u.steps.len() || !matches!(u.steps.get(fields.len()), Some(Step::Field(_))) {
-                        return Err(format!(
-                            "line {}: `{shown}` is {} while the collected pointers are alive, and it holds `{}`",
-                            line(id),
-                            ctx_words(u.ctx),
-                            l.xs_path.join(".")
-                        )
-                        .into());
+                        return Err(Decline::new(
+                            DeclineCode::Aliasing,
+                            format!(
+                                "line {}: `{shown}` is {} while the collected pointers are alive, and it holds `{}`",
+                                line(id),
+                                ctx_words(u.ctx),
+                                l.xs_path.join(".")
+                            ),
+                        ));
                     }
                     continue;
                 }
@@ -1003,35 +1085,36 @@ impl<'t> Plan<'t> {
                             if matches!(u.ctx, Ctx::LenCap | Ctx::Ranged) {
                                 continue;
                             }
-                            let why = if u.ctx == Ctx::Write && contains(l.body, id) {
+                            let why = if u.ctx == Ctx::Write && spans(l.body, id) {
                                 "is reassigned in the loop: `&xs[i]` would index the new slice".to_string()
                             } else {
                                 format!("is {} while the collected pointers are alive (it could be written through)", ctx_words(u.ctx))
                             };
-                            return Err(format!("line {}: `{shown}` {why}", line(id)).into());
+                            return Err(Decline::new(DeclineCode::Aliasing, format!("line {}: `{shown}` {why}", line(id))));
                         }
                         Some(Step::Index) => match u.ctx {
                             Ctx::Read | Ctx::LenCap | Ctx::Ranged => continue,
                             _ => {
-                                return Err(format!(
+                                return Err(Decline::new(DeclineCode::Aliasing, format!(
                                     "line {}: `{shown}` is {} while the collected pointers are alive: after the rewrite they would see it",
                                     line(id),
                                     ctx_words(u.ctx)
-                                )
-                                .into())
+                                )))
                             }
                         },
                         Some(_) => {
-                            return Err(format!("line {}: `{shown}` calls a method of the slice while the collected pointers are alive", line(id)).into())
+                            return Err(Decline::new(DeclineCode::Aliasing, format!("line {}: `{shown}` calls a method of the slice while the collected pointers are alive", line(id))))
                         }
                     }
                 }
                 if want.is_empty() {
-                    return Err(format!(
-                        "line {}: `{shown}` uses a method of the slice while the collected pointers are alive",
-                        line(id)
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::Aliasing,
+                        format!(
+                            "line {}: `{shown}` uses a method of the slice while the collected pointers are alive",
+                            line(id)
+                        ),
+                    ));
                 }
                 // Another field of the same root: writes and calls are checked below like any other.
             }
@@ -1090,12 +1173,11 @@ impl<'t> Plan<'t> {
 }
 
 fn sync_decline(src: &SourceFile, n: Node) -> Decline {
-    format!(
+    Decline::new(DeclineCode::Aliasing, format!(
         "line {}: `{}` synchronizes with other goroutines while the collected pointers are alive; a write they make to xs would become visible",
         src.position(n.start_byte()).0,
         one_line(src.node_text(n))
-    )
-    .into()
+    ))
 }
 
 /// `C = append(C, …, &v, …)` or `C[k] = &v`: the container name and the statement.
@@ -1261,7 +1343,7 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
                     Ctx::LenCap | Ctx::Ranged => true,
                     // `s = append(s, …)` on the left
                     Ctx::Write => self_append_stmt(src, u.top)
-                        .is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| contains(l, *id))),
+                        .is_some_and(|(stmt, _)| stmt.child_by_field_name("left").is_some_and(|l| spans(l, *id))),
                     // the first argument of that append, or the function's result (nothing runs after)
                     Ctx::Read => {
                         (is_first_arg_of(src, *id, &["append"])
@@ -1433,10 +1515,6 @@ fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
     out
 }
 
-fn contains(outer: Node, inner: Node) -> bool {
-    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
-}
-
 fn inside_func_literal(n: Node, within: Node) -> bool {
     let mut cur = n;
     while let Some(p) = cur.parent() {
@@ -1449,17 +1527,6 @@ fn inside_func_literal(n: Node, within: Node) -> bool {
         cur = p;
     }
     false
-}
-
-fn enclosing_func(n: Node) -> Option<Node> {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if matches!(p.kind(), "function_declaration" | "method_declaration" | "func_literal") {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
 }
 
 fn enclosing_block(n: Node) -> Option<Node> {
@@ -1510,14 +1577,9 @@ fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
     })
 }
 
+/// Code as this rule's reasons show it: on one line, at most 80 characters.
 fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if joined.chars().count() > 80 {
-        let cut: String = joined.chars().take(77).collect();
-        format!("{cut}...")
-    } else {
-        joined
-    }
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]

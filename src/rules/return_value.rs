@@ -11,12 +11,15 @@
 //! (another file: the fix model edits one file; an in-package `_test.go`: not type-checked) makes it
 //! decline. See rules/return-value.md for the table of shapes and the measurements.
 
-use super::method_value::{contains, contains_kind, enclosing_func_body, one_line};
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::identifiers_named;
+use crate::syntax::text;
+use crate::syntax::walk::{contains_kind, enclosing_declaration, is_ancestor_or_self};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -57,12 +60,18 @@ const BASIC: &[&str] = &[
 /// Named types of other packages that hold no lock and may be copied (vet's copylocks is silent).
 const COPYABLE_QUALIFIED: &[&str] = &["time.Time", "time.Duration", "time.Month", "time.Weekday"];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "an unexported function returning &local whose callers only read → return the value instead of its address",
+    doc: "rules/return-value.md",
+    min_go: None,
+    fixture: "fixtures/return-value",
+};
+
 impl Rule for ReturnValue {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "an unexported function returning &local whose callers only read → return the value (*T → T)"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -102,9 +111,8 @@ impl Rule for ReturnValue {
             match c.use_ {
                 Ok(CallUse::Bound { var }) => {
                     q.push(Query::Uses { file: file.clone(), offset: var.start_byte() });
-                    if let Some(func) = enclosing_func_body(var) {
-                        for id in super::method_value::identifiers_named(func, site.source.node_text(var), site.source)
-                        {
+                    if let Some(func) = enclosing_declaration(var) {
+                        for id in identifiers_named(func, site.source.node_text(var), site.source) {
                             q.extend(chain_selectors(id).into_iter().map(|s| Facts::expr_query(&file, s)));
                         }
                     }
@@ -127,16 +135,17 @@ impl Rule for ReturnValue {
         // Never inlined (the compiler said so, or never said it can).
         let (line, col) = src.position(f.name.start_byte());
         if let Some((_, true)) = site.notes.inlinability.get(&(file.to_path_buf(), line, col)) {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::Inlinable, format!(
                 "the compiler can inline {name}: inlined copies may already keep the value on the stack, and the finding is about the out-of-line copy only"
-            )
-            .into());
+            )));
         }
 
         // Every reference to the function is a call we analysed, in this file.
-        let uses = facts.uses(file, f.name.start_byte()).ok_or("no references for the function")?;
+        let uses = facts
+            .uses(file, f.name.start_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no references for the function"))?;
         if uses.object.exported {
-            return Err(format!("{name} is exported: its signature is API").into());
+            return Err(Decline::new(DeclineCode::ExportedApi, format!("{name} is exported: its signature is API")));
         }
         let call_ids: BTreeSet<usize> =
             f.callers.iter().filter_map(|c| callee_ident(c.call).map(|n| n.start_byte())).collect();
@@ -147,34 +156,48 @@ impl Rule for ReturnValue {
                 continue;
             }
             if r.file != file {
-                return Err(format!(
-                    "{name} is called from another file ({}); a fix edits one file",
-                    r.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::UsedInOtherFile,
+                    format!(
+                        "{name} is called from another file ({}); a fix edits one file",
+                        r.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                    ),
+                ));
             }
             let at = src.position(r.offset).0;
             if !r.call || !call_ids.contains(&r.offset) {
-                return Err(format!("{name} is used as a function value at line {at}, not only called").into());
+                return Err(Decline::new(
+                    DeclineCode::UsedAsValue,
+                    format!("{name} is used as a function value at line {at}, not only called"),
+                ));
             }
             resolved.insert(r.offset);
             ncalls += 1;
         }
         if ncalls == 0 {
-            return Err(format!("{name} has no callers in the package; nothing would allocate less").into());
+            return Err(Decline::new(
+                DeclineCode::NeverCalled,
+                format!("{name} has no callers in the package; nothing would allocate less"),
+            ));
         }
 
         // What is returned: one fresh value type, small and copyable, whose address nothing else holds.
         let mut value_type: Option<&ExprFacts> = None;
         let ret_offsets: BTreeSet<usize> = f.returns.iter().map(|r| r.operand.start_byte()).collect();
         for r in &f.returns {
-            let t = facts
-                .expr(file, r.operand.start_byte(), r.operand.end_byte())
-                .ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(r.operand))))?;
+            let t = facts.expr(file, r.operand.start_byte(), r.operand.end_byte()).ok_or_else(|| {
+                Decline::new(
+                    DeclineCode::NoTypeFacts,
+                    format!("no type facts for `{}`", one_line(src.node_text(r.operand))),
+                )
+            })?;
             check_value_type(src, t)?;
             if let Some(prev) = value_type {
                 if prev.type_src != t.type_src {
-                    return Err("the returns hand out values of different types".into());
+                    return Err(Decline::new(
+                        DeclineCode::MixedReturnTypes,
+                        "the returns hand out values of different types",
+                    ));
                 }
             }
             value_type = Some(t);
@@ -182,7 +205,7 @@ impl Rule for ReturnValue {
                 check_returned_local(src, file, facts, &f, r.operand, &ret_offsets)?;
             }
         }
-        let value_type = value_type.ok_or("no return statements")?;
+        let value_type = value_type.ok_or_else(|| Decline::new(DeclineCode::ShapeMismatch, "no return statements"))?;
 
         // Every caller only reads.
         let mut edits: Vec<TextEdit> = Vec::new();
@@ -195,29 +218,36 @@ impl Rule for ReturnValue {
                 CallUse::Chain => walk_chain(src, facts, c.call, &mut edits, name)?,
                 CallUse::Bound { var } => {
                     let vname = src.node_text(var);
-                    let vu =
-                        facts.uses(file, var.start_byte()).ok_or_else(|| format!("no references for `{vname}`"))?;
+                    let vu = facts.uses(file, var.start_byte()).ok_or_else(|| {
+                        Decline::new(DeclineCode::NoTypeFacts, format!("no references for `{vname}`"))
+                    })?;
                     for r in &vu.refs {
                         let at = src.position(r.offset).0;
                         if r.file != file {
-                            return Err(format!("`{vname}` is used in another file").into());
+                            return Err(Decline::new(
+                                DeclineCode::UsedInOtherFile,
+                                format!("`{vname}` is used in another file"),
+                            ));
                         }
                         if r.decl {
                             if r.offset != var.start_byte() {
-                                return Err(format!(
-                                    "`{vname}` (line {at}) is declared elsewhere; the call only assigns it"
-                                )
-                                .into());
+                                return Err(Decline::new(
+                                    DeclineCode::DeclaredElsewhere,
+                                    format!("`{vname}` (line {at}) is declared elsewhere; the call only assigns it"),
+                                ));
                             }
                             continue;
                         }
                         if r.write {
-                            return Err(format!("`{vname}` is reassigned at line {at}").into());
+                            return Err(Decline::new(
+                                DeclineCode::Reassigned,
+                                format!("`{vname}` is reassigned at line {at}"),
+                            ));
                         }
-                        let id = src
-                            .smallest_node_at(r.offset)
-                            .filter(|n| n.kind() == "identifier")
-                            .ok_or("reference is not an identifier")?;
+                        let id =
+                            src.smallest_node_at(r.offset).filter(|n| n.kind() == "identifier").ok_or_else(|| {
+                                Decline::new(DeclineCode::UnexpectedSyntax, "reference is not an identifier")
+                            })?;
                         walk_chain(src, facts, id, &mut edits, vname)?;
                     }
                 }
@@ -229,7 +259,10 @@ impl Rule for ReturnValue {
             .filter(|e| src.text[e.start..].starts_with('*') || src.text[e.start..].starts_with("(*"))
             .count();
         // The function itself: `*T` → `T`, `&x` → `x`.
-        let elem = f.result_ptr.named_child(0).ok_or("pointer type without an element")?;
+        let elem = f
+            .result_ptr
+            .named_child(0)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "pointer type without an element"))?;
         edits.push(TextEdit { start: f.result_ptr.start_byte(), end: elem.start_byte(), text: String::new() });
         for r in &f.returns {
             edits.push(TextEdit { start: r.unary.start_byte(), end: r.operand.start_byte(), text: String::new() });
@@ -295,54 +328,73 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
     let src = site.source;
     let fd = site.node();
     if fd.kind() == "method_declaration" {
-        return Err("methods are not rewritten: the method may be needed to satisfy an interface, whose signature would no longer match".into());
+        return Err(Decline::new(DeclineCode::MethodMaySatisfyInterface, "methods are not rewritten: the method may be needed to satisfy an interface, whose signature would no longer match"));
     }
     if fd.kind() != "function_declaration" {
-        return Err("not a function declaration".into());
+        return Err(Decline::new(DeclineCode::ShapeMismatch, "not a function declaration"));
     }
-    let name = fd.child_by_field_name("name").ok_or("function without a name")?;
+    let name = fd
+        .child_by_field_name("name")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "function without a name"))?;
     let fname = src.node_text(name);
     if fname.starts_with(|c: char| c.is_uppercase()) {
-        return Err(
-            format!("{fname} is exported: its signature is API and callers outside the package would break").into()
-        );
+        return Err(Decline::new(
+            DeclineCode::ExportedApi,
+            format!("{fname} is exported: its signature is API and callers outside the package would break"),
+        ));
     }
     if fd.child_by_field_name("type_parameters").is_some() {
-        return Err(format!("{fname} is generic; not rewritten").into());
+        return Err(Decline::new(DeclineCode::TypeParameter, format!("{fname} is generic; not rewritten")));
     }
     if let Some(tests) = site.package.test_go_files.first() {
-        return Err(format!(
+        return Err(Decline::new(DeclineCode::UntypedTestFiles, format!(
             "the package has in-package test files ({tests}...) that the type facts do not cover: a caller or comparison there could break"
-        )
-        .into());
+        )));
     }
     // The result the findings flow to.
     let mut ks: BTreeSet<usize> = BTreeSet::new();
     for finding in &site.findings {
         for fl in &finding.flows {
-            ks.insert(result_index(&fl.dst).ok_or("a flow does not end in a result")?);
+            ks.insert(
+                result_index(&fl.dst)
+                    .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "a flow does not end in a result"))?,
+            );
         }
     }
     let k = match ks.iter().collect::<Vec<_>>().as_slice() {
         [k] => **k,
-        _ => return Err("values flow to several results".into()),
+        _ => return Err(Decline::new(DeclineCode::ShapeMismatch, "values flow to several results")),
     };
-    let result = fd.child_by_field_name("result").ok_or("no result")?;
+    let result =
+        fd.child_by_field_name("result").ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "no result"))?;
     let results: Vec<Node> = if result.kind() == "parameter_list" {
         let mut c = result.walk();
         let decls: Vec<Node> = result.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
         if decls.iter().any(|d| d.child_by_field_name("name").is_some()) {
-            return Err(format!("{fname} has named results (a bare return or a deferred write could set them)").into());
+            return Err(Decline::new(
+                DeclineCode::NamedResult,
+                format!("{fname} has named results (a bare return or a deferred write could set them)"),
+            ));
         }
-        decls.iter().map(|d| d.child_by_field_name("type").ok_or("result without a type")).collect::<Result<_, _>>()?
+        decls
+            .iter()
+            .map(|d| {
+                d.child_by_field_name("type")
+                    .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "result without a type"))
+            })
+            .collect::<Result<_, _>>()?
     } else {
         vec![result]
     };
-    let result_ptr = *results.get(k).ok_or("the flow's result index is out of range")?;
+    let result_ptr = *results
+        .get(k)
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the flow's result index is out of range"))?;
     if result_ptr.kind() != "pointer_type" {
-        return Err(format!("result {k} of {fname} is not written as *T").into());
+        return Err(Decline::new(DeclineCode::ShapeMismatch, format!("result {k} of {fname} is not written as *T")));
     }
-    let body = fd.child_by_field_name("body").ok_or("function without a body")?;
+    let body = fd
+        .child_by_field_name("body")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "function without a body"))?;
     let mut returns = Vec::new();
     for ret in return_statements(body) {
         let at = src.position(ret.start_byte()).0;
@@ -355,7 +407,10 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
             None => vec![],
         };
         if exprs.len() != results.len() {
-            return Err(format!("the return at line {at} does not list each result").into());
+            return Err(Decline::new(
+                DeclineCode::ShapeMismatch,
+                format!("the return at line {at} does not list each result"),
+            ));
         }
         let e = strip_parens(exprs[k]);
         let ok = e.kind() == "unary_expression" && e.child_by_field_name("operator").is_some_and(|o| o.kind() == "&");
@@ -371,15 +426,18 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
                 } else {
                     "not the address of a fresh value".to_string()
                 };
-                return Err(format!("the return at line {at} hands out `{}`: {why}", one_line(what)).into());
+                return Err(Decline::new(
+                    DeclineCode::NotFreshAddress,
+                    format!("the return at line {at} hands out `{}`: {why}", one_line(what)),
+                ));
             }
         }
     }
     if returns.is_empty() {
-        return Err("no return statement".into());
+        return Err(Decline::new(DeclineCode::ShapeMismatch, "no return statement"));
     }
     if contains_kind(body, "goto_statement") {
-        return Err(format!("{fname} uses goto").into());
+        return Err(Decline::new(DeclineCode::UsesGoto, format!("{fname} uses goto")));
     }
     let callers = callers(src, fname, results.len(), k);
     Ok(Analysed { name, result_ptr, returns, callers })
@@ -438,7 +496,7 @@ fn call_use<'t>(src: &SourceFile, call: Node<'t>, nresults: usize, k: usize) -> 
     while let Some(p) = outer.parent().filter(|p| p.kind() == "parenthesized_expression") {
         outer = p;
     }
-    let parent = outer.parent().ok_or("call without a parent")?;
+    let parent = outer.parent().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a parent"))?;
     match parent.kind() {
         "expression_statement" | "go_statement" | "defer_statement" => Ok(CallUse::Discarded),
         "unary_expression" if parent.child_by_field_name("operator").is_some_and(|o| o.kind() == "*") => {
@@ -446,7 +504,10 @@ fn call_use<'t>(src: &SourceFile, call: Node<'t>, nresults: usize, k: usize) -> 
         }
         "selector_expression" if parent.child_by_field_name("operand") == Some(outer) => Ok(CallUse::Chain),
         "expression_list" => binding(src, parent, outer, nresults, k, at),
-        other => Err(format!("the result of the call at line {at} is {}", describe_context(other)).into()),
+        other => Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is {}", describe_context(other)),
+        )),
     }
 }
 
@@ -471,9 +532,13 @@ fn binding<'t>(
     k: usize,
     at: u32,
 ) -> Result<CallUse<'t>, Decline> {
-    let stmt = list.parent().ok_or("expression list without a parent")?;
+    let stmt =
+        list.parent().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "expression list without a parent"))?;
     if stmt.kind() == "return_statement" {
-        return Err(format!("the result of the call at line {at} is {}", describe_context("return_statement")).into());
+        return Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is {}", describe_context("return_statement")),
+        ));
     }
     let right_ok = match stmt.kind() {
         "short_var_declaration" | "assignment_statement" => stmt.child_by_field_name("right") == Some(list),
@@ -481,52 +546,75 @@ fn binding<'t>(
         _ => false,
     };
     if !right_ok {
-        return Err(format!("the result of the call at line {at} is used in a way the rule does not follow").into());
+        return Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is used in a way the rule does not follow"),
+        ));
     }
     let mut c = list.walk();
     let rights: Vec<Node> = list.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
     let lefts: Vec<Node> = match stmt.kind() {
         "var_spec" => {
             if stmt.child_by_field_name("type").is_some() {
-                return Err(format!(
-                    "the result of the call at line {at} is stored in a variable declared with an explicit type"
-                )
-                .into());
+                return Err(Decline::new(
+                    DeclineCode::CallResultNotLocal,
+                    format!(
+                        "the result of the call at line {at} is stored in a variable declared with an explicit type"
+                    ),
+                ));
             }
             let mut c = stmt.walk();
             stmt.children_by_field_name("name", &mut c).collect()
         }
         _ => {
-            let left = stmt.child_by_field_name("left").ok_or("assignment without a left side")?;
+            let left = stmt
+                .child_by_field_name("left")
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "assignment without a left side"))?;
             let mut c = left.walk();
             left.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
         }
     };
     let idx = if nresults > 1 {
         if rights.len() != 1 || lefts.len() != nresults {
-            return Err(format!("the call at line {at} is not assigned result by result").into());
+            return Err(Decline::new(
+                DeclineCode::CallResultNotLocal,
+                format!("the call at line {at} is not assigned result by result"),
+            ));
         }
         k
     } else {
         if lefts.len() != rights.len() {
-            return Err(format!("the call at line {at} is not assigned result by result").into());
+            return Err(Decline::new(
+                DeclineCode::CallResultNotLocal,
+                format!("the call at line {at} is not assigned result by result"),
+            ));
         }
-        rights.iter().position(|r| *r == call).ok_or("the call is not in the list")?
+        rights
+            .iter()
+            .position(|r| *r == call)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the call is not in the list"))?
     };
     let lhs = lefts[idx];
     if lhs.kind() == "identifier" && src.node_text(lhs) == "_" {
         return Ok(CallUse::Discarded);
     }
     if stmt.kind() == "assignment_statement" {
-        return Err(
-            format!("the result of the call at line {at} is assigned to an existing variable or location").into()
-        );
+        return Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is assigned to an existing variable or location"),
+        ));
     }
     if lhs.kind() != "identifier" {
-        return Err(format!("the result of the call at line {at} is not bound to a variable").into());
+        return Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is not bound to a variable"),
+        ));
     }
-    if enclosing_func_body(lhs).is_none() {
-        return Err(format!("the result of the call at line {at} is stored in a package-level variable").into());
+    if enclosing_declaration(lhs).is_none() {
+        return Err(Decline::new(
+            DeclineCode::CallResultNotLocal,
+            format!("the result of the call at line {at} is stored in a package-level variable"),
+        ));
     }
     Ok(CallUse::Bound { var: lhs })
 }
@@ -599,10 +687,16 @@ fn walk_chain(
                 continue;
             }
             "selector_expression" if operand == Some(cur) => {
-                let sf = facts
-                    .expr(file, p.start_byte(), p.end_byte())
-                    .ok_or_else(|| format!("no type facts for `{}`", one_line(src.node_text(p))))?;
-                let obj = sf.object.as_ref().ok_or("selector without an object")?;
+                let sf = facts.expr(file, p.start_byte(), p.end_byte()).ok_or_else(|| {
+                    Decline::new(
+                        DeclineCode::NoTypeFacts,
+                        format!("no type facts for `{}`", one_line(src.node_text(p))),
+                    )
+                })?;
+                let obj = sf
+                    .object
+                    .as_ref()
+                    .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "selector without an object"))?;
                 match obj.kind.as_str() {
                     "var" => {
                         cur = p;
@@ -616,25 +710,31 @@ fn walk_chain(
                         let through_other_pointer =
                             !pointer && facts.expr(file, cur.start_byte(), cur.end_byte()).is_some_and(|e| e.pointer);
                         if recv.starts_with('*') && !through_other_pointer {
-                            return Err(format!(
+                            return Err(Decline::new(DeclineCode::ResultNotOnlyRead, format!(
                                 "line {at}: `{}` calls a pointer-receiver method on the result, which may change it or keep the pointer",
                                 one_line(src.node_text(p))
-                            )
-                            .into());
+                            )));
                         }
                         let called = p.parent().is_some_and(|c| {
                             c.kind() == "call_expression" && c.child_by_field_name("function") == Some(p)
                         });
                         if !called {
-                            return Err(format!(
-                                "line {at}: the method value `{}` binds the result",
-                                one_line(src.node_text(p))
-                            )
-                            .into());
+                            return Err(Decline::new(
+                                DeclineCode::ResultNotOnlyRead,
+                                format!(
+                                    "line {at}: the method value `{}` binds the result",
+                                    one_line(src.node_text(p))
+                                ),
+                            ));
                         }
                         return Ok(());
                     }
-                    _ => return Err(format!("line {at}: `{}` is not a field read", one_line(src.node_text(p))).into()),
+                    _ => {
+                        return Err(Decline::new(
+                            DeclineCode::ResultNotOnlyRead,
+                            format!("line {at}: `{}` is not a field read", one_line(src.node_text(p))),
+                        ))
+                    }
                 }
             }
             "index_expression" if operand == Some(cur) && !pointer => {
@@ -644,11 +744,13 @@ fn walk_chain(
             "slice_expression" if operand == Some(cur) && !pointer => {
                 let kind = facts.expr(file, cur.start_byte(), cur.end_byte()).map(|e| e.kind.as_str()).unwrap_or("");
                 if kind != "slice" && kind != "basic" {
-                    return Err(format!(
-                        "line {at}: `{}` slices an array inside the result (a pointer into it)",
-                        one_line(src.node_text(p))
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::ResultNotOnlyRead,
+                        format!(
+                            "line {at}: `{}` slices an array inside the result (a pointer into it)",
+                            one_line(src.node_text(p))
+                        ),
+                    ));
                 }
                 cur = p;
                 continue;
@@ -669,18 +771,20 @@ fn walk_chain(
             }
             _ => "used as a pointer",
         };
-        return Err(format!("line {at}: `{what}` itself is {how}, not only read through").into());
+        return Err(Decline::new(
+            DeclineCode::ResultNotOnlyRead,
+            format!("line {at}: `{what}` itself is {how}, not only read through"),
+        ));
     }
     let written = match cur.parent() {
         Some(p) if p.kind() == "inc_statement" || p.kind() == "dec_statement" => true,
         Some(p)
             if p.kind() == "unary_expression" && p.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") =>
         {
-            return Err(format!(
-                "line {at}: takes the address of `{}` inside the result",
-                one_line(src.node_text(cur))
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::AddressTaken,
+                format!("line {at}: takes the address of `{}` inside the result", one_line(src.node_text(cur))),
+            ));
         }
         Some(p) if p.kind() == "expression_list" => p.parent().is_some_and(|s| {
             (s.kind() == "assignment_statement" && s.child_by_field_name("left") == Some(p))
@@ -689,7 +793,10 @@ fn walk_chain(
         _ => false,
     };
     if written {
-        return Err(format!("line {at}: `{}` writes through the result", one_line(src.node_text(cur))).into());
+        return Err(Decline::new(
+            DeclineCode::ResultNotOnlyRead,
+            format!("line {at}: `{}` writes through the result", one_line(src.node_text(cur))),
+        ));
     }
     Ok(())
 }
@@ -704,25 +811,35 @@ fn check_returned_local(
     returns: &BTreeSet<usize>,
 ) -> Result<(), Decline> {
     let name = src.node_text(x);
-    let u = facts.uses(file, x.start_byte()).ok_or_else(|| format!("no references for `{name}`"))?;
+    let u = facts
+        .uses(file, x.start_byte())
+        .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no references for `{name}`")))?;
     if u.object.kind != "var" || u.object.scope != "local" {
-        return Err(format!("`{name}` is not a local variable").into());
+        return Err(Decline::new(DeclineCode::NotLocalVariable, format!("`{name}` is not a local variable")));
     }
-    let fd = f.name.parent().ok_or("function name without a declaration")?;
+    let fd = f
+        .name
+        .parent()
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "function name without a declaration"))?;
     for r in &u.refs {
         let at = src.position(r.offset).0;
-        let node = src.smallest_node_at(r.offset).ok_or("reference is not in the tree")?;
-        if r.file != file || !contains(fd, node) {
-            return Err(format!("`{name}` is referenced outside {}", src.node_text(f.name)).into());
+        let node = src
+            .smallest_node_at(r.offset)
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "reference is not in the tree"))?;
+        if r.file != file || !is_ancestor_or_self(fd, node) {
+            return Err(Decline::new(
+                DeclineCode::ReferencedElsewhere,
+                format!("`{name}` is referenced outside {}", src.node_text(f.name)),
+            ));
         }
         if in_func_literal(node, fd) {
-            return Err(format!(
-                "a closure refers to `{name}` (line {at}): it could read or change it after the return"
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::CapturedByClosure,
+                format!("a closure refers to `{name}` (line {at}): it could read or change it after the return"),
+            ));
         }
         if r.addr && !returns.contains(&r.offset) {
-            return Err(format!("the address of `{name}` is also taken at line {at}: that pointer and the returned one are the same object").into());
+            return Err(Decline::new(DeclineCode::AddressTaken, format!("the address of `{name}` is also taken at line {at}: that pointer and the returned one are the same object")));
         }
     }
     Ok(())
@@ -746,23 +863,28 @@ fn in_func_literal(n: Node, stop: Node) -> bool {
 fn check_value_type(src: &SourceFile, t: &ExprFacts) -> Result<(), Decline> {
     let ty = if t.type_src.is_empty() { t.ty.as_str() } else { t.type_src.as_str() };
     if t.interface || t.type_param || t.pointer || !matches!(t.kind.as_str(), "struct" | "basic") {
-        return Err(format!(
-            "the returned value has type {ty} ({}); only structs and basic values are returned by value",
-            t.kind
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::WrongType,
+            format!(
+                "the returned value has type {ty} ({}); only structs and basic values are returned by value",
+                t.kind
+            ),
+        ));
     }
     if t.size <= 0 {
-        return Err(format!("the size of {ty} is unknown").into());
+        return Err(Decline::new(DeclineCode::NoTypeFacts, format!("the size of {ty} is unknown")));
     }
     if t.size > MAX_VALUE_SIZE {
-        return Err(format!(
-            "{ty} is {} bytes: copying it on every return costs more than the rule allows ({MAX_VALUE_SIZE} bytes)",
-            t.size
-        )
-        .into());
+        return Err(Decline::new(
+            DeclineCode::TooLarge,
+            format!(
+                "{ty} is {} bytes: copying it on every return costs more than the rule allows ({MAX_VALUE_SIZE} bytes)",
+                t.size
+            ),
+        ));
     }
-    copyable_type_string(src, &t.underlying, 0).map_err(|why| Decline::from(format!("{ty} may not be copied: {why}")))
+    copyable_type_string(src, &t.underlying, 0)
+        .map_err(|why| Decline::new(DeclineCode::NotCopyable, format!("{ty} may not be copied: {why}")))
 }
 
 /// A type as go/types prints it (`struct{a int; mu sync.Mutex}`) holds nothing that must not be copied
@@ -903,6 +1025,11 @@ fn top_index(s: &str, ch: char) -> Option<usize> {
         }
     }
     None
+}
+
+/// Code as this rule's reasons show it: on one line, at most 80 characters.
+fn one_line(s: &str) -> String {
+    text::one_line(s, 80)
 }
 
 #[cfg(test)]

@@ -24,12 +24,14 @@
 //! - **small**: N×size(T) at most 1 KB (the frame grows by that much), and more than 32 bytes (below
 //!   that, Go 1.25+ already keeps the make on the stack).
 
-use super::fmt_sprintf::{has_comment, one_line};
-use super::{Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::source::SourceFile;
+use crate::syntax::text::{has_comment, one_line_tight};
+use crate::syntax::walk::{enclosing_function, spans};
 use tree_sitter::Node;
 
 pub struct SliceToArray;
@@ -41,12 +43,17 @@ pub const MAX_BYTES: i128 = 1024;
 /// Variable-size makes up to this size already stay on the stack (Go 1.25+, ESCAPE-FACTS).
 pub const STACK_MAKE_BYTES: i128 = 32;
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary: "make([]T, n) that does not escape, with n ≤ C proven → var buf [C]T; s := buf[:n:n]",
+    doc: "rules/slice-to-array.md",
+    min_go: None,
+    fixture: "fixtures/slice-to-array",
+};
+
 impl Rule for SliceToArray {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "make([]T, n) that does not escape, n ≤ C proven by a guard or min → var buf [C]T; s := buf[:n:n]"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FewerAllocations
@@ -97,58 +104,76 @@ impl Rule for SliceToArray {
 
     fn propose(&self, site: &Site, facts: &Facts) -> Result<Proposal, Decline> {
         if let Some(f) = site.findings.iter().find(|f| f.kind == Kind::EscapesToHeap) {
-            return Err(
-                format!("the slice escapes ({}): an array would be moved to the heap with it", f.message()).into()
-            );
+            return Err(Decline::new(
+                DeclineCode::SliceEscapes,
+                format!("the slice escapes ({}): an array would be moved to the heap with it", f.message()),
+            ));
         }
         let src = site.source;
         let file = site.file();
         let m = analyze(src, site.node())?;
         let expr = |n: Node| facts.expr(file, n.start_byte(), n.end_byte());
-        let make = expr(m.call.child_by_field_name("function").expect("make")).ok_or("no type facts for make")?;
+        let make = expr(m.call.child_by_field_name("function").expect("make"))
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for make"))?;
         if make.mode != "builtin" {
-            return Err("`make` here is not the builtin".into());
+            return Err(Decline::new(DeclineCode::NotBuiltin, "`make` here is not the builtin"));
         }
         for b in &m.builtins {
             if expr(*b).is_none_or(|f| f.mode != "builtin") {
-                return Err(format!("`{}` here is not the builtin", src.node_text(*b)).into());
+                return Err(Decline::new(
+                    DeclineCode::NotBuiltin,
+                    format!("`{}` here is not the builtin", src.node_text(*b)),
+                ));
             }
         }
         if let Some(l) = m.len_arg {
             if expr(l).and_then(|f| f.const_value.as_deref()) != Some("0") {
-                return Err("the length is neither 0 nor the capacity".into());
+                return Err(Decline::new(DeclineCode::ShapeMismatch, "the length is neither 0 nor the capacity"));
             }
         }
         // len(x) changes only when x is assigned if x is a slice, string or array; a map grows and a
         // channel fills through other references, without any assignment to x.
         if !m.builtins.is_empty() && m.min_args.is_empty() {
             for v in &m.vars {
-                let f = expr(*v).ok_or("no type facts for the length's operand")?;
+                let f = expr(*v)
+                    .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the length's operand"))?;
                 if !(matches!(f.kind.as_str(), "slice" | "array")
                     || matches!(f.basic.as_str(), "string" | "untyped string"))
                 {
-                    return Err(format!(
-                        "`{}` is a {}: its length can change without an assignment to it",
-                        src.node_text(*v),
-                        f.ty
-                    )
-                    .into());
+                    return Err(Decline::new(
+                        DeclineCode::LengthMayChange,
+                        format!(
+                            "`{}` is a {}: its length can change without an assignment to it",
+                            src.node_text(*v),
+                            f.ty
+                        ),
+                    ));
                 }
             }
         }
-        let size = expr(m.size).ok_or("no type facts for the size")?;
+        let size = expr(m.size).ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the size"))?;
         if size.const_value.is_some() {
-            return Err("the size is a constant: the compiler already allocates this make on the stack".into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                "the size is a constant: the compiler already allocates this make on the stack",
+            ));
         }
         if let Some(d) = m.shape_problem.clone() {
             return Err(d);
         }
         if size.side_effects {
-            return Err("the size expression contains a call; `buf[:n:n]` evaluates it twice".into());
+            return Err(Decline::new(
+                DeclineCode::EvaluatedTwice,
+                "the size expression contains a call; `buf[:n:n]` evaluates it twice",
+            ));
         }
-        let elem = expr(m.elem).ok_or("no type facts for the element type")?;
+        let elem =
+            expr(m.elem).ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the element type"))?;
         if elem.size <= 0 {
-            return Err(format!("the element type {} has no fixed size here (or size 0)", src.node_text(m.elem)).into());
+            return Err(Decline::new(
+                DeclineCode::WrongType,
+                format!("the element type {} has no fixed size here (or size 0)", src.node_text(m.elem)),
+            ));
         }
 
         // The bound: min(x, C) as the size, or the tightest guard that holds at the make.
@@ -189,34 +214,39 @@ impl Rule for SliceToArray {
         }
         let Some((n, why)) = bound else {
             return Err(match guard_problems.first() {
-                Some(p) => p.clone().into(),
-                None => format!(
+                Some(p) => Decline::new(DeclineCode::GuardNotStable, p.clone()),
+                None => Decline::new(DeclineCode::NoConstantBound, format!(
                     "no constant bound on `{}` is proven here (a guard like `if n > 64 {{ return }}` before the make, or `if n <= 64 {{ ... }}` around it)",
                     one_line(src.node_text(m.size))
-                )
-                .into(),
+                )),
             });
         };
         if n < 1 {
-            return Err(format!("the proven bound is {n}: nothing to allocate").into());
+            return Err(Decline::new(DeclineCode::NoSaving, format!("the proven bound is {n}: nothing to allocate")));
         }
         let bytes = n * elem.size as i128;
         if bytes > MAX_BYTES {
-            return Err(format!(
-                "{n} × {} bytes = {bytes} bytes is more than the {MAX_BYTES} bytes this rule puts in a stack frame",
-                elem.size
-            )
-            .into());
+            return Err(Decline::new(
+                DeclineCode::TooLarge,
+                format!(
+                    "{n} × {} bytes = {bytes} bytes is more than the {MAX_BYTES} bytes this rule puts in a stack frame",
+                    elem.size
+                ),
+            ));
         }
         if bytes <= STACK_MAKE_BYTES {
-            return Err(format!("at most {bytes} bytes: Go 1.25+ already keeps such a make on the stack").into());
+            return Err(Decline::new(
+                DeclineCode::NoSaving,
+                format!("at most {bytes} bytes: Go 1.25+ already keeps such a make on the stack"),
+            ));
         }
 
         let name = names(&m)
             .into_iter()
             .find(|n| facts.scope(file, m.stmt.start_byte(), n).is_some_and(|s| s.kind == "none"))
-            .ok_or("no free name for the array at the statement")?;
-        let (line_start, indent) = indentation(src, m.stmt).ok_or("the statement does not start its line")?;
+            .ok_or_else(|| Decline::new(DeclineCode::NoFreeName, "no free name for the array at the statement"))?;
+        let (line_start, indent) = indentation(src, m.stmt)
+            .ok_or_else(|| Decline::new(DeclineCode::NotOwnLine, "the statement does not start its line"))?;
         let _ = line_start;
         let elem_text = src.node_text(m.elem);
         let size_text = src.node_text(m.size);
@@ -325,26 +355,29 @@ fn squash(s: &str) -> String {
     s.chars().filter(|c| !c.is_whitespace()).collect()
 }
 
-fn contains(outer: Node, inner: Node) -> bool {
-    outer.start_byte() <= inner.start_byte() && inner.end_byte() <= outer.end_byte()
-}
-
 fn analyze<'t>(src: &SourceFile, call: Node<'t>) -> Result<Make<'t>, Decline> {
     if has_comment(call) {
-        return Err("the make contains a comment that the rewrite would drop".into());
+        return Err(Decline::new(DeclineCode::DropsComment, "the make contains a comment that the rewrite would drop"));
     }
-    let list = call.child_by_field_name("arguments").ok_or("make without arguments")?;
+    let list = call
+        .child_by_field_name("arguments")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without arguments"))?;
     let args = named_children(list);
-    let ty = *args.first().ok_or("make without a type")?;
+    let ty = *args.first().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without a type"))?;
     if ty.kind() != "slice_type" {
-        return Err(format!("make of {}, not of a []T literal type", one_line(src.node_text(ty))).into());
+        return Err(Decline::new(
+            DeclineCode::ShapeMismatch,
+            format!("make of {}, not of a []T literal type", one_line(src.node_text(ty))),
+        ));
     }
-    let elem = ty.child_by_field_name("element").ok_or("slice type without an element")?;
+    let elem = ty
+        .child_by_field_name("element")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "slice type without an element"))?;
     let (len_arg, size) = match args.len() {
         2 => (None, args[1]),
         3 if squash(src.node_text(args[1])) == squash(src.node_text(args[2])) => (None, args[1]),
         3 => (Some(args[1]), args[2]),
-        _ => return Err("make with an unexpected argument count".into()),
+        _ => return Err(Decline::new(DeclineCode::ShapeMismatch, "make with an unexpected argument count")),
     };
     // A size of another shape is declined in `propose`, after the constant check (a constant size
     // deserves that reason rather than "not n, len(x) or min").
@@ -357,26 +390,38 @@ fn analyze<'t>(src: &SourceFile, call: Node<'t>) -> Result<Make<'t>, Decline> {
     // reached without crossing a function literal or a loop header that re-evaluates the make.
     let mut stmt = call;
     loop {
-        let p = stmt.parent().ok_or("the make is not inside a statement")?;
+        let p = stmt
+            .parent()
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the make is not inside a statement"))?;
         if p.kind() == "statement_list" {
             break;
         }
         if p.kind() == "func_literal" {
-            return Err("the make is in a function literal's expression".into());
+            return Err(Decline::new(
+                DeclineCode::UnsupportedPosition,
+                "the make is in a function literal's expression",
+            ));
         }
         stmt = p;
     }
     if stmt.kind() == "for_statement" {
-        return Err("the make is in a for statement's header, which may evaluate it more than once".into());
+        return Err(Decline::new(
+            DeclineCode::UnsupportedPosition,
+            "the make is in a for statement's header, which may evaluate it more than once",
+        ));
     }
     if matches!(stmt.kind(), "labeled_statement") {
-        return Err("the make is in a labeled statement".into());
+        return Err(Decline::new(DeclineCode::UnsupportedPosition, "the make is in a labeled statement"));
     }
     let var_name = assigned_name(src, stmt, call);
 
-    let func = enclosing_function(call).ok_or("the make is not in a function")?;
+    let func = enclosing_function(call)
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the make is not in a function"))?;
     if has_goto(func) {
-        return Err("the function uses goto, which could jump between a guard and the make".into());
+        return Err(Decline::new(
+            DeclineCode::UsesGoto,
+            "the function uses goto, which could jump between a guard and the make",
+        ));
     }
     let guards = find_guards(src, call, size, func);
     Ok(Make { call, elem, len_arg, size, shape_problem, vars, builtins, min_args, stmt, var_name, guards })
@@ -393,16 +438,22 @@ fn size_shape<'t>(src: &SourceFile, size: Node<'t>) -> Result<(Vec<Node<'t>>, Ve
             let f = size_u
                 .child_by_field_name("function")
                 .filter(|f| f.kind() == "identifier")
-                .ok_or("the size is not n, len(x) or min(n, C)")?;
+                .ok_or_else(|| Decline::new(DeclineCode::BoundNotSimple, "the size is not n, len(x) or min(n, C)"))?;
             let args = size_u.child_by_field_name("arguments").map(named_children).unwrap_or_default();
             match src.node_text(f) {
                 "len" if args.len() == 1 && args[0].kind() == "identifier" => Ok((vec![args[0]], vec![f], vec![])),
                 // Which arguments are constants is known only with types: all are candidates.
                 "min" if args.len() >= 2 => Ok((vec![], vec![f], args)),
-                _ => Err(format!("the size `{}` is not n, len(x) or min(n, C)", one_line(src.node_text(size))).into()),
+                _ => Err(Decline::new(
+                    DeclineCode::BoundNotSimple,
+                    format!("the size `{}` is not n, len(x) or min(n, C)", one_line(src.node_text(size))),
+                )),
             }
         }
-        _ => Err(format!("the size `{}` is not n, len(x) or min(n, C)", one_line(src.node_text(size))).into()),
+        _ => Err(Decline::new(
+            DeclineCode::BoundNotSimple,
+            format!("the size `{}` is not n, len(x) or min(n, C)", one_line(src.node_text(size))),
+        )),
     }
 }
 
@@ -431,17 +482,6 @@ fn names(m: &Make) -> Vec<String> {
         Some(v) => vec![format!("{v}Buf"), format!("{v}Array"), format!("{v}Buf0")],
         None => vec!["buf".into(), "arr".into(), "buf0".into()],
     }
-}
-
-fn enclosing_function(n: Node) -> Option<Node> {
-    let mut p = n.parent();
-    while let Some(x) = p {
-        if matches!(x.kind(), "function_declaration" | "method_declaration" | "func_literal") {
-            return Some(x);
-        }
-        p = x.parent();
-    }
-    None
 }
 
 fn has_goto(func: Node) -> bool {
@@ -629,7 +669,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
                 let mut p = n.parent();
                 while let Some(x) = p {
                     if x.kind() == "func_literal" {
-                        return !contains(x, m.call);
+                        return !spans(x, m.call);
                     }
                     p = x.parent();
                 }
@@ -649,7 +689,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
                 let mut p = m.call.parent();
                 while let Some(x) = p {
                     if x.kind() == "for_statement"
-                        && !contains(x, g.node)
+                        && !spans(x, g.node)
                         && x.start_byte() <= r.offset
                         && r.offset < x.end_byte()
                     {
@@ -662,6 +702,11 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
     }
     let _ = g.early;
     Ok(())
+}
+
+/// Code as this rule's reasons show it: on one line, at most 90 characters.
+fn one_line(s: &str) -> String {
+    one_line_tight(s, 90)
 }
 
 #[cfg(test)]
@@ -723,16 +768,17 @@ mod tests {
             let off = src.text.find("make(").unwrap() + 4;
             let call = src.smallest_node_at(off).unwrap().parent().unwrap();
             match analyze(&src, call) {
-                Ok(m) => m.shape_problem.map(|d| d.reason),
-                Err(d) => Some(d.reason),
+                Ok(m) => m.shape_problem.map(|d| d.code),
+                Err(d) => Some(d.code),
             }
         };
-        assert!(err("\tfor i := 0; i < len(make([]int, n)); i++ {\n\t}").unwrap().contains("header"));
-        assert!(err("\ts := make([]int, n+1)\n\t_ = s").unwrap().contains("not n, len(x) or min"));
-        assert!(err("\ttype S []int\n\ts := make(S, n)\n\t_ = s").unwrap().contains("not of a []T"));
-        assert!(err("\tif n > 8 {\n\t\treturn\n\t}\n\tgoto L\nL:\n\tn++\n\ts := make([]int, n)\n\t_ = s")
-            .unwrap()
-            .contains("goto"));
+        assert_eq!(err("\tfor i := 0; i < len(make([]int, n)); i++ {\n\t}"), Some(DeclineCode::UnsupportedPosition));
+        assert_eq!(err("\ts := make([]int, n+1)\n\t_ = s"), Some(DeclineCode::BoundNotSimple));
+        assert_eq!(err("\ttype S []int\n\ts := make(S, n)\n\t_ = s"), Some(DeclineCode::ShapeMismatch));
+        assert_eq!(
+            err("\tif n > 8 {\n\t\treturn\n\t}\n\tgoto L\nL:\n\tn++\n\ts := make([]int, n)\n\t_ = s"),
+            Some(DeclineCode::UsesGoto)
+        );
         assert_eq!(err("\ts := make([]int, n)\n\t_ = s"), None);
     }
 

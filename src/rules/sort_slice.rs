@@ -13,11 +13,16 @@
 //! are declined: with NaN, `<` is not a strict weak order and cmp.Compare orders NaN first, so the
 //! result differs. See rules/sort-slice.md.
 
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, Site};
+use super::codes::DeclineCode;
+use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::plain_path;
+use crate::syntax::text::{self, has_comment};
+use crate::syntax::version::GoVersion;
+use crate::syntax::walk::block_statements;
 use tree_sitter::Node;
 
 pub struct SortSlice;
@@ -31,12 +36,18 @@ const ORDERED: &[&str] = &[
     "byte", "rune",
 ];
 
+const META: RuleMeta = RuleMeta {
+    id: ID,
+    summary:
+        "sort.Slice with a one-key less function → slices.SortFunc with cmp.Compare (integer and string keys, go1.21+)",
+    doc: "rules/sort-slice.md",
+    min_go: Some(21),
+    fixture: "fixtures/sort-slice",
+};
+
 impl Rule for SortSlice {
-    fn id(&self) -> &'static str {
-        ID
-    }
-    fn summary(&self) -> &'static str {
-        "sort.Slice(xs, func(i, j int) bool { return xs[i].K < xs[j].K }) → slices.SortFunc(xs, func(a, b T) int { return cmp.Compare(a.K, b.K) }) for integer and string keys"
+    fn meta(&self) -> &'static RuleMeta {
+        &META
     }
     fn evidence(&self) -> Evidence {
         Evidence::FindingRemoved
@@ -90,38 +101,54 @@ impl Rule for SortSlice {
         let file = site.file();
         let shape = Shape::parse(src, site.node())?;
 
-        match go_minor(site.package.go_version().as_deref()) {
+        match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
             Some(m) if m >= 21 => {}
             Some(m) => {
-                return Err(format!("the module says go 1.{m}: the slices and cmp packages need go 1.21").into());
+                return Err(Decline::new(
+                    DeclineCode::GoVersionTooOld,
+                    format!("the module says go 1.{m}: the slices and cmp packages need go 1.21"),
+                ));
             }
-            None => return Err("the module's go version is unknown; slices and cmp need go 1.21".into()),
+            None => {
+                return Err(Decline::new(
+                    DeclineCode::GoVersionUnknown,
+                    "the module's go version is unknown; slices and cmp need go 1.21",
+                ))
+            }
         }
 
-        let callee =
-            facts.expr(file, shape.func.start_byte(), shape.func.end_byte()).ok_or("no type facts for the callee")?;
-        let obj = callee.object.as_ref().ok_or("the callee is not a named function")?;
+        let callee = facts
+            .expr(file, shape.func.start_byte(), shape.func.end_byte())
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no type facts for the callee"))?;
+        let obj = callee
+            .object
+            .as_ref()
+            .ok_or_else(|| Decline::new(DeclineCode::WrongCallee, "the callee is not a named function"))?;
         if obj.kind != "func" || obj.pkg != "sort" || obj.name != "Slice" {
-            return Err(format!("{} is not sort.Slice", src.node_text(shape.func)).into());
+            return Err(Decline::new(
+                DeclineCode::WrongCallee,
+                format!("{} is not sort.Slice", src.node_text(shape.func)),
+            ));
         }
 
         let xs_text = src.node_text(shape.xs);
         let xs = facts
             .expr(file, shape.xs.start_byte(), shape.xs.end_byte())
-            .ok_or_else(|| format!("no type facts for `{xs_text}`"))?;
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{xs_text}`")))?;
         if xs.side_effects {
-            return Err(format!("`{xs_text}` has side effects").into());
+            return Err(Decline::new(DeclineCode::EvaluatedTwice, format!("`{xs_text}` has side effects")));
         }
         if xs.type_param || !xs.underlying.starts_with("[]") {
-            return Err(
-                format!("`{xs_text}` is a {}, not a slice type slices.SortFunc accepts", or_unknown(&xs.ty)).into()
-            );
+            return Err(Decline::new(
+                DeclineCode::WrongType,
+                format!("`{xs_text}` is a {}, not a slice type slices.SortFunc accepts", or_unknown(&xs.ty)),
+            ));
         }
 
         let key_text = src.node_text(shape.key_left);
         let key = facts
             .expr(file, shape.key_left.start_byte(), shape.key_left.end_byte())
-            .ok_or_else(|| format!("no type facts for `{key_text}`"))?;
+            .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{key_text}`")))?;
         check_key(key_text, key)?;
 
         let elem = element_type(xs)?;
@@ -191,19 +218,17 @@ fn or_unknown(s: &str) -> &str {
 
 fn check_key(text: &str, key: &ExprFacts) -> Result<(), Decline> {
     if key.type_param {
-        return Err(format!(
+        return Err(Decline::new(DeclineCode::NanOrder, format!(
             "`{text}` has a type-parameter type: its type set may hold floats, whose NaN cmp.Compare orders differently from `<`"
-        )
-        .into());
+        )));
     }
     match key.basic.as_str() {
         b if ORDERED.contains(&b) => Ok(()),
-        "float32" | "float64" | "untyped float" => Err(format!(
+        "float32" | "float64" | "untyped float" => Err(Decline::new(DeclineCode::NanOrder, format!(
             "`{text}` is a {}: with NaN, `<` is not a strict weak order and cmp.Compare sorts NaN first, so the order would change",
             or_unknown(&key.ty)
-        )
-        .into()),
-        _ => Err(format!("`{text}` is a {}, not an integer or string type", or_unknown(&key.ty)).into()),
+        ))),
+        _ => Err(Decline::new(DeclineCode::WrongType, format!("`{text}` is a {}, not an integer or string type", or_unknown(&key.ty)))),
     }
 }
 
@@ -218,7 +243,10 @@ fn element_type(xs: &ExprFacts) -> Result<String, Decline> {
     }
     let t = xs.underlying.strip_prefix("[]").unwrap_or("");
     if !xs.type_src.is_empty() || !is_identifier(t.strip_prefix('*').unwrap_or(t)) {
-        return Err(format!("the element type {t} cannot be spelled at the call").into());
+        return Err(Decline::new(
+            DeclineCode::WrongType,
+            format!("the element type {t} cannot be spelled at the call"),
+        ));
     }
     Ok(t.to_string())
 }
@@ -243,48 +271,14 @@ fn param_names(used: &[&str]) -> (String, String) {
     ("stackifyA".to_string(), "stackifyB".to_string())
 }
 
-/// `"go1.22"`, `"go1.21.3"`, `"go1.23rc1"` → the minor version.
-pub(crate) fn go_minor(v: Option<&str>) -> Option<u32> {
-    let v = v?.trim().trim_start_matches("go");
-    let rest = v.strip_prefix("1.")?;
-    let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
 fn named_args(list: Node) -> Vec<Node> {
     let mut c = list.walk();
     list.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
 }
 
-fn has_comment(node: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.children(&mut c));
-    }
-    false
-}
-
+/// Code as this rule's reasons show it: on one line, never cut.
 fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The statements of a block (tree-sitter-go 0.25 wraps them in a `statement_list`).
-pub(crate) fn block_statements(block: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut c = block.walk();
-    for n in block.named_children(&mut c) {
-        if n.kind() == "statement_list" {
-            let mut c2 = n.walk();
-            out.extend(n.named_children(&mut c2).filter(|s| s.kind() != "comment"));
-        } else if n.kind() != "comment" {
-            out.push(n);
-        }
-    }
-    out
+    text::one_line(s, usize::MAX)
 }
 
 /// The syntax of a rewritable `sort.Slice` call, checked without types.
@@ -311,43 +305,68 @@ struct Shape<'t> {
 impl<'t> Shape<'t> {
     fn parse(src: &SourceFile, call: Node<'t>) -> Result<Self, Decline> {
         if call.kind() != "call_expression" {
-            return Err("not a call".into());
+            return Err(Decline::new(DeclineCode::ShapeMismatch, "not a call"));
         }
-        let func = call.child_by_field_name("function").ok_or("call without a function")?;
-        let list = call.child_by_field_name("arguments").ok_or("call without arguments")?;
+        let func = call
+            .child_by_field_name("function")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a function"))?;
+        let list = call
+            .child_by_field_name("arguments")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without arguments"))?;
         if has_comment(call) {
-            return Err("the call contains a comment that the rewrite could misplace".into());
+            return Err(Decline::new(
+                DeclineCode::DropsComment,
+                "the call contains a comment that the rewrite could misplace",
+            ));
         }
         let args = named_args(list);
         if args.len() != 2 || args.iter().any(|a| a.kind() == "variadic_argument") {
-            return Err("sort.Slice is not called with exactly two arguments".into());
+            return Err(Decline::new(
+                DeclineCode::ShapeMismatch,
+                "sort.Slice is not called with exactly two arguments",
+            ));
         }
         let (xs, less) = (args[0], args[1]);
-        let xs_path = plain_path(src, xs).ok_or_else(|| {
+        let xs_path = plain_path(src, xs).ok_or_else(|| Decline::new(DeclineCode::UnsupportedLess, {
             format!("the slice `{}` is not a plain variable or field path, so the less function cannot be read as comparing its elements", one_line(src.node_text(xs)))
-        })?;
+        }))?;
         if less.kind() != "func_literal" {
-            return Err("the less function is not a function literal".into());
+            return Err(Decline::new(DeclineCode::UnsupportedLess, "the less function is not a function literal"));
         }
-        let params = less.child_by_field_name("parameters").ok_or("less function without parameters")?;
-        let result = less.child_by_field_name("result").ok_or("less function without a result")?;
-        let body = less.child_by_field_name("body").ok_or("less function without a body")?;
-        let names = param_names_of(src, params).ok_or("the less function's parameters are not two named ints")?;
+        let params = less
+            .child_by_field_name("parameters")
+            .ok_or_else(|| Decline::new(DeclineCode::UnsupportedLess, "less function without parameters"))?;
+        let result = less
+            .child_by_field_name("result")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "less function without a result"))?;
+        let body = less
+            .child_by_field_name("body")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "less function without a body"))?;
+        let names = param_names_of(src, params).ok_or_else(|| {
+            Decline::new(DeclineCode::UnsupportedLess, "the less function's parameters are not two named ints")
+        })?;
         let (pi, pj) = (names.0.as_str(), names.1.as_str());
         if pi == "_" || pj == "_" || pi == pj {
-            return Err("the less function does not name both index parameters".into());
+            return Err(Decline::new(
+                DeclineCode::UnsupportedLess,
+                "the less function does not name both index parameters",
+            ));
         }
         if xs_path.first().is_some_and(|r| r == pi || r == pj) {
-            return Err("a less-function parameter shadows the slice".into());
+            return Err(Decline::new(DeclineCode::UnsupportedLess, "a less-function parameter shadows the slice"));
         }
         let stmts = block_statements(body);
         let [ret] = stmts.as_slice() else {
-            return Err(
-                "the less function is not a single return statement (multi-key comparisons are not rewritten)".into()
-            );
+            return Err(Decline::new(
+                DeclineCode::UnsupportedLess,
+                "the less function is not a single return statement (multi-key comparisons are not rewritten)",
+            ));
         };
         if ret.kind() != "return_statement" {
-            return Err("the less function is not a single return statement".into());
+            return Err(Decline::new(
+                DeclineCode::UnsupportedLess,
+                "the less function is not a single return statement",
+            ));
         }
         let mut c = ret.walk();
         let exprs: Vec<Node> = ret
@@ -362,60 +381,62 @@ impl<'t> Shape<'t> {
             })
             .collect();
         let [comparison] = exprs.as_slice() else {
-            return Err("the less function does not return one expression".into());
+            return Err(Decline::new(DeclineCode::UnsupportedLess, "the less function does not return one expression"));
         };
         let comparison = *comparison;
         if comparison.kind() != "binary_expression" {
-            return Err("the less function does not return a single `<` or `>` comparison".into());
+            return Err(Decline::new(
+                DeclineCode::UnsupportedLess,
+                "the less function does not return a single `<` or `>` comparison",
+            ));
         }
         let operator =
             comparison.child_by_field_name("operator").map(|o| src.node_text(o).to_string()).unwrap_or_default();
         if operator != "<" && operator != ">" {
-            return Err(format!(
+            return Err(Decline::new(DeclineCode::UnsupportedLess, format!(
                 "the less function compares with `{operator}`; only `<` and `>` are strict orders cmp.Compare can express"
-            )
-            .into());
+            )));
         }
-        let left = comparison.child_by_field_name("left").ok_or("comparison without a left operand")?;
-        let right = comparison.child_by_field_name("right").ok_or("comparison without a right operand")?;
+        let left = comparison
+            .child_by_field_name("left")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "comparison without a left operand"))?;
+        let right = comparison
+            .child_by_field_name("right")
+            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "comparison without a right operand"))?;
         let (li, lchain) = element_key(src, left, &xs_path).ok_or_else(|| {
-            format!(
-                "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
-                one_line(src.node_text(left)),
-                src.node_text(xs)
-            )
+            Decline::new(DeclineCode::UnsupportedLess, {
+                format!(
+                    "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
+                    one_line(src.node_text(left)),
+                    src.node_text(xs)
+                )
+            })
         })?;
         let (ri, rchain) = element_key(src, right, &xs_path).ok_or_else(|| {
-            format!(
-                "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
-                one_line(src.node_text(right)),
-                src.node_text(xs)
-            )
+            Decline::new(DeclineCode::UnsupportedLess, {
+                format!(
+                    "`{}` is not an element of `{}` indexed by a parameter, followed by field names",
+                    one_line(src.node_text(right)),
+                    src.node_text(xs)
+                )
+            })
         })?;
         if lchain != rchain {
-            return Err("the two sides compare different keys".into());
+            return Err(Decline::new(DeclineCode::UnsupportedLess, "the two sides compare different keys"));
         }
         let ascending = match (li.as_str(), ri.as_str(), operator.as_str()) {
             (l, r, "<") if l == pi && r == pj => true,
             (l, r, ">") if l == pj && r == pi => true,
             (l, r, ">") if l == pi && r == pj => false,
             (l, r, "<") if l == pj && r == pi => false,
-            _ => return Err("the comparison does not index the slice by the two parameters, one on each side".into()),
+            _ => {
+                return Err(Decline::new(
+                    DeclineCode::UnsupportedLess,
+                    "the comparison does not index the slice by the two parameters, one on each side",
+                ))
+            }
         };
         Ok(Shape { call, func, xs, params, result, comparison, key_left: left, chain: lchain, operator, ascending })
-    }
-}
-
-/// `xs`, `s.items`, `a.b.c` as identifiers; `None` for anything else (calls, indexes, parentheses).
-pub(crate) fn plain_path(src: &SourceFile, node: Node) -> Option<Vec<String>> {
-    match node.kind() {
-        "identifier" => Some(vec![src.node_text(node).to_string()]),
-        "selector_expression" => {
-            let mut p = plain_path(src, node.child_by_field_name("operand")?)?;
-            p.push(src.node_text(node.child_by_field_name("field")?).to_string());
-            Some(p)
-        }
-        _ => None,
     }
 }
 
@@ -510,11 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn versions_and_names() {
-        assert_eq!(go_minor(Some("go1.22")), Some(22));
-        assert_eq!(go_minor(Some("go1.21.3")), Some(21));
-        assert_eq!(go_minor(Some("go1.23rc1")), Some(23));
-        assert_eq!(go_minor(None), None);
+    fn parameter_names() {
         assert_eq!(param_names(&["P", "slices", "cmp"]), ("a".into(), "b".into()));
         assert_eq!(param_names(&["*a", "slices", "cmp"]), ("x".into(), "y".into()));
     }
@@ -525,7 +542,7 @@ mod tests {
         assert!(check_key("k", &k("int")).is_ok());
         assert!(check_key("k", &k("string")).is_ok());
         assert!(check_key("k", &k("uint8")).is_ok());
-        assert!(check_key("k", &k("float64")).unwrap_err().reason.contains("NaN"));
+        assert!(check_key("k", &k("float64")).unwrap_err().code == DeclineCode::NanOrder);
         assert!(check_key("k", &k("bool")).is_err());
         assert!(check_key("k", &k("")).is_err());
         let mut tp = k("");

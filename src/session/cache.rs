@@ -317,7 +317,7 @@ mod tests {
                 line: 1,
                 col: 2,
                 findings: vec![1],
-                code: crate::rules::codes::DeclineCode::Unclassified,
+                code: crate::rules::codes::DeclineCode::ShapeMismatch,
                 reason: "r".into(),
             }],
             broken: vec![Broken { package: "p".into(), error: "e".into() }],
