@@ -7,7 +7,6 @@
 
 pub mod attribute;
 pub mod classify;
-pub mod declines;
 pub mod display;
 pub mod parse;
 

@@ -338,7 +338,7 @@ pub fn document<'a>(
             findings: &d.findings,
             code: d.code.as_str(),
             reason: super::text::declined_words(a, &namer, d),
-            shape_mismatch: crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason),
+            shape_mismatch: d.code.is_shape_mismatch(),
         })
         .collect();
     Document {

@@ -3,7 +3,7 @@
 
 use crate::analysis::Analysis;
 use crate::findings::display::Namer;
-use crate::findings::{classify, declines, Cost, Finding, Kind, Origin};
+use crate::findings::{classify, Cost, Finding, Kind, Origin};
 use console::style;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -57,10 +57,10 @@ fn by_file<'a>(a: &Analysis, items: impl Iterator<Item = &'a Finding>) -> BTreeM
     m
 }
 
-/// A decline worth showing: the rule matched but rewriting was unsafe (see findings::declines), or
+/// A decline worth showing: the rule matched but rewriting was unsafe (DeclineCode::is_shape_mismatch), or
 /// any decline with `-v`.
 fn shows_decline(d: &crate::analysis::Declined, verbose: bool) -> bool {
-    verbose || !declines::is_shape_mismatch(d.code.as_str(), &d.reason)
+    verbose || !d.code.is_shape_mismatch()
 }
 
 fn finding_line(out: &mut String, namer: &Namer, f: &Finding) {

@@ -317,6 +317,37 @@ impl DeclineCode {
         DeclineCode::AddressNotCollected,
     ];
 
+    /// The rule's shape did not match the site at all (not its call, not a counted loop, the slice
+    /// escapes anyway, nothing to save): the rule was never a candidate, so the report hides the
+    /// decline unless `-v` and keeps the cause's remedy. Every other code means the rule matched and
+    /// a behaviour trap (or a missing fact) stopped it, which is worth a line under the remedy.
+    pub fn is_shape_mismatch(self) -> bool {
+        use DeclineCode::*;
+        matches!(
+            self,
+            UnexpectedSyntax
+                | ShapeMismatch
+                | WrongCallee
+                | ResultUnused
+                | FindingMismatch
+                | NeverCalled
+                | NoTripCount
+                | RangeOverString
+                | NotCountedLoop
+                | NotDeclaredBeforeLoop
+                | NotLocalVariable
+                | AppendNotAssignedBack
+                | AppendNotInLoopBody
+                | AppendSeveralElements
+                | AlreadyDone
+                | NoSaving
+                | SliceEscapes
+                | NoConstantBound
+                | RangeNotOverSlice
+                | AddressNotCollected
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeclineCode::Suppressed => "suppressed",

@@ -65,11 +65,7 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
                 let _ = writeln!(out, "  try:    {r}");
             }
             for d in a.declined.iter().filter(|d| d.findings.contains(&f.id)) {
-                let shape = if crate::findings::declines::is_shape_mismatch(d.code.as_str(), &d.reason) {
-                    ", not this rule's shape"
-                } else {
-                    ""
-                };
+                let shape = if d.code.is_shape_mismatch() { ", not this rule's shape" } else { "" };
                 let reason = crate::output::text::declined_words(a, &namer, d);
                 let _ = writeln!(out, "  rule:   {} declined: {reason} [{}{shape}]", d.rule, d.code);
             }
