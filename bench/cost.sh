@@ -3,7 +3,10 @@
 # in one run, per test bed and cache state. See bench/README.md for what each scenario means.
 #
 # Env (all optional):
-#   BEDS="demo chi toml goldmark stdset"  beds to measure (bench/fetch.sh prepares them)
+#   BEDS="demo chi toml goldmark stdset"  beds to measure (bench/fetch.sh prepares them); the large
+#                     bed xtools (golang.org/x/tools, ≈ 155k lines in 219 packages) is optional: fetch
+#                     it with BEDS=xtools bench/fetch.sh and add it here, e.g. BEDS=xtools COLD_RUNS=0
+#                     RSS_BEDS=xtools (its module-cold and cold rounds take minutes each on 2 cores)
 #   WARM_RUNS=10      interleaved timed runs per command, everything cached (after 2 warm-up runs each)
 #   MODCOLD_RUNS=3    runs with the dependencies' build cache warm and the module's cold (edit loop)
 #   COLD_RUNS=1       runs with an empty GOCACHE (fresh machine); 0 skips the cold scenario

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Prepare the test beds under bench/cache/ (gitignored):
-#   bench/cache/<name>   writable scratch copy of each pinned module (goldmark, toml, chi), fetched
-#                        through the Go module proxy with `go mod download -json` into the module cache
+#   bench/cache/<name>   writable scratch copy of each pinned module (goldmark, toml, chi, xtools),
+#                        fetched through the Go module proxy with `go mod download -json` into the
+#                        module cache; a module with requirements (xtools) gets them downloaded too and
+#                        must `go build ./...`
 #   bench/cache/demo     copy of fixtures/demo
 #   bench/cache/stdset   a standard-library package set copied from GOROOT/src into a scratch module
 #                        `stdset` with rewritten import paths (see bench/README.md for why)
 # Idempotent: an existing bed is rebuilt only with FORCE=1.
 #
-# Env: BEDS="goldmark toml chi stdset demo" (which beds), FORCE=1 (recreate), STD_PKGS="..." (std set).
+# Env: BEDS="demo stdset goldmark toml chi" (which beds; add xtools for the large bed, ≈ 150 MB of
+# downloads with its dependencies and a few minutes of `go build`), FORCE=1 (recreate), STD_PKGS="...".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -19,6 +22,7 @@ declare -A MODULES=(
   [goldmark]=github.com/yuin/goldmark@v1.8.7
   [toml]=github.com/BurntSushi/toml@v1.6.0
   [chi]=github.com/go-chi/chi/v5@v5.5.0
+  [xtools]=golang.org/x/tools@v0.39.0
 )
 
 # Self-contained std packages: every std package they import that is not in the set imports nothing
@@ -50,7 +54,15 @@ fetch_module() {
   cp -R "$dir" "$dst"
   chmod -R u+w "$dst"
   echo "$mv" >"$dst/.bench-module"
-  log "$name: $(count_lines "$dst") lines of non-test Go in $dst"
+  # A module with requirements needs them in the module cache (its own go.sum pins them), and must
+  # build with the local toolchain, or every measurement on it would fail midway.
+  if grep -q '^require' "$dst/go.mod"; then
+    log "$name: go mod download (its requirements)"
+    (cd "$dst" && go mod download) || die "$name: go mod download failed"
+    log "$name: go build ./... (checks the bed builds with $(go env GOVERSION))"
+    (cd "$dst" && go build -o /dev/null ./...) || die "$name does not build with $(go env GOVERSION)"
+  fi
+  log "$name: $(count_lines "$dst") lines of non-test Go in $(count_packages "$dst") packages in $dst"
 }
 
 fetch_demo() {

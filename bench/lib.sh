@@ -71,6 +71,6 @@ machine_name() {
 # Resolve a bed name to its directory.
 bed_dir() {
   local d=$BENCH_CACHE/$1
-  [[ -f $d/go.mod ]] || die "bed $1 missing: run bench/fetch.sh first (expected $d/go.mod)"
+  [[ -f $d/go.mod ]] || die "bed $1 missing: run BEDS=$1 bench/fetch.sh first (expected $d/go.mod)"
   echo "$d"
 }

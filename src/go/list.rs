@@ -174,7 +174,10 @@ impl Toolchain {
         args.extend(patterns.iter().cloned());
         let argv: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = self.run(&argv, None)?;
-        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // The -m=2 text is tens of MB on a large module: reuse its buffer rather than copy it (a
+        // lossy copy only in the unlikely case it is not UTF-8).
+        let stderr =
+            String::from_utf8(out.stderr).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
         if !out.status.success() && out.stdout.is_empty() {
             bail!("go list failed: {}", first_line(&stderr));
         }

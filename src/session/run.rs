@@ -8,6 +8,7 @@ use crate::progress::Progress;
 use crate::rules;
 use crate::verify::{Checks, Verification, Verifier};
 use anyhow::{bail, Result};
+use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -225,7 +226,12 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
 fn print_json(a: &Analysis, mode: &str, v: Option<&Verification>, written: &[PathBuf], start: Instant) -> Result<()> {
     let fixes: Vec<&Fix> = a.fixes.iter().collect();
     let doc = json::document(a, mode, v, &fixes, written, start.elapsed().as_millis());
-    println!("{}", serde_json::to_string_pretty(&doc)?);
+    // Streamed: on a large module the pretty text is tens of MB, and building it as one String
+    // (doubling as it grows) was the peak of the whole run.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, &doc)?;
+    writeln!(out)?;
+    out.flush()?;
     Ok(())
 }
 
