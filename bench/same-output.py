@@ -49,7 +49,31 @@ def normalize(value, ignore):
         return {k: normalize(v, ignore) for k, v in value.items() if k not in ignore}
     if isinstance(value, list):
         return [normalize(v, ignore) for v in value]
+    if isinstance(value, str) and str(REPO) in value:
+        # Outputs name absolute paths (`dir`); a checkout elsewhere (a worktree) must compare equal.
+        return value.replace(str(REPO), "<repo>")
     return value
+
+
+def first_difference(a, b, path="$"):
+    """The JSON path of the first difference: difflib on a 30 MB document never finishes."""
+    if type(a) is not type(b):
+        return path
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b)):
+            if k not in a or k not in b:
+                return f"{path}.{k}"
+            d = first_difference(a[k], b[k], f"{path}.{k}")
+            if d:
+                return d
+        return None
+    if isinstance(a, list):
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = first_difference(x, y, f"{path}[{i}]")
+            if d:
+                return d
+        return None if len(a) == len(b) else f"{path} (length {len(a)} vs {len(b)})"
+    return None if a == b else path
 
 
 def run(binary, directory, mode, cache_dir):
@@ -70,7 +94,7 @@ def run(binary, directory, mode, cache_dir):
         # Some fixtures are meant to fail (syntax errors, packages that do not build): the error
         # line on stderr is their output.
         doc = {"stdout": p.stdout, "stderr": p.stderr.strip().splitlines()[-1:] if p.stderr else []}
-    return {"exit": p.returncode, "output": doc}
+    return normalize({"exit": p.returncode, "output": doc}, set())
 
 
 def main():
@@ -103,19 +127,21 @@ def main():
                 print(f"NEW      {name} {mode}: no recorded output")
                 failures += 1
                 continue
-            old = json.loads(old_path.read_text())
+            old = normalize(json.loads(old_path.read_text()), set())
             new = normalize(result, set(args.ignore_new))
             if old == new:
                 print(f"same     {name} {mode}")
                 continue
             failures += 1
             print(f"DIFFERS  {name} {mode}")
+            print(f"    first difference at {first_difference(old, new)}")
             a = json.dumps(old, indent=1, sort_keys=True).splitlines()
             b = json.dumps(new, indent=1, sort_keys=True).splitlines()
-            import difflib
+            if len(a) + len(b) < 200_000:
+                import difflib
 
-            for line in list(difflib.unified_diff(a, b, "recorded", "now", lineterm="", n=2))[:60]:
-                print("    " + line)
+                for line in list(difflib.unified_diff(a, b, "recorded", "now", lineterm="", n=2))[:60]:
+                    print("    " + line)
     if args.action == "compare":
         print("all outputs identical" if failures == 0 else f"{failures} outputs differ")
     return 1 if failures else 0
