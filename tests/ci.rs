@@ -127,7 +127,7 @@ fn github_annotations_are_one_workflow_command_per_costly_finding() {
     // default, like the report), Sum allocates nothing.
     let want = [
         "::warning file=hot.go,line=12,col=34,title=stackify%3A stored-in-heap::&Point{...} escapes to heap in remember%0Astored in something that outlives the function (global, heap object, map)%0Atry: usually inherent; make the container local, or store values instead of pointers",
-        "::warning file=hot.go,line=36,col=9,title=stackify%3A returned::&Point{...} escapes to heap in Keep%0Aits address is returned, so it must outlive the function%0Atry: return a value instead of a pointer when callers only read it (unexported helpers)",
+        "::warning file=hot.go,line=36,col=9,title=stackify%3A returned::&Point{...} escapes to heap in Keep%0Areturned: the object (or variable) its pointer refers to must outlive the function%0Atry: return a value instead of a pointer when callers only read it (unexported helpers)",
     ];
     assert_eq!(stdout(&o).lines().collect::<Vec<_>>(), want);
     // --all adds the inlined one at Track's call of remember.
