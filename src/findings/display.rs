@@ -164,6 +164,17 @@ impl<'a> Namer<'a> {
         }
     }
 
+    /// Advice that names `f`'s inlined callees (a remedy): the callees in the source's words.
+    pub fn callee_words(&self, f: &Finding, text: &str) -> String {
+        let mut out = text.to_string();
+        if let super::Origin::Inlined { callees } = &f.origin {
+            for c in callees {
+                out = out.replace(c.as_str(), &self.function_name(f, c));
+            }
+        }
+        out
+    }
+
     /// Text written about `f` by someone else (a rule's decline reason quoting the finding): the
     /// compiler's message and subject in it replaced by the source's words.
     pub fn words(&self, f: &Finding, text: &str) -> String {

@@ -266,7 +266,7 @@ pub fn document<'a>(
                 inlined_from,
                 origin_note,
                 why: &f.flows,
-                remedy: classify::remedy_for(f),
+                remedy: classify::remedy_for(f).map(|r| namer.callee_words(f, &r)),
                 fix: fix_of.get(&f.id).copied(),
                 declined: declined_of.get(&f.id).map(|d| super::text::declined_words(a, &namer, d)),
                 not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),

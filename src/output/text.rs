@@ -143,7 +143,8 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                 finding_line(&mut out, &namer, f);
                 let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
                 if let Origin::Inlined { callees } = &f.origin {
-                    let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
+                    let names: Vec<_> = callees.iter().map(|c| namer.function_name(f, c)).collect();
+                    let _ = writeln!(out, "           inlined from {}", names.join(" → "));
                 }
                 let _ = writeln!(out, "           why: {}{}", classify::describe_finding(f), cost);
                 if verbose {
@@ -153,7 +154,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                 }
                 // The remedy stays; a rule's decline is a second line saying why the rule did not do
                 // it here (only when the rule's shape matched, or with -v).
-                if let Some(r) = classify::remedy_for(f) {
+                if let Some(r) = classify::remedy_for(f).map(|r| namer.callee_words(f, &r)) {
                     let _ = writeln!(out, "           try: {r}");
                 }
                 if let Some(d) = declined_of.get(&f.id).filter(|d| shows_decline(d, verbose)) {

@@ -47,7 +47,7 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
                 let _ = writeln!(
                     out,
                     "  origin: code inlined from {}; fix it there, not at this call",
-                    callees.join(" → ")
+                    callees.iter().map(|c| namer.function_name(f, c)).collect::<Vec<_>>().join(" → ")
                 );
             }
             Origin::Foreign { reason } => {
@@ -61,7 +61,7 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
             let _ = writeln!(out, "  fix:    #{} [{}] {}", fx.id, fx.rule, fx.title);
             let _ = writeln!(out, "          {}", fx.explanation);
         } else {
-            if let Some(r) = classify::remedy_for(f) {
+            if let Some(r) = classify::remedy_for(f).map(|r| namer.callee_words(f, &r)) {
                 let _ = writeln!(out, "  try:    {r}");
             }
             for d in a.declined.iter().filter(|d| d.findings.contains(&f.id)) {
