@@ -89,7 +89,7 @@ fn a_wrong_missing_or_unexpected_code_is_a_mismatch() {
         "package keep\n\nfunc A() {} // want decline:aliasing decline:evaluation-order\nfunc B() {} // want decline:nil-vs-empty\nfunc C() {}\n",
     );
     let wants = parse_wants(dir.path()).unwrap();
-    let d = |line: u64, code: &str| serde_json::json!({"rule": "r", "file": "keep/keep.go", "line": line, "code": code, "reason": "because"});
+    let d = |line: u64, code: &str| serde_json::json!({"rule": "r", "file": "keep/keep.go", "line": line, "code": code, "reason": "because the test says so"});
     // Exactly what is annotated: no problem; another rule's declines are not this test's business.
     let exact = report(serde_json::json!([d(3, "aliasing"), d(3, "evaluation-order"), d(4, "nil-vs-empty")]));
     assert_eq!(compare(&wants, &exact, &["r"]), Vec::<String>::new());
@@ -106,6 +106,11 @@ fn a_wrong_missing_or_unexpected_code_is_a_mismatch() {
     );
     assert!(problems[1].starts_with("keep/keep.go:4: want decline:nil-vs-empty, got decline:no-saving"));
     assert!(problems[2].starts_with("keep/keep.go:5: unexpected decline:used-before-loop"));
+    // A placeholder reason is a problem even where the code is right.
+    let terse = report(serde_json::json!([d(3, "aliasing"), d(3, "evaluation-order"), {
+        "rule": "r", "file": "keep/keep.go", "line": 4, "code": "nil-vs-empty", "reason": "nil"
+    }]));
+    assert_eq!(compare(&wants, &terse, &["r"]), ["keep/keep.go:4: r nil-vs-empty has no stated reason: \"nil\""]);
 }
 
 #[test]

@@ -10,6 +10,9 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+/// A decline's reason is a sentence for people; this many bytes or fewer is a placeholder.
+const MIN_REASON: usize = 10;
+
 /// What a fixture's annotations expect on one line.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Want {
@@ -123,6 +126,12 @@ pub fn compare(wants: &BTreeMap<At, Want>, doc: &Value, rules: &[&str]) -> Vec<S
                 codes(&got_codes),
                 why.concat()
             ));
+        }
+        // The removed per-rule checks also held reasons to more than a placeholder; keep that here.
+        for (code, (rule, reason)) in &g.declines {
+            if reason.len() <= MIN_REASON {
+                problems.push(format!("{file}:{line}: {rule} {code} has no stated reason: {reason:?}"));
+            }
         }
         if want.fix && g.fixes.is_empty() {
             problems.push(format!("{file}:{line}: want fix, got no fix"));
