@@ -5,7 +5,6 @@
 
 mod common;
 use common::bench::{around_apply, assert_allocs_drop};
-use common::declines::{assert_codes_include, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
 use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 
@@ -17,12 +16,6 @@ fn fixture_rewrites_match_the_reviewed_goldens_and_keep_is_untouched() {
     // fix/'s tests hold the strings the builders produced before the rewrite; keep/'s fail if a
     // length were read ahead of the writes.
     assert_fixture_goldens_hold(FIXTURE, &[RULE], &[]);
-}
-
-#[test]
-fn every_keep_site_is_declined_with_the_trap_it_hits() {
-    let (_dir, doc) = keep_report(FIXTURE, RULE);
-    assert_codes_include(&doc, &["evaluated-twice", "no-saving", "already-done", "not-declared-empty"]);
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! real binary and the real Go toolchain (format of the examples: rules/README.md).
 
 mod common;
-use common::declines::{assert_codes_include, assert_sites_declined, keep_report};
 use common::goldens::assert_fixture_goldens_hold;
 use common::rule_docs::{assert_document_sections, Examples, Keeps, KnownBugs};
 use common::*;
@@ -43,26 +42,6 @@ fn fixture_strconv_already_imported_is_rewritten() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(read(dir.path(), "fix/already.go"), read(dir.path(), "fix/already.go.golden"));
     assert_go_ok(dir.path(), "./...");
-}
-
-#[test]
-fn every_keep_site_is_declined_with_a_reason() {
-    let (dir, doc) = keep_report("fmt-sprintf", RULE);
-    let text = read(dir.path(), "keep/keep.go");
-    let lines: Vec<&str> = text.lines().collect();
-    let checked = assert_sites_declined(&doc, 10, |f| {
-        let line = f["line"].as_u64().unwrap() as usize;
-        f["file"] == "keep/keep.go"
-            && f["kind"] == "escapes-to-heap"
-            && f["origin"] == "native"
-            && lines[line - 1].contains("fmt.Sprint")
-    });
-    assert!(checked >= 20, "only {checked} keep sites had findings");
-    // The reasons name the trap (rules/fmt-sprintf.md, Preconditions).
-    assert_codes_include(
-        &doc,
-        &["calls-string-method", "has-flags-width-precision", "not-string-literal-format", "explicit-argument-index"],
-    );
 }
 
 #[test]

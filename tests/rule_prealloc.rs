@@ -56,16 +56,6 @@ fn previews_say_the_evidence_is_allocations_not_findings() {
     );
 }
 
-/// Line (1-based) of the first line containing `needle` after `func NAME(` (or a method NAME).
-fn line_in(text: &str, func: &str, needle: &str) -> u64 {
-    let start = text
-        .find(&format!("func {func}("))
-        .or_else(|| text.find(&format!(") {func}(")))
-        .unwrap_or_else(|| panic!("no func {func}"));
-    let at = start + text[start..].find(needle).unwrap_or_else(|| panic!("no {needle:?} in {func}"));
-    text[..at].matches('\n').count() as u64 + 1
-}
-
 /// (function, what the naive rewrite replaces, the naive text, the test that must then fail, why
 /// stackify declines).
 const KEEP: &[(&str, &str, &str, &str, &str)] = &[
@@ -129,32 +119,6 @@ const FIX_NAIVE: &[(&str, &str, &str, &str)] = &[
     ("Split", "var names []string", "names := make([]string, 0, len(items))", "TestSplitKeepsNil"),
     ("Reversed", "var out []int", "out := make([]int, 0, len(xs))", "TestReversedKeepsNil"),
 ];
-
-#[test]
-fn keep_cases_are_declined_with_their_reason() {
-    let dir = fixture("prealloc");
-    let o = stackify(dir.path(), &[&["--json"], RULES].concat());
-    let v = json(&o);
-    let keep = read(dir.path(), "keep/keep.go");
-    let declined = v["declined"].as_array().unwrap();
-    assert!(v["fixes"].as_array().unwrap().iter().all(|f| f["file"] != "keep/keep.go"), "nothing in keep/ is fixed");
-    for (func, from, _, _, why) in KEEP {
-        // The finding a decline is reported at: the append for slices, the map's make/literal.
-        let line =
-            if from.starts_with("m := ") { line_in(&keep, func, from) } else { line_in(&keep, func, "= append(") };
-        let d = declined
-            .iter()
-            .find(|d| d["file"] == "keep/keep.go" && d["line"].as_u64() == Some(line))
-            .unwrap_or_else(|| {
-                panic!(
-                    "{func}: nothing declined at keep/keep.go:{line}:\n{}",
-                    serde_json::to_string_pretty(declined).unwrap()
-                )
-            });
-        let reason = d["reason"].as_str().unwrap();
-        assert!(reason.contains(why), "{func}: reason {reason:?} does not say {why:?}");
-    }
-}
 
 /// One naive rewrite: (file, function, replaced text, naive text, the test that must fail, whether
 /// that test panics — a panic ends the test binary, so those run alone).

@@ -11,6 +11,8 @@ pub mod declines;
 pub mod goldens;
 /// The rule documents (rules/<id>.md): their required sections and their runnable examples.
 pub mod rule_docs;
+/// `// want` annotations in fixtures: the declines each keep/ line must get, checked as data.
+pub mod want;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
