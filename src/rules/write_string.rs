@@ -4,7 +4,8 @@
 //! `[]byte(s)` copies the string into a new slice only for `Write` to read it once; the slice is
 //! handed to an interface method (or one the compiler cannot see through), so it goes to the heap
 //! (`([]byte)(s) escapes to heap`). `io.WriteString` calls the writer's `WriteString` when it has one
-//! (no copy at all) and otherwise does the very same `w.Write([]byte(s))` (no win, not worse).
+//! (no copy at all) and otherwise does the very same `w.Write([]byte(s))` (no allocation win, one
+//! failed type assertion more).
 //!
 //! Both sides return `(n int, err error)` for the same bytes, so the call may sit anywhere. What can
 //! differ is which method runs: `WriteString` instead of `Write`. `io.StringWriter`'s contract makes
