@@ -44,6 +44,7 @@ annotated_fixtures! {
     return_value: "return-value";
     slice_to_array: "slice-to-array";
     sort_slice: "sort-slice";
+    write_string: "write-string";
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod range_addr;
 pub mod return_value;
 pub mod slice_to_array;
 pub mod sort_slice;
+pub mod write_string;
 
 use crate::findings::Finding;
 use crate::fix::{Evidence, ExpectNew, TextEdit};
@@ -131,6 +132,7 @@ pub fn registry() -> Vec<Box<dyn Rule>> {
         Box::new(return_value::ReturnValue),
         Box::new(sort_slice::SortSlice),
         Box::new(builder_grow::BuilderGrow),
+        Box::new(write_string::WriteString),
     ];
     all
 }
