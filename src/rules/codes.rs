@@ -59,6 +59,9 @@ pub enum DeclineCode {
     ExplicitArgumentIndex,
     /// A verb has flags, width or precision; strconv has no exact equivalent.
     HasFlagsWidthPrecision,
+    /// The rewrite would be exact but harder to read than the call (a multi-line format, more than four
+    /// operands); a hot line may still warrant it, which a profile can decide later.
+    KeptForReadability,
     /// The format is not exactly `%s` or `%v`.
     FormatNotPlainVerb,
     /// The operand's dynamic type decides at run time how fmt prints it.
@@ -242,6 +245,7 @@ impl DeclineCode {
         DeclineCode::MalformedFormat,
         DeclineCode::ExplicitArgumentIndex,
         DeclineCode::HasFlagsWidthPrecision,
+        DeclineCode::KeptForReadability,
         DeclineCode::FormatNotPlainVerb,
         DeclineCode::InterfaceOperand,
         DeclineCode::CallsStringMethod,
@@ -372,6 +376,7 @@ impl DeclineCode {
             DeclineCode::MalformedFormat => "malformed-format",
             DeclineCode::ExplicitArgumentIndex => "explicit-argument-index",
             DeclineCode::HasFlagsWidthPrecision => "has-flags-width-precision",
+            DeclineCode::KeptForReadability => "kept-for-readability",
             DeclineCode::FormatNotPlainVerb => "format-not-plain-verb",
             DeclineCode::InterfaceOperand => "interface-operand",
             DeclineCode::CallsStringMethod => "calls-string-method",

@@ -2,10 +2,14 @@
 //! output is byte-for-byte the same. See rules/fmt-sprintf.md for the table and the preconditions.
 //!
 //! fmt decides how to print from the operand's dynamic type and methods, so every operand needs type
-//! facts: a named type with String/Error/Format/GoString, an interface, a pointer or a type parameter
-//! is left alone, and so is any flag, width or argument index (`%5d`, `%+v`, `%[1]d`) and any
-//! precision but a float's (`%.2s`; `%.2f` is FormatFloat's `prec`), which strconv has no twin for.
-//! Arguments keep their order and are each evaluated once, so side effects happen exactly as before.
+//! facts: a type with a Format method, or with String/Error/GoString under a verb fmt calls them for
+//! (%v %s %x %X %q), an interface, a pointer or a type parameter is left alone, and so is any flag or
+//! width (`%5d`, `%+v`) and any precision but a float's (`%.2s`; `%.2f` is FormatFloat's `prec`),
+//! which strconv has no twin for. The format is a literal or a string constant (its value from
+//! go/types); `%[n]verb` indexes follow fmt's argument number. Operands keep their order and are each
+//! evaluated once, unless an index reorders or repeats operands that are all constants or plain
+//! variables, so side effects happen exactly as before. Exact rewrites that read worse than the call
+//! (multi-line formats, more than four operands) are declined as `kept-for-readability`.
 
 use super::codes::DeclineCode;
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
@@ -128,7 +132,12 @@ impl Rule for FmtSprintf {
             let f = facts.expr(file, a.start_byte(), a.end_byte()).ok_or_else(|| {
                 Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", src.node_text(*a)))
             })?;
-            operands.push(Operand { code: src.node_text(*a).to_string(), facts: f });
+            operands.push(Operand {
+                code: src.node_text(*a).to_string(),
+                facts: f,
+                reorderable: f.const_value.is_some() || (a.kind() == "identifier" && !f.side_effects),
+                calls: f.side_effects || contains_call(*a),
+            });
         }
         let values: Vec<(Node, &Operand)> = if obj.name == "Sprintf" {
             args.iter().copied().zip(&operands).skip(1).collect()
@@ -142,14 +151,16 @@ impl Rule for FmtSprintf {
                 .split_first()
                 .map(|(_, r)| (args[0], r))
                 .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "fmt.Sprintf without a format"))?;
-            if !matches!(format_node.kind(), "interpreted_string_literal" | "raw_string_literal") {
-                return Err(Decline::new(DeclineCode::NotStringLiteralFormat, "the format is not a string literal"));
-            }
-            let lit = golit::decode(src.node_text(format_node))
-                .ok_or_else(|| Decline::new(DeclineCode::MalformedFormat, "cannot decode the format literal"))?;
-            sprintf_pieces(&lit, rest, &mut strconv)?
+            let lit = format_literal(src, format_node, operands[0].facts)?;
+            let pieces = sprintf_pieces(&lit, rest, &mut strconv)?;
+            readable(src.node_text(format_node), &lit, rest.len())?;
+            pieces
         } else {
-            sprint_pieces(&operands, &mut strconv)?
+            let pieces = sprint_pieces(&operands, &mut strconv)?;
+            if operands.len() > MAX_OPERANDS {
+                return Err(too_many(operands.len()));
+            }
+            pieces
         };
 
         let mut add_imports = Vec::new();
@@ -189,6 +200,56 @@ impl Rule for FmtSprintf {
             expect_new: ExpectNew::ResultAllocation,
         })
     }
+}
+
+/// Up to this many operands a concatenation still reads like the format; beyond it the call is
+/// clearer (issue 11, item 4). A profile may later ask for hot lines anyway.
+const MAX_OPERANDS: usize = 4;
+
+fn too_many(n: usize) -> Decline {
+    Decline::new(
+        DeclineCode::KeptForReadability,
+        format!("{n} operands: a concatenation of more than {MAX_OPERANDS} reads worse than the format"),
+    )
+}
+
+/// The format as a literal whose bytes are the format's value: the literal itself, or the value of a
+/// constant expression (`const f = "id=%d"`, `prefix + "%d"`) from go/types, spelled as
+/// `strconv.Quote` spells it (`constant.Value.ExactString`). The constant's bytes are inlined into the
+/// concatenation; the rewrite no longer names the constant, but prints exactly what it held.
+fn format_literal(src: &SourceFile, node: Node, facts: &ExprFacts) -> Result<golit::Literal, Decline> {
+    let text = if matches!(node.kind(), "interpreted_string_literal" | "raw_string_literal") {
+        src.node_text(node).to_string()
+    } else {
+        match &facts.const_value {
+            Some(v) if matches!(facts.basic.as_str(), "string" | "untyped string") && v.starts_with('"') => v.clone(),
+            _ => {
+                return Err(Decline::new(
+                    DeclineCode::NotStringLiteralFormat,
+                    "the format is neither a string literal nor a string constant",
+                ))
+            }
+        }
+    };
+    golit::decode(&text).ok_or_else(|| Decline::new(DeclineCode::MalformedFormat, "cannot decode the format"))
+}
+
+/// The readability judgement of a rewrite that would be exact: a format written over several lines,
+/// or holding a line break before its end (a multi-line message), is a template a reader scans as a
+/// whole; cut into `+` pieces it is not. So is a long operand list.
+fn readable(format_text: &str, lit: &golit::Literal, operands: usize) -> Result<(), Decline> {
+    let value = lit.value();
+    let inner_newline = value.iter().position(|b| *b == b'\n').is_some_and(|i| i + 1 < value.len());
+    if format_text.contains('\n') || inner_newline {
+        return Err(Decline::new(
+            DeclineCode::KeptForReadability,
+            "the format spans several lines: as a concatenation it would no longer read as one template",
+        ));
+    }
+    if operands > MAX_OPERANDS {
+        return Err(too_many(operands));
+    }
+    Ok(())
 }
 
 /// Whether `n` contains a call or a receive, syntactically (conversions included).
@@ -252,6 +313,11 @@ fn in_func_literal(src: &SourceFile, offset: usize) -> bool {
 struct Operand<'a> {
     code: String,
     facts: &'a ExprFacts,
+    /// A constant or a plain variable: reading it again, or earlier, cannot change what is printed
+    /// as long as no operand calls anything (see `index_order`).
+    reorderable: bool,
+    /// The operand calls something (or receives): it must run exactly once, in its place.
+    calls: bool,
 }
 
 /// A piece of the result: literal text (in the format's own spelling) or a Go string expression.
@@ -349,6 +415,9 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
     let mut pieces = Vec::new();
     let mut lit_units: Vec<Unit> = Vec::new();
     let mut next_arg = 0;
+    // Which operand each verb prints, in format order, and whether an index moved the count.
+    let mut order: Vec<usize> = Vec::new();
+    let mut reordered = false;
     let mut i = 0;
     let mut last_unit: Option<usize> = None;
     while i < value.len() {
@@ -365,16 +434,18 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         let spelled = String::from_utf8_lossy(&value[i..end]).into_owned();
         i = end;
         last_unit = None;
+        let indexed = d.index || spelled.contains('[');
         if d.verb == '%' {
+            if indexed {
+                // `%[2]%` prints '%' but moves fmt's argument number: not worth modelling.
+                return Err(Decline::new(
+                    DeclineCode::ExplicitArgumentIndex,
+                    format!("`{spelled}` moves the argument number without printing an operand"),
+                ));
+            }
             // fmt prints '%' for "%%" whatever the flags; it takes no operand.
             lit_units.push(Unit { src: "%".into(), bytes: b"%".to_vec() });
             continue;
-        }
-        if d.index || spelled.contains('[') {
-            return Err(Decline::new(
-                DeclineCode::ExplicitArgumentIndex,
-                format!("`{spelled}` uses an explicit argument index"),
-            ));
         }
         let no_twin = || {
             Decline::new(
@@ -382,7 +453,33 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
                 format!("`{spelled}` has flags, width or precision: strconv has no exact equivalent"),
             )
         };
-        if !d.flags.is_empty() || d.width.is_some() {
+        if indexed {
+            // Only `%[n]verb`: the index right before the verb, where fmt's doPrintf reads it as the
+            // operand number. An index before a precision (`%[1].2f`) is %!f(BADINDEX) in fmt, one
+            // before `*` picks the width's operand: both decline.
+            let n = d
+                .width
+                .as_deref()
+                .and_then(|w| w.strip_prefix('[')?.strip_suffix(']'))
+                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && d.flags.is_empty())
+                .filter(|_| d.precision.is_none());
+            let Some(n) = n else {
+                return Err(Decline::new(
+                    DeclineCode::ExplicitArgumentIndex,
+                    format!("`{spelled}` combines an argument index with flags, width or precision"),
+                ));
+            };
+            match n.parse::<usize>() {
+                Ok(k) if (1..=operands.len()).contains(&k) => next_arg = k - 1,
+                _ => {
+                    return Err(Decline::new(
+                        DeclineCode::MalformedFormat,
+                        format!("`{spelled}` names no operand: fmt would print %!{}(BADINDEX)", d.verb),
+                    ))
+                }
+            }
+            reordered = true;
+        } else if !d.flags.is_empty() || d.width.is_some() {
             return Err(no_twin());
         }
         let op = operands.get(next_arg).ok_or_else(|| {
@@ -391,6 +488,7 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
                 format!("`{spelled}` has no operand: fmt would print %!{}(MISSING)", d.verb),
             )
         })?;
+        order.push(next_arg);
         next_arg += 1;
         // A precision has a twin only for floats: strconv.FormatFloat's `prec`.
         let precision = match &d.precision {
@@ -410,7 +508,9 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         }
         pieces.push(operand_piece_prec(d.verb, precision, op, strconv)?);
     }
-    if next_arg != operands.len() {
+    if reordered {
+        index_order(operands, &order)?;
+    } else if next_arg != operands.len() {
         return Err(Decline::new(
             DeclineCode::MalformedFormat,
             "more operands than verbs: fmt would print %!(EXTRA ...)",
@@ -420,6 +520,37 @@ fn sprintf_pieces(lit: &golit::Literal, operands: &[Operand], strconv: &mut Strc
         pieces.push(Piece::Lit(lit_units, lit.raw));
     }
     Ok(pieces)
+}
+
+/// With argument indexes the concatenation evaluates operands in the order the verbs print them, as
+/// often as they print them; fmt evaluated each once, left to right, and ignores operands no verb
+/// prints. So: every operand is printed; and unless each is printed exactly once in its own order,
+/// every operand must be a constant or a plain variable, and none may call anything (a call between
+/// two reads could change the second; a panicking expression moved first would change which panic).
+fn index_order(operands: &[Operand], order: &[usize]) -> Result<(), Decline> {
+    if let Some(unused) = (0..operands.len()).find(|k| !order.contains(k)) {
+        return Err(Decline::new(
+            DeclineCode::ExplicitArgumentIndex,
+            format!(
+                "no verb prints operand {} (`{}`): fmt evaluates it, the rewrite would drop it",
+                unused + 1,
+                one_line(&operands[unused].code)
+            ),
+        ));
+    }
+    if order.iter().copied().eq(0..operands.len()) {
+        return Ok(());
+    }
+    if let Some(op) = operands.iter().find(|op| op.calls || !op.reorderable) {
+        return Err(Decline::new(
+            DeclineCode::EvaluationOrder,
+            format!(
+                "the indexes print the operands out of order or more than once, and `{}` is not a constant or plain variable: the rewrite would evaluate it in another order",
+                one_line(&op.code)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn sprint_pieces(operands: &[Operand], strconv: &mut Strconv) -> Result<Vec<Piece>, Decline> {
@@ -461,7 +592,11 @@ fn operand_piece_prec(
             format!("{}: fmt decides at run time how to print it", show()),
         ));
     }
-    if let Some(m) = f.methods.first() {
+    // fmt's handleMethods: Format wins for every verb; Error and String (and GoString, for %#v) only
+    // for the verbs that accept a string (%v %s %x %X %q). Under %d %o %b %t %e %f %g... fmt prints
+    // the underlying value (printValue), so a named integer with a String method is still an integer.
+    let stringy = matches!(verb, 'v' | 's' | 'x' | 'X' | 'q');
+    if let Some(m) = f.methods.iter().find(|m| stringy || *m == "Format") {
         return Err(Decline::new(
             DeclineCode::CallsStringMethod,
             format!("{}: its type has a {m} method, which fmt may call", show()),
@@ -674,13 +809,23 @@ mod tests {
         assert!(parse_directive(b"%", 1).is_err());
     }
 
+    /// An operand as `propose` builds it: a bare name is reorderable, parentheses mean a call.
+    fn op<'a>(code: &str, facts: &'a ExprFacts) -> Operand<'a> {
+        Operand {
+            code: code.into(),
+            facts,
+            reorderable: code.chars().all(|c| c.is_alphanumeric() || c == '_'),
+            calls: code.contains('('),
+        }
+    }
+
     fn facts(basic: &str, named: bool) -> ExprFacts {
         ExprFacts { found: true, basic: basic.into(), ty: basic.into(), named, ..Default::default() }
     }
 
     fn piece(verb: char, code: &str, f: &ExprFacts) -> Result<String, Decline> {
         let mut s = Strconv::default();
-        operand_piece(verb, &Operand { code: code.into(), facts: f }, &mut s).map(|p| render(&[p], "strconv").0)
+        operand_piece(verb, &op(code, f), &mut s).map(|p| render(&[p], "strconv").0)
     }
 
     #[test]
@@ -716,7 +861,7 @@ mod tests {
 
     fn lit_pieces(format: &str, ops: &[(&str, &ExprFacts)]) -> Result<String, Decline> {
         let lit = golit::decode(format).unwrap();
-        let operands: Vec<Operand> = ops.iter().map(|(c, f)| Operand { code: c.to_string(), facts: f }).collect();
+        let operands: Vec<Operand> = ops.iter().map(|(c, f)| op(c, f)).collect();
         let mut s = Strconv::default();
         sprintf_pieces(&lit, &operands, &mut s).map(|p| render(&p, "strconv").0)
     }
@@ -736,15 +881,58 @@ mod tests {
         assert_eq!(lit_pieces(r#""plain""#, &[]).unwrap(), r#""plain""#);
         assert!(lit_pieces(r#""%d %d""#, &[("a", &i)]).is_err());
         assert!(lit_pieces(r#""%d""#, &[("a", &i), ("b", &i)]).is_err());
-        assert!(lit_pieces(r#""%[1]d""#, &[("a", &i)]).is_err());
+        assert_eq!(lit_pieces(r#""%[1]d""#, &[("a", &i)]).unwrap(), "strconv.Itoa(a)");
         assert!(lit_pieces(r#""%5d""#, &[("a", &i)]).is_err());
         assert!(lit_pieces(r#""%*d""#, &[("a", &i)]).is_err());
     }
 
+    #[test]
+    fn argument_indexes_follow_fmts_argument_number() {
+        let s = facts("string", false);
+        let i = facts("int", false);
+        let err = |f: &str, ops: &[(&str, &ExprFacts)]| lit_pieces(f, ops).unwrap_err().code;
+        assert_eq!(lit_pieces(r#""%[2]s=%[1]d""#, &[("n", &i), ("k", &s)]).unwrap(), r#"k + "=" + strconv.Itoa(n)"#);
+        assert_eq!(lit_pieces(r#""%[1]s/%[1]s""#, &[("a", &s)]).unwrap(), r#"a + "/" + a"#);
+        // After `%[2]s` the next plain verb prints operand 3.
+        assert_eq!(
+            lit_pieces(r#""%[2]s %s %[1]s""#, &[("a", &s), ("b", &s), ("c", &s)]).unwrap(),
+            r#"b + " " + c + " " + a"#
+        );
+        // In order, once each: calls are fine (each runs once, in its place).
+        assert_eq!(lit_pieces(r#""%[1]s %[2]s""#, &[("f()", &s), ("g()", &s)]).unwrap(), r#"f() + " " + g()"#);
+        assert_eq!(err(r#""%[2]s %[1]s""#, &[("f()", &s), ("b", &s)]), DeclineCode::EvaluationOrder);
+        assert_eq!(err(r#""%[1]s %[1]s""#, &[("f()", &s)]), DeclineCode::EvaluationOrder);
+        assert_eq!(err(r#""%[2]s %[1]s""#, &[("a.b", &s), ("c", &s)]), DeclineCode::EvaluationOrder);
+        assert_eq!(err(r#""%[2]s""#, &[("a", &s), ("b", &s)]), DeclineCode::ExplicitArgumentIndex, "a unused");
+        assert_eq!(err(r#""%[3]s""#, &[("a", &s), ("b", &s)]), DeclineCode::MalformedFormat, "BADINDEX");
+        assert_eq!(err(r#""%[0]s""#, &[("a", &s)]), DeclineCode::MalformedFormat, "BADINDEX");
+        assert_eq!(err(r#""%[1]5d""#, &[("i", &i)]), DeclineCode::ExplicitArgumentIndex);
+        assert_eq!(err(r#""%[1].2f""#, &[("i", &i)]), DeclineCode::ExplicitArgumentIndex, "BADINDEX in fmt");
+        assert_eq!(err(r#""%-[1]d""#, &[("i", &i)]), DeclineCode::ExplicitArgumentIndex);
+        assert_eq!(err(r#""%[1]*d""#, &[("i", &i)]), DeclineCode::ExplicitArgumentIndex);
+        assert_eq!(err(r#""%[1]%%d""#, &[("i", &i)]), DeclineCode::ExplicitArgumentIndex);
+    }
+
+    #[test]
+    fn string_methods_matter_only_for_string_verbs() {
+        let mut stringer = facts("int", true);
+        stringer.methods = vec!["String".into()];
+        assert_eq!(piece('d', "l", &stringer).unwrap(), "strconv.Itoa(int(l))");
+        assert_eq!(piece('b', "l", &stringer).unwrap(), "strconv.FormatInt(int64(l), 2)");
+        for verb in ['v', 's', 'x', 'X', 'q'] {
+            assert!(piece(verb, "l", &stringer).is_err(), "%{verb} calls String");
+        }
+        let mut errs = facts("float64", true);
+        errs.methods = vec!["Error".into()];
+        assert_eq!(piece_prec('f', Some(2), "c", &errs).unwrap(), "strconv.FormatFloat(float64(c), 'f', 2, 64)");
+        let mut formatter = facts("int64", true);
+        formatter.methods = vec!["Format".into(), "String".into()];
+        assert!(piece('d', "m", &formatter).is_err(), "Format wins for every verb");
+    }
+
     fn piece_prec(verb: char, prec: Option<u32>, code: &str, f: &ExprFacts) -> Result<String, Decline> {
         let mut s = Strconv::default();
-        operand_piece_prec(verb, prec, &Operand { code: code.into(), facts: f }, &mut s)
-            .map(|p| render(&[p], "strconv").0)
+        operand_piece_prec(verb, prec, &op(code, f), &mut s).map(|p| render(&[p], "strconv").0)
     }
 
     #[test]
@@ -834,7 +1022,7 @@ mod tests {
         let s = facts("string", false);
         let i = facts("int", false);
         let ops = |v: &[(&str, &ExprFacts)]| -> String {
-            let operands: Vec<Operand> = v.iter().map(|(c, f)| Operand { code: c.to_string(), facts: f }).collect();
+            let operands: Vec<Operand> = v.iter().map(|(c, f)| op(c, f)).collect();
             let mut st = Strconv::default();
             render(&sprint_pieces(&operands, &mut st).unwrap(), "strconv").0
         };
