@@ -585,6 +585,13 @@ fn results_of_inlined_calls_are_shown_as_the_call_in_the_source() {
     let describe = doc["findings"].as_array().unwrap().iter().find(|f| f["line"] == 23).unwrap();
     assert_eq!(describe["subject"], "~r0", "the compiler's subject stays in `subject`");
     assert_eq!(describe["source_subject"], "n.Alignment.String()");
+    // Issue 13: the `~r0` operand is linked back to the call at its column, so fmt-sprintf fixes it
+    // (it used to neither fix nor decline it) and the fix targets that finding.
+    let fix = doc["fixes"].as_array().unwrap().iter().find(|x| x["line"] == 23).expect("a fix for Describe");
+    assert_eq!(fix["status"], "verified", "{fix}");
+    assert_eq!(fix["rule"], "fmt-sprintf");
+    assert!(fix["targets"].as_array().unwrap().contains(&describe["id"]), "{fix}");
+    assert_eq!(fix["edits"][0]["new_text"], "n.Alignment.String()", "{fix}");
     // Link's fix: the target boxed page(i)'s result and the concatenation adds one with it.
     let link = doc["fixes"].as_array().unwrap().iter().find(|x| x["line"] == 49).unwrap();
     assert_eq!(link["status"], "verified", "{link}");

@@ -72,7 +72,12 @@ impl Rule for FmtSprintf {
             }
         }
         let squash = |s: &str| s.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        if node.start_byte() != offset && squash(&f.subject) != squash(source.node_text(node)) {
+        // The result of an inlined call is named `~r0` and reported at the call's `(`: the operand
+        // is that call itself (`n.Alignment.String()`), not something inside it.
+        let inlined_result = is_inlined_result(&f.subject)
+            && node.kind() == "call_expression"
+            && node.child_by_field_name("arguments").is_some_and(|a| a.start_byte() == offset);
+        if node.start_byte() != offset && !inlined_result && squash(&f.subject) != squash(source.node_text(node)) {
             return None;
         }
         let list = node.parent().filter(|p| p.kind() == "argument_list")?;
@@ -699,6 +704,11 @@ fn operand_piece_prec(
 }
 
 /// Join pieces with `+`. Returns the text and whether it is a binary expression.
+/// `~r0`, `~r1`, ...: the compiler's name for a result of an inlined call.
+fn is_inlined_result(subject: &str) -> bool {
+    subject.strip_prefix("~r").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 #[cfg(test)]
 fn render(pieces: &[Piece], qual: &str) -> (String, bool) {
     render_all(pieces, qual, "hex")
@@ -762,8 +772,10 @@ fn needs_parens(call: Node) -> bool {
         "binary_expression" => {
             let op = parent.child_by_field_name("operator").map(|o| o.kind()).unwrap_or("");
             let lower = matches!(op, "==" | "!=" | "<" | "<=" | ">" | ">=" | "&&" | "||");
-            let left_of_plus = op == "+" && parent.child_by_field_name("left") == Some(call);
-            !(lower || left_of_plus)
+            // Either side of a string `+`: concatenation is associative and Go evaluates the calls
+            // in it in lexical order either way, so `x + ("a" + y)` is `x + "a" + y`, which is what a
+            // person writes (and one concatenation instead of two).
+            !(lower || op == "+")
         }
         _ => true,
     }
