@@ -362,7 +362,11 @@ fn profile_sites<'a>(a: &'a Analysis) -> Vec<FindingOut<'a>> {
                 fix: None,
                 declined: None,
                 not_editable: None,
-                profile: Some(ProfileCost { alloc_space: s.alloc_space, alloc_objects: s.alloc_objects, share: s.share }),
+                profile: Some(ProfileCost {
+                    alloc_space: s.alloc_space,
+                    alloc_objects: s.alloc_objects,
+                    share: s.share,
+                }),
                 cpu_share: None,
                 cold: None,
             }
@@ -481,7 +485,13 @@ pub fn document<'a>(
                 unproven: outcome.and_then(|o| o.unproven.as_deref()),
                 profile: a.fix_cost(fix).map(|(b, s)| ProfileCost {
                     alloc_space: b,
-                    alloc_objects: fix.targets.iter().filter_map(|t| a.finding_cost(*t)).map(|c| c.alloc_objects).max().unwrap_or(0),
+                    alloc_objects: fix
+                        .targets
+                        .iter()
+                        .filter_map(|t| a.finding_cost(*t))
+                        .map(|c| c.alloc_objects)
+                        .max()
+                        .unwrap_or(0),
                     share: s,
                 }),
                 cold: a.fix_cold(fix),

@@ -120,7 +120,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Format::Json => print_json(&a, "report", None, &[], start)?,
         Format::Sarif => println!("{}", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?),
         Format::Github => print!("{}", output::github::annotations(&a, cli.all)),
-        Format::Text => print!("{}", output::text::report(&a, cli.all, cli.verbose)),
+        Format::Text => print!("{}", output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold)),
     }
     Ok(EXIT_OK)
 }
