@@ -270,7 +270,11 @@ pub fn report_with(a: &Analysis, all: bool, verbose: bool, hide_cold: bool) -> S
     let inlined: Vec<&Finding> = reportable
         .iter()
         .copied()
-        .filter(|f| matches!(f.origin, Origin::Inlined { .. }) && !costly.iter().any(|c| c.id == f.id))
+        .filter(|f| {
+            matches!(f.origin, Origin::Inlined { .. })
+                && !costly.iter().any(|c| c.id == f.id)
+                && !(hide_cold && a.cold.contains_key(&f.id))
+        })
         .collect();
     let foreign: Vec<&Finding> =
         reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
