@@ -243,7 +243,8 @@ pub fn report_with(a: &Analysis, all: bool, verbose: bool, hide_cold: bool) -> S
                 finding_line(&mut out, a, &namer, f);
                 let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
                 if let Origin::Inlined { callees } = &f.origin {
-                    let _ = writeln!(out, "           inlined from {}", callees.join(" → "));
+                    let names: Vec<_> = callees.iter().map(|c| namer.function_name(f, c)).collect();
+                    let _ = writeln!(out, "           inlined from {}", names.join(" → "));
                 }
                 let _ = writeln!(out, "           why: {}{}", classify::describe_finding(f), cost);
                 if verbose {
@@ -254,7 +255,7 @@ pub fn report_with(a: &Analysis, all: bool, verbose: bool, hide_cold: bool) -> S
                 // The remedy stays; a rule's decline is a second line saying why the rule did not do
                 // it here (only when the rule's shape matched, or with -v).
                 if let Some(r) = classify::remedy_for(f) {
-                    let _ = writeln!(out, "           try: {r}");
+                    let _ = writeln!(out, "           try: {}", namer.words(f, &r));
                 }
                 if let Some(d) = declined_of.get(&f.id).filter(|d| shows_decline(d, verbose)) {
                     let reason = namer.words(f, &d.reason);
