@@ -206,3 +206,25 @@ fn without_a_profile_cold_code_ranks_last_and_hides() {
     assert!(hidden.contains("judged cold"), "{hidden}");
     assert!(hidden.contains("Fixable (1)"), "{hidden}");
 }
+
+#[test]
+fn bench_evidence_is_structured() {
+    let dir = fixture("profile");
+    let o = stackify(dir.path(), &["--diff", "--json", "--bench", "--profile", heap_profile().to_str().unwrap()]);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let doc = json(&o);
+    assert!(schema_problems(&doc).is_empty(), "{:?}", schema_problems(&doc));
+    let verified: Vec<&Value> = doc["fixes"].as_array().unwrap().iter().filter(|f| f["status"] == "verified").collect();
+    assert!(!verified.is_empty());
+    for f in verified {
+        let m = f["measured"].as_array().unwrap_or_else(|| panic!("no measured in {f}"));
+        assert!(!m.is_empty());
+        for b in m {
+            assert!(b["benchmark"].as_str().unwrap().starts_with("Benchmark"), "{b}");
+            assert!(b["allocs_op_after"].as_u64().unwrap() <= b["allocs_op_before"].as_u64().unwrap(), "{b}");
+            assert!(b["bytes_op_before"].is_u64(), "{b}");
+        }
+    }
+    // --diff: the share on the verified fixes' lines.
+    assert!(doc["summary"]["profile"]["fixed_share"].as_f64().unwrap() > 0.0);
+}

@@ -153,6 +153,9 @@ pub struct FixOut<'a> {
     pub added: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub bench: &'a [String],
+    /// `bench` as numbers: each benchmark of the fix's package before and after (with --bench).
+    #[serde(skip_serializing_if = "<[crate::verify::Measurement]>::is_empty")]
+    pub measured: &'a [crate::verify::Measurement],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unproven: Option<&'a str>,
     /// With a profile: what the fix's target lines allocated.
@@ -482,6 +485,7 @@ pub fn document<'a>(
                 removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
                 added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),
                 bench: outcome.map(|o| o.bench.as_slice()).unwrap_or(&[]),
+                measured: outcome.map(|o| o.measured.as_slice()).unwrap_or(&[]),
                 unproven: outcome.and_then(|o| o.unproven.as_deref()),
                 profile: a.fix_cost(fix).map(|(b, s)| ProfileCost {
                     alloc_space: b,
