@@ -174,7 +174,19 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
     } else if cli.format() == Format::Github {
         print!("{}", output::github::annotations(a, cli.all));
     } else {
-        let diff = output::unified_diff(a, &v.files);
+        // Hottest file first with a profile (by its hottest verified fix), cold-only files last.
+        let mut files: Vec<(&PathBuf, &String)> = v.files.iter().collect();
+        let verified: Vec<&Fix> = v.verified().map(|id| fix(a, id)).collect();
+        files.sort_by_key(|(p, _)| {
+            let in_file = verified.iter().filter(|f| &&f.file == p);
+            let hottest = in_file.clone().filter_map(|f| a.fix_cost(f)).map(|c| c.0).max().unwrap_or(0);
+            let all_cold = in_file.clone().count() > 0 && in_file.clone().all(|f| a.fix_cold(f).is_some());
+            (all_cold, std::cmp::Reverse(hottest))
+        });
+        let diff: String = files
+            .into_iter()
+            .map(|(p, new)| output::unified_diff(a, &std::collections::BTreeMap::from([(p.clone(), new.clone())])))
+            .collect();
         if console::Term::stdout().is_term() {
             print!("{}", output::colorize_diff(&diff));
         } else {
