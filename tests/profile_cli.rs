@@ -228,3 +228,37 @@ fn bench_evidence_is_structured() {
     // --diff: the share on the verified fixes' lines.
     assert!(doc["summary"]["profile"]["fixed_share"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn a_main_packages_default_pgo_is_used_unasked() {
+    let dir = fixture("profile");
+    let app = dir.path().join("cmd/app");
+    std::fs::create_dir_all(&app).unwrap();
+    std::fs::write(
+        app.join("main.go"),
+        "package main\n\nimport hot \"stackify.test/profile\"\n\nfunc main() { println(hot.Key([]byte(\"k\"))) }\n",
+    )
+    .unwrap();
+    // A CPU profile of the module's benchmarks, as PGO would have collected it.
+    let out = tempfile::tempdir().unwrap();
+    let o = go(
+        dir.path(),
+        &[
+            "test",
+            "-run=^$",
+            "-bench=.",
+            "-benchtime=2000x",
+            &format!("-cpuprofile={}", app.join("default.pgo").display()),
+            &format!("-o={}", out.path().join("p.test").display()),
+            ".",
+        ],
+    );
+    assert!(o.status.success(), "{}{}", stdout(&o), stderr(&o));
+    let o = stackify(dir.path(), &["--json"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("cmd/app/default.pgo"), "{}", stderr(&o));
+    let doc = json(&o);
+    assert!(schema_problems(&doc).is_empty(), "{:?}", schema_problems(&doc));
+    let files = doc["summary"]["profile"]["files"].as_array().unwrap();
+    assert_eq!(files, &vec![Value::from("cmd/app/default.pgo")], "{files:?}");
+}
