@@ -79,7 +79,9 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
         if min_share.is_some() {
             bail!("--min-share needs a profile: give --profile FILE or --profile-bench REGEX");
         }
+        let t = std::time::Instant::now();
         judge_cold(a);
+        super::trace("cold judgement", t);
         return Ok(());
     }
     let scope = Scope::from_listing(&a.listing);
