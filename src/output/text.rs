@@ -115,6 +115,22 @@ fn profile_section(out: &mut String, a: &Analysis, all: bool) {
         pct(fixed_bytes as f64),
         if s.stale { " (stale for some functions: their lines were not used)" } else { "" }
     );
+    // Stale functions: their bytes count for the function only; say which and why, so the user
+    // knows to take a fresh profile.
+    for st in m.join.stale.iter().take(if all { usize::MAX } else { 3 }) {
+        let _ = writeln!(
+            out,
+            "{}",
+            style(format!(
+                "  stale: {} in {} ({}): {}",
+                crate::profile::join::split_function_name(&st.function).1,
+                a.display_path(&st.file),
+                crate::analysis::cost_words(st.alloc_space, st.alloc_space as f64 / s.total_alloc_space.max(1) as f64),
+                st.reason
+            ))
+            .dim()
+        );
+    }
     if m.join.sites.is_empty() {
         return;
     }
