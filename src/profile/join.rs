@@ -827,6 +827,16 @@ mod tests {
     }
 
     #[test]
+    fn closures_are_told_from_methods() {
+        assert!(is_closure("example.com/m.Render.func1"));
+        assert!(is_closure("example.com/m.(*T[...]).M.gowrap2"));
+        assert!(is_closure("example.com/m.F.func1.1"));
+        assert!(!is_closure("example.com/m.(*T).Func1"));
+        assert!(!is_closure("example.com/m.T.function"));
+        assert!(!is_closure("example.com/m.init.0"));
+    }
+
+    #[test]
     fn function_names_map_to_declarations() {
         assert_eq!(
             split_function_name("example.com/m/sub.(*Buf[...]).Write.func1"),
