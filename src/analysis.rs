@@ -6,7 +6,9 @@ use crate::findings::{attribute, Finding};
 use crate::fix::Fix;
 use crate::go::helper::{GoHelper, ImportFacts};
 use crate::go::{Listing, Toolchain};
+use crate::profile::join::{FindingCost, Join};
 use crate::source::SourceFile;
+use crate::syntax::cold::Cold;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -114,6 +116,34 @@ pub struct Analysis {
     /// Export data of every dependency, from the compiling listing (`-deps`), for the type helper;
     /// empty for an analysis loaded from the cache, which runs no rules.
     pub dep_exports: HashMap<String, PathBuf>,
+    /// What the profiles measured (`--profile`, `--profile-bench`, a main package's `default.pgo`).
+    pub measured: Option<Measured>,
+    /// Findings judged cold without a profile (error path, panic, init, String methods), by id.
+    pub cold: HashMap<usize, Cold>,
+}
+
+/// The profiles joined with this analysis (built by `session::measure`, after the analysis: the
+/// analysis cache never depends on a profile).
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    pub join: Join,
+    /// Profiles used without being asked: `default.pgo` of a main package.
+    pub automatic: Vec<PathBuf>,
+    /// `--min-share` (a fraction), when given.
+    pub min_share: Option<f64>,
+    /// Fixes withdrawn because their targets carry less than `min_share` of the profile.
+    pub below_min_share: Vec<BelowMinShare>,
+}
+
+/// A fix not proposed because of `--min-share`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BelowMinShare {
+    pub rule: String,
+    pub file: PathBuf,
+    pub line: u32,
+    pub targets: Vec<usize>,
+    pub alloc_space: i64,
+    pub share: f64,
 }
 
 impl Analysis {
@@ -123,6 +153,60 @@ impl Analysis {
     }
     pub fn finding(&self, id: usize) -> &Finding {
         &self.findings[id]
+    }
+
+    /// The measured cost of a finding, with a profile.
+    pub fn finding_cost(&self, id: usize) -> Option<&FindingCost> {
+        self.measured.as_ref()?.join.findings.get(id)
+    }
+
+    /// Bytes and share a fix's targets carry. Targets on one line share that line's samples, so a
+    /// line counts once (its largest finding), not once per finding.
+    pub fn fix_cost(&self, fix: &Fix) -> Option<(i64, f64)> {
+        let m = self.measured.as_ref()?;
+        let mut by_line: HashMap<(Option<&Path>, u32), (i64, f64)> = HashMap::new();
+        for &t in &fix.targets {
+            let (Some(c), Some(f)) = (m.join.findings.get(t), self.findings.get(t)) else { continue };
+            let e = by_line.entry((f.file.as_deref(), f.line())).or_default();
+            if c.alloc_space > e.0 {
+                *e = (c.alloc_space, c.share);
+            }
+        }
+        Some(by_line.values().fold((0, 0.0), |(b, s), (b2, s2)| (b + b2, s + s2)))
+    }
+
+    /// A fix is cold when every finding it targets is.
+    pub fn fix_cold(&self, fix: &Fix) -> Option<Cold> {
+        let first = *self.cold.get(fix.targets.first()?)?;
+        fix.targets.iter().all(|t| self.cold.contains_key(t)).then_some(first)
+    }
+}
+
+/// The order fixes are shown and reviewed in: with a profile the hottest first (across files); without
+/// one, cold fixes after the others. Stable, so ties keep file order.
+pub fn rank_fixes(a: &Analysis, fixes: &mut [&Fix]) {
+    fixes.sort_by_key(|f| (a.fix_cold(f).is_some(), std::cmp::Reverse(a.fix_cost(f).map_or(0, |c| c.0))));
+}
+
+/// `12.3 MB (41%)`: a measured cost for people.
+pub fn cost_words(bytes: i64, share: f64) -> String {
+    let b = bytes as f64;
+    let size = if b >= 1e9 {
+        format!("{:.1} GB", b / 1e9)
+    } else if b >= 1e6 {
+        format!("{:.1} MB", b / 1e6)
+    } else if b >= 1e3 {
+        format!("{:.1} kB", b / 1e3)
+    } else {
+        format!("{bytes} B")
+    };
+    let pct = share * 100.0;
+    if pct > 0.0 && pct < 0.1 {
+        format!("{size} (<0.1%)")
+    } else if pct < 10.0 {
+        format!("{size} ({pct:.1}%)")
+    } else {
+        format!("{size} ({pct:.0}%)")
     }
 }
 

@@ -135,6 +135,28 @@ pub struct Cli {
     #[arg(long)]
     pub allow_no_vcs: bool,
 
+    /// Rank by measured cost: a pprof heap (and/or CPU) profile, e.g. from `go test -memprofile`
+    /// or net/http/pprof (repeatable). Findings get bytes and share, hottest first; lines that
+    /// allocate without a finding are listed too. A main package's default.pgo is used unasked.
+    #[arg(long = "profile", value_name = "FILE", action = ArgAction::Append)]
+    pub profiles: Vec<PathBuf>,
+
+    /// Make the profile: run the analysed packages' benchmarks matching REGEX (`.` for all) with
+    /// -memprofile and -cpuprofile into a temp dir (nothing is written to the module), then rank as
+    /// with --profile.
+    #[arg(long, value_name = "REGEX")]
+    pub profile_bench: Option<String>,
+
+    /// With a profile: only rewrite (--diff, --apply, --fix) fixes whose findings carry at least
+    /// this share of the profiled bytes, as a percentage (`5%`, `5`) ; the others are listed as
+    /// below the threshold. Also `[profile] min_share` in stackify.toml.
+    #[arg(long, value_name = "P", value_parser = parse_share)]
+    pub min_share: Option<f64>,
+
+    /// Do not list findings and fixes judged cold (error paths, panics, init, String methods).
+    #[arg(long)]
+    pub hide_cold: bool,
+
     /// No progress and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,
@@ -153,4 +175,14 @@ impl Cli {
             (None, false) => Format::Text,
         }
     }
+}
+
+/// `5%` or `5` → 0.05: a share of the profile as a percentage.
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim().trim_end_matches('%').trim();
+    let v: f64 = t.parse().map_err(|_| format!("{s:?} is not a percentage (e.g. 5% or 0.5)"))?;
+    if !(0.0..=100.0).contains(&v) {
+        return Err(format!("{s:?} is not between 0% and 100%"));
+    }
+    Ok(v / 100.0)
 }

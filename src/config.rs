@@ -7,6 +7,9 @@
 //!
 //! [paths]
 //! skip = ["internal/legacy/**", "**/*_gen.go"]  # globs relative to this file's directory
+//!
+//! [profile]
+//! min_share = 2.5                               # percent; as --min-share, needs a profile
 //! ```
 //! Command-line `--rule` replaces `enable`; `--skip-rule` adds to `disable`.
 
@@ -24,6 +27,16 @@ pub struct Config {
     pub rules: Rules,
     #[serde(default)]
     pub paths: Paths,
+    #[serde(default)]
+    pub profile: ProfileConfig,
+}
+
+/// `[profile]`: how measured cost limits rewrites.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileConfig {
+    /// Percentage of the profiled bytes a fix must carry to be rewritten (`--min-share` wins).
+    pub min_share: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -71,6 +71,52 @@ pub struct FindingOut<'a> {
     pub declined: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_editable: Option<&'a str>,
+    /// With a heap profile: what its line allocated (0 when it has no samples).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileCost>,
+    /// With a CPU profile: the CPU share of the finding's function (cumulative).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_share: Option<f64>,
+    /// Without a profile: judged cold from the code around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold: Option<crate::syntax::cold::Cold>,
+}
+
+/// Measured bytes and objects, and the share of all profiled bytes.
+#[derive(Serialize, Clone, Copy)]
+pub struct ProfileCost {
+    pub alloc_space: i64,
+    pub alloc_objects: i64,
+    pub share: f64,
+}
+
+#[derive(Serialize)]
+pub struct ProfileSummary {
+    /// The profiles joined (heap and CPU); default.pgo included when it was used unasked.
+    pub files: Vec<String>,
+    pub total_alloc_space: i64,
+    /// Share of the profiled bytes on lines with a reportable finding.
+    pub matched_share: f64,
+    /// Share of the profiled bytes on the lines the fixes target: verified fixes with --diff/--apply,
+    /// candidate fixes in a report.
+    pub fixed_share: f64,
+    /// Some profiled function no longer matches the source: its lines were not used.
+    pub stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_share: Option<f64>,
+    /// Fixes not proposed because their findings carry less than `min_share`.
+    pub below_min_share: Vec<BelowOut>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct BelowOut {
+    pub rule: String,
+    pub file: String,
+    pub line: u32,
+    pub targets: Vec<usize>,
+    pub alloc_space: i64,
+    pub share: f64,
 }
 
 #[derive(Serialize)]
@@ -107,8 +153,17 @@ pub struct FixOut<'a> {
     pub added: &'a [String],
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub bench: &'a [String],
+    /// `bench` as numbers: each benchmark of the fix's package before and after (with --bench).
+    #[serde(skip_serializing_if = "<[crate::verify::Measurement]>::is_empty")]
+    pub measured: &'a [crate::verify::Measurement],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unproven: Option<&'a str>,
+    /// With a profile: what the fix's target lines allocated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileCost>,
+    /// Without a profile: every target is judged cold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cold: Option<crate::syntax::cold::Cold>,
     pub add_imports: &'a [String],
     pub edits: Vec<EditOut<'a>>,
 }
@@ -153,6 +208,12 @@ pub struct Summary {
     pub verification_builds: usize,
     pub elapsed_ms: u128,
     pub timings: crate::analysis::Timings,
+    /// With a profile (`--profile`, `--profile-bench`, default.pgo).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileSummary>,
+    /// Without a profile: findings judged cold, by why.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub cold: BTreeMap<crate::syntax::cold::Cold, usize>,
 }
 
 /// 1-based line and byte column of a byte offset.
@@ -200,7 +261,120 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
     if let Some(v) = v {
         s.timings.verify_ms = v.elapsed_ms;
     }
+    for c in a.cold.iter().filter(|(id, _)| a.findings[**id].is_reportable()).map(|(_, c)| *c) {
+        *s.cold.entry(c).or_default() += 1;
+    }
+    s.profile = a.measured.as_ref().map(|m| {
+        let j = &m.join;
+        // The lines the fixes target: verified ones when verification ran, else the candidates.
+        let fixed: Vec<&Fix> = match v {
+            Some(v) => a.fixes.iter().filter(|f| v.outcomes.get(&f.id).is_some_and(|o| o.verified)).collect(),
+            None => a.fixes.iter().collect(),
+        };
+        let lines: std::collections::HashSet<(&std::path::Path, u32)> = fixed
+            .iter()
+            .flat_map(|f| f.targets.iter())
+            .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+            .collect();
+        let fixed_bytes: i64 =
+            j.lines.iter().filter(|l| lines.contains(&(l.file.as_path(), l.line))).map(|l| l.alloc_space).sum();
+        let total = j.summary.total_alloc_space;
+        ProfileSummary {
+            files: j.summary.files.iter().map(|p| a.display_path(p)).collect(),
+            total_alloc_space: total,
+            matched_share: j.summary.matched_share,
+            fixed_share: if total > 0 { fixed_bytes as f64 / total as f64 } else { 0.0 },
+            stale: j.summary.stale,
+            min_share: m.min_share,
+            below_min_share: m
+                .below_min_share
+                .iter()
+                .map(|b| BelowOut {
+                    rule: b.rule.clone(),
+                    file: a.display_path(&b.file),
+                    line: b.line,
+                    targets: b.targets.clone(),
+                    alloc_space: b.alloc_space,
+                    share: b.share,
+                })
+                .collect(),
+            warnings: j.warnings.clone(),
+        }
+    });
     s
+}
+
+fn profile_cost(a: &Analysis, id: usize) -> Option<ProfileCost> {
+    let c = a.finding_cost(id)?;
+    Some(ProfileCost { alloc_space: c.alloc_space, alloc_objects: c.alloc_objects, share: c.share })
+}
+
+/// Lines that allocate without a reportable finding, as findings whose cost is `allocates` (ids after
+/// the compiler's findings).
+fn profile_sites<'a>(a: &'a Analysis) -> Vec<FindingOut<'a>> {
+    let Some(m) = &a.measured else { return Vec::new() };
+    let empty: &'a [crate::findings::Flow] = &[];
+    m.join
+        .sites
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let package = s
+                .file
+                .parent()
+                .and_then(|d| a.listing.targets().find(|p| p.dir == d))
+                .map_or("", |p| p.import_path.as_str());
+            let what = match &s.via {
+                Some(via) => format!("{} ({via})", s.kind.describe()),
+                None => s.kind.describe().to_string(),
+            };
+            let words = crate::analysis::cost_words(s.alloc_space, s.share);
+            let message = if s.does_not_escape {
+                format!("allocates {words} at run time although the compiler keeps it on the stack: {what}")
+            } else {
+                format!("allocates {words} at run time with no escape finding: {what}")
+            };
+            FindingOut {
+                id: a.findings.len() + i,
+                package,
+                file: a.display_path(&s.file),
+                line: s.line,
+                column: 1,
+                kind: "profile-only",
+                display: message.clone(),
+                message,
+                subject: "",
+                function: Some(s.function.as_str()),
+                source_subject: Cow::Borrowed(""),
+                source_function: None,
+                cause: match s.kind {
+                    crate::profile::join::AllocKind::SliceGrowth => crate::findings::Cause::SliceGrowth,
+                    crate::profile::join::AllocKind::InterfaceBoxing => crate::findings::Cause::InterfaceConversion,
+                    _ => crate::findings::Cause::Unknown,
+                },
+                cause_text: what,
+                sink: None,
+                sink_call: None,
+                cost: Cost::Allocates,
+                origin: "profile",
+                inlined_from: None,
+                source_inlined_from: None,
+                origin_note: None,
+                why: empty,
+                remedy: None,
+                fix: None,
+                declined: None,
+                not_editable: None,
+                profile: Some(ProfileCost {
+                    alloc_space: s.alloc_space,
+                    alloc_objects: s.alloc_objects,
+                    share: s.share,
+                }),
+                cpu_share: None,
+                cold: None,
+            }
+        })
+        .collect()
 }
 
 fn cost_name_cause(f: &Finding) -> String {
@@ -270,9 +444,15 @@ pub fn document<'a>(
                 fix: fix_of.get(&f.id).copied(),
                 declined: declined_of.get(&f.id).map(|d| super::text::declined_words(a, &namer, d)),
                 not_editable: f.file.as_ref().and_then(|p| a.not_editable.get(p)).map(|s| s.reason.as_str()),
+                profile: profile_cost(a, f.id),
+                cpu_share: a.finding_cost(f.id).and_then(|c| c.cpu_share),
+                cold: a.cold.get(&f.id).copied(),
             }
         })
+        .chain(profile_sites(a))
         .collect();
+    let mut fixes: Vec<&'a Fix> = fixes.to_vec();
+    crate::analysis::rank_fixes(a, &mut fixes);
     let fixes_out = fixes
         .iter()
         .map(|fix| {
@@ -305,7 +485,20 @@ pub fn document<'a>(
                 removed: outcome.map(|o| o.removed.as_slice()).unwrap_or(&[]),
                 added: outcome.map(|o| o.added.as_slice()).unwrap_or(&[]),
                 bench: outcome.map(|o| o.bench.as_slice()).unwrap_or(&[]),
+                measured: outcome.map(|o| o.measured.as_slice()).unwrap_or(&[]),
                 unproven: outcome.and_then(|o| o.unproven.as_deref()),
+                profile: a.fix_cost(fix).map(|(b, s)| ProfileCost {
+                    alloc_space: b,
+                    alloc_objects: fix
+                        .targets
+                        .iter()
+                        .filter_map(|t| a.finding_cost(*t))
+                        .map(|c| c.alloc_objects)
+                        .max()
+                        .unwrap_or(0),
+                    share: s,
+                }),
+                cold: a.fix_cold(fix),
                 add_imports: &fix.add_imports,
                 edits: fix
                     .edits

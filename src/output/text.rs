@@ -63,12 +63,105 @@ fn shows_decline(d: &crate::analysis::Declined, verbose: bool) -> bool {
     verbose || !d.code.is_shape_mismatch()
 }
 
-fn finding_line(out: &mut String, namer: &Namer, f: &Finding) {
+fn finding_line(out: &mut String, a: &Analysis, namer: &Namer, f: &Finding) {
     let func = namer.function(f).map(|n| format!("  in {n}")).unwrap_or_default();
-    let _ = writeln!(out, "  {:<8} {}{}", format!("{}:{}", f.line(), f.col()), namer.message(f), style(func).dim());
+    let _ = writeln!(
+        out,
+        "  {:<8} {}{}{}",
+        format!("{}:{}", f.line(), f.col()),
+        namer.message(f),
+        style(func).dim(),
+        measure_words(a, f.id)
+    );
+}
+
+/// `  — 12.3 MB (41%)` with a profile, `  — cold: error path` when judged cold, else nothing.
+fn measure_words(a: &Analysis, id: usize) -> String {
+    if let Some(c) = a.finding_cost(id) {
+        format!("  — {}", style(crate::analysis::cost_words(c.alloc_space, c.share)).bold())
+    } else if let Some(c) = a.cold.get(&id) {
+        format!("  — {}", style(format!("cold: {}", c.describe())).dim())
+    } else {
+        String::new()
+    }
+}
+
+/// Hottest first with a profile, cold last without one; else by file and position.
+fn rank_findings(a: &Analysis, list: &mut [&Finding]) {
+    list.sort_by_cached_key(|f| {
+        let bytes = a.finding_cost(f.id).map_or(0, |c| c.alloc_space);
+        (a.cold.contains_key(&f.id), std::cmp::Reverse(bytes), location(a, f), f.line(), f.col())
+    });
+}
+
+/// With a profile: its totals, and the lines that allocate without a finding.
+fn profile_section(out: &mut String, a: &Analysis, all: bool) {
+    let Some(m) = &a.measured else { return };
+    let s = &m.join.summary;
+    let fixed: std::collections::HashSet<(&std::path::Path, u32)> = a
+        .fixes
+        .iter()
+        .flat_map(|f| f.targets.iter())
+        .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+        .collect();
+    let fixed_bytes: i64 =
+        m.join.lines.iter().filter(|l| fixed.contains(&(l.file.as_path(), l.line))).map(|l| l.alloc_space).sum();
+    let pct = |b: f64| if s.total_alloc_space > 0 { 100.0 * b / s.total_alloc_space as f64 } else { 0.0 };
+    let _ = writeln!(
+        out,
+        "profile: {} allocated; {:.1}% on findings, {:.1}% on lines the fixes target{}",
+        crate::analysis::cost_words(s.total_alloc_space, 1.0).trim_end_matches(" (100%)"),
+        s.matched_share * 100.0,
+        pct(fixed_bytes as f64),
+        if s.stale { " (stale for some functions: their lines were not used)" } else { "" }
+    );
+    // Stale functions: their bytes count for the function only; say which and why, so the user
+    // knows to take a fresh profile.
+    for st in m.join.stale.iter().take(if all { usize::MAX } else { 3 }) {
+        let _ = writeln!(
+            out,
+            "{}",
+            style(format!(
+                "  stale: {} in {} ({}): {}",
+                crate::profile::join::split_function_name(&st.function).1,
+                a.display_path(&st.file),
+                crate::analysis::cost_words(st.alloc_space, st.alloc_space as f64 / s.total_alloc_space.max(1) as f64),
+                st.reason
+            ))
+            .dim()
+        );
+    }
+    if m.join.sites.is_empty() {
+        return;
+    }
+    let shown = if all { m.join.sites.len() } else { m.join.sites.len().min(10) };
+    section(out, "Allocates at run time, no escape finding (measured)", m.join.sites.len());
+    for site in &m.join.sites[..shown] {
+        let what = match &site.via {
+            Some(via) => format!("{} ({via})", site.kind.describe()),
+            None => site.kind.describe().to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "  {}:{}  {}  {}{}",
+            a.display_path(&site.file),
+            site.line,
+            style(crate::analysis::cost_words(site.alloc_space, site.share)).bold(),
+            what,
+            style(format!("  in {}", crate::profile::join::split_function_name(&site.function).1)).dim()
+        );
+    }
+    if shown < m.join.sites.len() {
+        let _ = writeln!(out, "{}", style(format!("  … {} more (--all lists them)", m.join.sites.len() - shown)).dim());
+    }
 }
 
 pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
+    report_with(a, all, verbose, false)
+}
+
+/// The report; `hide_cold` leaves out findings judged cold (their fixes are already withdrawn).
+pub fn report_with(a: &Analysis, all: bool, verbose: bool, hide_cold: bool) -> String {
     let mut out = String::new();
     let namer = Namer::new(&a.sources, &a.listing);
     let reportable: Vec<&Finding> = a.findings.iter().filter(|f| f.is_reportable()).collect();
@@ -90,15 +183,20 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
         // the fix still needs its location and subject line.
         let targeted: Vec<&Finding> = a.findings.iter().filter(|f| fix_of.contains_key(&f.id)).collect();
         section(&mut out, "Fixable", a.fixes.len());
-        let mut files: BTreeMap<String, Vec<&crate::fix::Fix>> = BTreeMap::new();
-        for fx in &a.fixes {
-            files.entry(a.display_path(&fx.file)).or_default().push(fx);
-        }
-        for (file, fixes) in files {
-            let _ = writeln!(out, "{}", style(&file).underlined());
+        let mut fixes: Vec<&crate::fix::Fix> = a.fixes.iter().collect();
+        // By file first (the ranking is stable): without a profile or cold fixes that is the order.
+        fixes.sort_by_cached_key(|fx| a.display_path(&fx.file));
+        crate::analysis::rank_fixes(a, &mut fixes);
+        let mut current: Option<String> = None;
+        {
             for fx in fixes {
+                let file = a.display_path(&fx.file);
+                if current.as_ref() != Some(&file) {
+                    let _ = writeln!(out, "{}", style(&file).underlined());
+                    current = Some(file);
+                }
                 for f in targeted.iter().filter(|f| fix_of.get(&f.id) == Some(&fx.id)) {
-                    finding_line(&mut out, &namer, f);
+                    finding_line(&mut out, a, &namer, f);
                 }
                 let first = &a.findings[fx.targets[0]];
                 let _ = writeln!(out, "           why: {}", classify::describe_finding(first));
@@ -113,12 +211,19 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                     style(format!("fix #{} [{}]:", fx.id, fx.rule)).green(),
                     fx.title
                 );
+                if let Some((bytes, share)) = a.fix_cost(fx) {
+                    let _ = writeln!(out, "           measured: {}", crate::analysis::cost_words(bytes, share));
+                } else if let Some(c) = a.fix_cold(fx) {
+                    let _ =
+                        writeln!(out, "           {}", style(format!("cold: {} (listed last)", c.describe())).dim());
+                }
             }
         }
     }
 
     // 2. What costs and no rule fixes.
-    let costly: Vec<&Finding> = reportable
+    let mut hidden_cold = 0;
+    let mut costly: Vec<&Finding> = reportable
         .iter()
         .copied()
         .filter(|f| {
@@ -129,18 +234,29 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
                 && matches!(f.cost, Cost::Allocates | Cost::MayAllocate)
         })
         .collect();
+    if hide_cold {
+        let before = costly.len();
+        costly.retain(|f| !a.cold.contains_key(&f.id));
+        hidden_cold = before - costly.len();
+    }
+    rank_findings(a, &mut costly);
     if !costly.is_empty() {
         section(&mut out, "Allocates, no automatic fix", costly.len());
-        for (file, list) in by_file(a, costly.iter().copied()) {
-            let note = list[0]
-                .file
-                .as_ref()
-                .and_then(|p| a.not_editable.get(p))
-                .map(|r| format!("  ({r})"))
-                .unwrap_or_default();
-            let _ = writeln!(out, "{}{}", style(&file).underlined(), style(note).dim());
-            for f in list {
-                finding_line(&mut out, &namer, f);
+        let mut current: Option<String> = None;
+        {
+            for f in costly.iter().copied() {
+                let file = location(a, f);
+                if current.as_ref() != Some(&file) {
+                    let note = f
+                        .file
+                        .as_ref()
+                        .and_then(|p| a.not_editable.get(p))
+                        .map(|r| format!("  ({r})"))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "{}{}", style(&file).underlined(), style(note).dim());
+                    current = Some(file);
+                }
+                finding_line(&mut out, a, &namer, f);
                 let cost = if f.cost == Cost::MayAllocate { " (may not allocate: depends on the value)" } else { "" };
                 if let Origin::Inlined { callees } = &f.origin {
                     let names: Vec<_> = callees.iter().map(|c| namer.function_name(f, c)).collect();
@@ -171,7 +287,11 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
     let inlined: Vec<&Finding> = reportable
         .iter()
         .copied()
-        .filter(|f| matches!(f.origin, Origin::Inlined { .. }) && !costly.iter().any(|c| c.id == f.id))
+        .filter(|f| {
+            matches!(f.origin, Origin::Inlined { .. })
+                && !costly.iter().any(|c| c.id == f.id)
+                && !(hide_cold && a.cold.contains_key(&f.id))
+        })
         .collect();
     let foreign: Vec<&Finding> =
         reportable.iter().copied().filter(|f| matches!(f.origin, Origin::Foreign { .. })).collect();
@@ -181,7 +301,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, free.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, &namer, f);
+                    finding_line(&mut out, a, &namer, f);
                     let why = if matches!(f.kind, Kind::LeakingParam { .. }) {
                         classify::describe(f.cause)
                     } else {
@@ -196,7 +316,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, inlined.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, &namer, f);
+                    finding_line(&mut out, a, &namer, f);
                     if let Origin::Inlined { callees } = &f.origin {
                         let names: Vec<_> = callees.iter().map(|c| namer.function_name(f, c)).collect();
                         let _ = writeln!(out, "           inlined from {}", names.join(" → "));
@@ -209,7 +329,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             for (file, list) in by_file(a, foreign.iter().copied()) {
                 let _ = writeln!(out, "{}", style(&file).underlined());
                 for f in list {
-                    finding_line(&mut out, &namer, f);
+                    finding_line(&mut out, a, &namer, f);
                     if let Origin::Foreign { reason } = &f.origin {
                         let _ = writeln!(out, "           {reason}");
                     }
@@ -229,8 +349,13 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
             let _ = writeln!(out, "  {}:{}:{} [{}] {reason}", a.display_path(&d.file), d.line, d.col, d.rule);
         }
     }
+    profile_section(&mut out, a, all);
     let hidden = if all { 0 } else { free.len() + inlined.len() + foreign.len() };
     let _ = writeln!(out);
+    if hidden_cold > 0 {
+        let _ =
+            writeln!(out, "{}", style(format!("Not shown: {hidden_cold} findings judged cold (--hide-cold).")).dim());
+    }
     if hidden > 0 {
         let _ = writeln!(
             out,

@@ -456,6 +456,16 @@ pub fn declaration_key(name: &str) -> String {
     }
 }
 
+/// `pkg.F.func1`, `pkg.(*T).M.gowrap2`: a function literal (or a wrapper the compiler made for one).
+fn is_closure(name: &str) -> bool {
+    let slash = name.rfind('/').map_or(0, |i| i + 1);
+    strip_type_args(&name[slash..]).split('.').skip(1).any(|seg| {
+        ["func", "gowrap", "deferwrap"]
+            .iter()
+            .any(|p| seg.strip_prefix(p).is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit())))
+    })
+}
+
 fn strip_type_args(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut depth = 0;
@@ -514,8 +524,26 @@ pub fn join(
         let functions: HashMap<u64, &super::decode::Function> = p.function.iter().map(|f| (f.id, f)).collect();
         let locations: HashMap<u64, &super::decode::Location> = p.location.iter().map(|l| (l.id, l)).collect();
         // Resolve each function's file once: stacks repeat the same few functions.
-        let resolved: HashMap<u64, Option<PathBuf>> =
-            functions.iter().map(|(id, f)| (*id, scope.resolve(p.string(f.filename)).map(Path::to_path_buf))).collect();
+        // The function's package must be one of the modules' (or a main package): a file name alone
+        // can match the standard library's (`$GOROOT/src/context/context.go` ends like a module's
+        // `context.go`).
+        let ours = |name: &str| {
+            let pkg = split_function_name(name).0;
+            let pkg = pkg.strip_suffix(".test").unwrap_or(pkg);
+            pkg == "main"
+                || scope.modules().iter().any(|m| {
+                    pkg == m.path
+                        || pkg.starts_with(&format!("{}/", m.path))
+                        || pkg.starts_with(&format!("{}.test/", m.path))
+                })
+        };
+        let resolved: HashMap<u64, Option<PathBuf>> = functions
+            .iter()
+            .map(|(id, f)| {
+                let file = scope.resolve(p.string(f.filename)).filter(|_| ours(p.string(f.name)));
+                (*id, file.map(Path::to_path_buf))
+            })
+            .collect();
         let decl_keys: HashMap<u64, String> = resolved
             .iter()
             .filter(|(_, file)| file.is_some())
@@ -580,7 +608,8 @@ pub fn join(
                     // in them, init functions) cannot be checked by range: trust its line.
                     None if decl == "init" || decl == "glob" => Ok(()),
                     None => Err(format!("{decl} is no longer declared in {}", file.display())),
-                    Some(&(start, _)) if fr.start_line > 0 && start != fr.start_line => {
+                    // A closure's start line is the literal's, not its declaration's.
+                    Some(&(start, _)) if fr.start_line > 0 && start != fr.start_line && !is_closure(fr.function) => {
                         Err(format!("{decl} starts at line {} in the profile, {start} now", fr.start_line))
                     }
                     Some(&(start, end)) if fr.line < start || fr.line > end => {
@@ -795,6 +824,16 @@ mod tests {
         assert_eq!(r("/usr/local/go/src/runtime/y.go"), None);
         assert_eq!(r("/ci/build/m/hotter.go"), None);
         assert_eq!(r("/ci/build/m/xhot.go"), None);
+    }
+
+    #[test]
+    fn closures_are_told_from_methods() {
+        assert!(is_closure("example.com/m.Render.func1"));
+        assert!(is_closure("example.com/m.(*T[...]).M.gowrap2"));
+        assert!(is_closure("example.com/m.F.func1.1"));
+        assert!(!is_closure("example.com/m.(*T).Func1"));
+        assert!(!is_closure("example.com/m.T.function"));
+        assert!(!is_closure("example.com/m.init.0"));
     }
 
     #[test]

@@ -103,8 +103,9 @@ pub fn run(a: &Analysis, cli: &Cli) -> Result<u8> {
         progress.finish();
         v
     };
-    let verified: Vec<&Fix> =
+    let mut verified: Vec<&Fix> =
         a.fixes.iter().filter(|f| first.outcomes.get(&f.id).is_some_and(|o| o.verified)).collect();
+    crate::analysis::rank_fixes(a, &mut verified);
     let mut declined: Vec<&Outcome> = first.dropped().collect();
 
     if verified.is_empty() {
@@ -297,6 +298,11 @@ fn show(term: &Term, a: &Analysis, previewer: &Verifier, fix: &Fix, outcome: &Ou
         }
     }
     eprintln!("  rule:     {} — {}", fix.rule, fix.title);
+    if let Some((bytes, share)) = a.fix_cost(fix) {
+        eprintln!("  measured: {} of the profiled bytes", crate::analysis::cost_words(bytes, share));
+    } else if let Some(c) = a.fix_cold(fix) {
+        eprintln!("  cold:     {}", c.describe());
+    }
     let width = (term.size().1 as usize).clamp(60, 100);
     for line in wrap(&fix.explanation, width - 12) {
         eprintln!("            {line}");

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod cache;
 pub mod explain;
 pub mod interactive;
+pub mod measure;
 pub mod run;
 
 pub use crate::analysis::{Analysis, Options};
@@ -134,6 +135,8 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         timings: Timings { list_ms, parse_ms, ..Default::default() },
         cache_key: None,
         dep_exports,
+        measured: None,
+        cold: HashMap::new(),
     };
     engine::propose(&mut analysis, progress)?;
     analysis.cache_key = cache_key.clone();
@@ -183,6 +186,8 @@ fn from_cache(
         timings: Timings { analysis_cached: true, list_ms, ..Default::default() },
         cache_key,
         dep_exports: HashMap::new(),
+        measured: None,
+        cold: HashMap::new(),
     }
 }
 

@@ -49,9 +49,16 @@ pub fn run(cli: &Cli) -> Result<u8> {
         // Fail before the (possibly long) analysis when no one can answer the prompts.
         super::interactive::require_terminal()?;
     }
+    let requested = super::measure::read_requested(cli)?;
     let start = Instant::now();
     let progress = Progress::new(!cli.quiet);
     let mut a = analyze(options(cli), &progress)?;
+    super::measure::attach(&mut a, cli, requested, &progress)?;
+    if cli.hide_cold {
+        // Cold fixes are not proposed at all: nothing to verify, review or write.
+        let cold: Vec<usize> = a.fixes.iter().filter(|f| a.fix_cold(f).is_some()).map(|f| f.id).collect();
+        a.fixes.retain(|f| !cold.contains(&f.id));
+    }
     if cli.diff || cli.apply || cli.fix {
         super::prepare_fixes(&mut a)?;
     }
@@ -114,7 +121,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Format::Json => print_json(&a, "report", None, &[], start)?,
         Format::Sarif => println!("{}", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?),
         Format::Github => print!("{}", output::github::annotations(&a, cli.all)),
-        Format::Text => print!("{}", output::text::report(&a, cli.all, cli.verbose)),
+        Format::Text => print!("{}", output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold)),
     }
     Ok(EXIT_OK)
 }
@@ -168,7 +175,19 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
     } else if cli.format() == Format::Github {
         print!("{}", output::github::annotations(a, cli.all));
     } else {
-        let diff = output::unified_diff(a, &v.files);
+        // Hottest file first with a profile (by its hottest verified fix), cold-only files last.
+        let mut files: Vec<(&PathBuf, &String)> = v.files.iter().collect();
+        let verified: Vec<&Fix> = v.verified().map(|id| fix(a, id)).collect();
+        files.sort_by_key(|(p, _)| {
+            let in_file = verified.iter().filter(|f| &&f.file == p);
+            let hottest = in_file.clone().filter_map(|f| a.fix_cost(f)).map(|c| c.0).max().unwrap_or(0);
+            let all_cold = in_file.clone().count() > 0 && in_file.clone().all(|f| a.fix_cold(f).is_some());
+            (all_cold, std::cmp::Reverse(hottest))
+        });
+        let diff: String = files
+            .into_iter()
+            .map(|(p, new)| output::unified_diff(a, &std::collections::BTreeMap::from([(p.clone(), new.clone())])))
+            .collect();
         if console::Term::stdout().is_term() {
             print!("{}", output::colorize_diff(&diff));
         } else {
@@ -193,13 +212,21 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
     for n in &v.notes {
         eprintln!("  note: {n}");
     }
-    for o in v.outcomes.values() {
+    print_below_min_share(a);
+    let mut order: Vec<&Fix> = v.outcomes.keys().map(|id| fix(a, *id)).collect();
+    crate::analysis::rank_fixes(a, &mut order);
+    for o in order.iter().filter_map(|f| v.outcomes.get(&f.id)) {
         let f = fix(a, o.fix);
         let place = format!("{}:{}", a.display_path(&f.file), f.line);
         if o.verified {
             let proof =
                 if o.removed.is_empty() { String::new() } else { format!(" — removes: {}", o.removed.join("; ")) };
-            eprintln!("  {} {place} [{}] {}{proof}", console::style("verified").green(), f.rule, f.title);
+            let cost = match (a.fix_cost(f), a.fix_cold(f)) {
+                (Some((b, s)), _) => format!(" — {}", crate::analysis::cost_words(b, s)),
+                (None, Some(c)) => format!(" — cold: {}", c.describe()),
+                _ => String::new(),
+            };
+            eprintln!("  {} {place} [{}] {}{cost}{proof}", console::style("verified").green(), f.rule, f.title);
             for b in &o.bench {
                 eprintln!("           measured: {b}");
             }
@@ -220,6 +247,22 @@ fn print_outcomes(a: &Analysis, v: &Verification) {
     // (a caller's argument that stopped escaping because the callee no longer leaks it).
     for r in &v.also_removed {
         eprintln!("  also removed, as a side effect of the fixes above: {r}");
+    }
+}
+
+/// Fixes `--min-share` kept from being rewritten, so none disappears silently.
+pub fn print_below_min_share(a: &Analysis) {
+    let Some(m) = &a.measured else { return };
+    for b in &m.below_min_share {
+        eprintln!(
+            "  {} {}:{} [{}]: {} is below --min-share {:.1}%",
+            console::style("not proposed").dim(),
+            a.display_path(&b.file),
+            b.line,
+            b.rule,
+            crate::analysis::cost_words(b.alloc_space, b.share),
+            m.min_share.unwrap_or(0.0) * 100.0
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 //! a rule never has to import a sibling rule to reuse one.
 
 pub mod call;
+pub mod cold;
 pub mod names;
 pub mod text;
 pub mod version;

@@ -98,6 +98,14 @@ impl Verifier<'_> {
                         let ev = per_fix.entry(*id).or_default();
                         // Per package: a benchmark exercises every fix in it, so this is shared evidence.
                         ev.bench.push(format!("{} (package {}): {x} → {y} allocs/op", r.name, r.package));
+                        ev.measured.push(super::Measurement {
+                            benchmark: r.name.clone(),
+                            package: r.package.clone(),
+                            allocs_op_before: Some(x),
+                            allocs_op_after: Some(y),
+                            bytes_op_before: b.bytes_per_op,
+                            bytes_op_after: r.bytes_per_op,
+                        });
                         if y < x {
                             ev.fewer_allocs = true;
                         }

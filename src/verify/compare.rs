@@ -34,6 +34,7 @@ pub(super) struct FixEval {
     pub removed: Vec<String>,
     pub added: Vec<String>,
     pub bench: Vec<String>,
+    pub measured: Vec<super::Measurement>,
     pub fewer_allocs: bool,
 }
 

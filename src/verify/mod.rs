@@ -89,8 +89,23 @@ pub struct Outcome {
     pub added: Vec<String>,
     /// Allocation evidence from the package's benchmarks (with --bench).
     pub bench: Vec<String>,
+    /// The same evidence as numbers, one per benchmark of the fix's package (with --bench).
+    #[serde(default)]
+    pub measured: Vec<Measurement>,
     /// What this verification could not prove.
     pub unproven: Option<String>,
+}
+
+/// One benchmark of a fix's package, without and with the fixes (`--bench`). A benchmark exercises
+/// every fix in its package, so fixes of one package share their measurements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub benchmark: String,
+    pub package: String,
+    pub allocs_op_before: Option<u64>,
+    pub allocs_op_after: Option<u64>,
+    pub bytes_op_before: Option<u64>,
+    pub bytes_op_after: Option<u64>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -271,6 +286,7 @@ impl<'a> Verifier<'a> {
                     removed: vec![],
                     added: vec![],
                     bench: vec![],
+                    measured: vec![],
                     unproven: None,
                 },
             );
@@ -294,6 +310,7 @@ impl<'a> Verifier<'a> {
                     removed: ev.removed,
                     added: ev.added,
                     bench: ev.bench,
+                    measured: ev.measured,
                     unproven,
                 },
             );

@@ -1,0 +1,167 @@
+//! Measured cost for the front ends: read the profiles (`--profile`, `--profile-bench`, a main
+//! package's `default.pgo`), join them with the analysis, withdraw fixes below `--min-share`; and,
+//! without a profile, the static cold judgement. Runs after the analysis (cached or not): the
+//! analysis cache never depends on a profile.
+
+use super::Analysis;
+use crate::analysis::{BelowMinShare, Measured};
+use crate::cli::Cli;
+use crate::findings::Cost;
+use crate::go::bench_profile::{default_pgo, packages_with_tests, BenchProfileOptions};
+use crate::profile::join::{join, LoadedProfile, Scope};
+use crate::progress::Progress;
+use anyhow::{bail, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+/// Read the `--profile` files before the (possibly long) analysis: a missing file or one that is not
+/// a pprof profile is an error naming it.
+pub fn read_requested(cli: &Cli) -> Result<Vec<LoadedProfile>> {
+    let base = std::path::absolute(&cli.dir).unwrap_or_else(|_| cli.dir.clone());
+    cli.profiles
+        .iter()
+        .map(|p| {
+            // Relative to where stackify was started, like every other path argument; `-C` only
+            // moves the Go side.
+            let path = std::path::absolute(p).unwrap_or_else(|_| base.join(p));
+            LoadedProfile::read(&path)
+        })
+        .collect()
+}
+
+/// Attach measured cost (or the cold judgement) to `a`. `requested` are the `--profile` files.
+pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, progress: &Progress) -> Result<()> {
+    let min_share = cli.min_share.or_else(|| a.config.config.profile.min_share.map(|p| p / 100.0));
+    let mut automatic = Vec::new();
+    // `go build -pgo=auto` uses a main package's default.pgo: it is the profile of record.
+    for pgo in default_pgo(a.listing.targets()) {
+        if profiles.iter().any(|p| p.path == pgo) {
+            continue;
+        }
+        match LoadedProfile::read(&pgo) {
+            Ok(p) => {
+                if !cli.quiet {
+                    eprintln!("stackify: note: using {} (a main package's PGO profile)", a.display_path(&pgo));
+                }
+                automatic.push(pgo);
+                profiles.push(p);
+            }
+            Err(e) if !cli.quiet => eprintln!("stackify: warning: {e:#}; ignored"),
+            Err(_) => {}
+        }
+    }
+    // Kept until the profiles are read (they are read right after being made).
+    let _bench_dir;
+    if let Some(re) = &cli.profile_bench {
+        let dir = tempfile::Builder::new().prefix("stackify-profile-").tempdir()?;
+        let packages = packages_with_tests(a.listing.targets());
+        if packages.is_empty() {
+            bail!("--profile-bench: none of the analysed packages has tests, so no benchmarks");
+        }
+        progress.step(&format!(
+            "running benchmarks matching {re:?} in {} packages for a profile (-memprofilerate=1)",
+            packages.len()
+        ));
+        let opts = BenchProfileOptions { bench: re.clone(), cpu: true, ..Default::default() };
+        let made = a.toolchain.bench_profiles(&packages, dir.path(), &opts)?;
+        if made.is_empty() {
+            bail!("--profile-bench: no benchmark matches {re:?} in the analysed packages");
+        }
+        for m in made {
+            profiles.push(LoadedProfile::read(&m.heap)?);
+            if let Some(c) = &m.cpu {
+                profiles.push(LoadedProfile::read(c)?);
+            }
+        }
+        _bench_dir = dir;
+    }
+    if profiles.is_empty() {
+        if min_share.is_some() {
+            bail!("--min-share needs a profile: give --profile FILE or --profile-bench REGEX");
+        }
+        let t = std::time::Instant::now();
+        judge_cold(a);
+        super::trace("cold judgement", t);
+        return Ok(());
+    }
+    let scope = Scope::from_listing(&a.listing);
+    let t = std::time::Instant::now();
+    let mut j = join(&profiles, &scope, &a.findings, None);
+    super::trace("profile join", t);
+    // Made in a temp dir that is gone after this run: name them by what made them.
+    if let Some(re) = &cli.profile_bench {
+        for f in j.summary.files.iter_mut().filter(|f| !cli.profiles.contains(f) && !automatic.contains(f)) {
+            if f.starts_with(std::env::temp_dir()) {
+                let kind = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                *f = PathBuf::from(format!("--profile-bench {re} ({kind})"));
+            }
+        }
+    }
+    if !cli.quiet {
+        for w in &j.warnings {
+            eprintln!("stackify: warning: {w}");
+        }
+    }
+    // A line whose "does not escape" finding a fix or a decline names (a prealloc fix's `append`) is
+    // listed with that finding (which carries the bytes), not as a site without one.
+    let targeted: std::collections::HashSet<(&std::path::Path, u32)> = a
+        .fixes
+        .iter()
+        .flat_map(|f| f.targets.iter())
+        .chain(a.declined.iter().flat_map(|d| d.findings.iter()))
+        .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+        .collect();
+    j.sites.retain(|s| !targeted.contains(&(s.file.as_path(), s.line)));
+    a.measured = Some(Measured { join: j, automatic, min_share, below_min_share: Vec::new() });
+    if let Some(min) = min_share {
+        let mut kept = Vec::new();
+        for fix in std::mem::take(&mut a.fixes) {
+            let (bytes, share) = a.fix_cost(&fix).unwrap_or_default();
+            if share >= min {
+                kept.push(fix);
+            } else {
+                let b = BelowMinShare {
+                    rule: fix.rule.to_string(),
+                    file: fix.file.clone(),
+                    line: fix.line,
+                    targets: fix.targets.clone(),
+                    alloc_space: bytes,
+                    share,
+                };
+                a.measured.as_mut().expect("just set").below_min_share.push(b);
+            }
+        }
+        a.fixes = kept;
+    }
+    Ok(())
+}
+
+/// The cold judgement of every finding that costs or that a fix targets. Parses the files that hold
+/// them (a cached analysis parsed none); they stay parsed for the rest of the run.
+fn judge_cold(a: &mut Analysis) {
+    let targeted: std::collections::HashSet<usize> = a.fixes.iter().flat_map(|f| f.targets.iter().copied()).collect();
+    let mut by_file: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
+    for f in &a.findings {
+        let costs = f.is_reportable() && matches!(f.cost, Cost::Allocates | Cost::MayAllocate);
+        if let (Some(file), true) = (&f.file, costs || targeted.contains(&f.id)) {
+            by_file.entry(file.clone()).or_default().push(f.id);
+        }
+    }
+    let missing: Vec<PathBuf> = by_file.keys().filter(|p| !a.sources.contains_key(*p)).cloned().collect();
+    for (path, src) in missing.iter().zip(crate::engine::parse_files(&missing)) {
+        if let Ok(src) = src {
+            a.sources.insert(path.clone(), src);
+        }
+    }
+    let mut cold = HashMap::new();
+    for (file, ids) in by_file {
+        let Some(src) = a.sources.get(&file) else { continue };
+        for id in ids {
+            let f = &a.findings[id];
+            if let Some(c) = src.offset(f.line(), f.col()).and_then(|off| crate::syntax::cold::judge(src, off)) {
+                cold.insert(id, c);
+            }
+        }
+    }
+    a.cold = cold;
+}
