@@ -108,7 +108,7 @@ impl SourceFile {
         (node.start_byte() == offset).then_some(node)
     }
 
-    /// Why edits near `node` are unsafe, if they are: tree-sitter-go has gaps (RUST-STACK.md) where Go
+    /// Why edits near `node` are unsafe, if they are: tree-sitter-go has gaps (docs/compiler-facts.md, tree-sitter-go gaps) where Go
     /// accepts code that parses to ERROR nodes. Never edit inside or next to one: the enclosing
     /// top-level declaration and the import section must be error-free.
     pub fn unsafe_to_edit_near(&self, node: Node) -> Option<ParseGap> {

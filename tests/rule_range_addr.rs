@@ -25,7 +25,7 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
         "fix/fix.go has a golden but was not rewritten"
     );
 
-    // ESCAPE-FACTS truth table: &v in a range loop → &xs[i] removes one allocation per iteration
+    // docs/compiler-facts.md truth table: &v in a range loop → &xs[i] removes one allocation per iteration
     // (`moved to heap: v`); the benchmarks range over 16 elements, so at least 10 fewer allocs/op
     // in each of at least 5 benchmarks.
     assert_fixture_allocs_drop(RULE, dir.path(), "./fix", 5, 10);

@@ -28,7 +28,7 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
         );
     }
 
-    // ESCAPE-FACTS truth table: sort.Slice → slices.SortFunc is 2 → 0 allocs/op (3 → 0 for structs:
+    // docs/compiler-facts.md truth table: sort.Slice → slices.SortFunc is 2 → 0 allocs/op (3 → 0 for structs:
     // reflectlite's swapper also allocates a temporary element).
     let (allocs_before, allocs_after) = before_and_after(RULE, dir.path(), "./fix");
     assert_eq!(allocs_before.keys().collect::<Vec<_>>(), allocs_after.keys().collect::<Vec<_>>());

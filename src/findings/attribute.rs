@@ -1,6 +1,6 @@
 //! Turns raw compiler blocks into [`Finding`]s that point at real files and say where they come from.
 //!
-//! Two traps from ESCAPE-FACTS.md are handled here:
+//! Two traps from docs/compiler-facts.md are handled here:
 //! - replayed output keeps the relative paths of whatever directory the original compile ran in, so a
 //!   path is resolved by matching its trailing components against the files `go list` reported,
 //!   preferring the package whose block it appeared in;

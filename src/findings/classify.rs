@@ -1,6 +1,6 @@
 //! Names the cause of a finding and what it costs, in words a Go developer recognises.
 //!
-//! The compiler's text is not allocation truth (ESCAPE-FACTS.md): a boxed constant "escapes" for free,
+//! The compiler's text is not allocation truth (docs/compiler-facts.md): a boxed constant "escapes" for free,
 //! a pointer boxes without allocating, a closure with no captures is static. Cost here is what the
 //! syntax of the subject and the flow reasons allow us to say without types; `MayAllocate` is the
 //! honest answer when it depends on the value.

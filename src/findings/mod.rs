@@ -99,7 +99,7 @@ pub enum Origin {
     Foreign { reason: String },
 }
 
-/// The escape causes of DESIGN.md, named for the report.
+/// The escape causes of ARCHITECTURE.md's cause table, named for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cause {

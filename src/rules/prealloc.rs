@@ -50,7 +50,7 @@ const MAP_ONE_GROUP: i128 = 8;
 /// A non-escaping map of at most this many entries grows once to the same table a hint would make
 /// (go1.26.8: 9..14 entries 3 -> 3 allocs/op; 15 entries 5 -> 3).
 const MAP_NO_GAIN_LOCAL: i128 = 14;
-/// Implicit stack allocations above this many bytes go to the heap (ESCAPE-FACTS stack limits).
+/// Implicit stack allocations above this many bytes go to the heap (docs/compiler-facts.md, Stack limits).
 const STACK_LIMIT: i128 = 64 * 1024;
 
 /// Functions whose result and effect are the same for a nil and an empty slice argument. Anything
@@ -1196,7 +1196,7 @@ impl<'t> SliceMatch<'t> {
             ));
         }
         // No "small constant" decline: a 4-int append loop costs 2 allocs/op on go1.26.8 (0 after the
-        // rewrite) though ESCAPE-FACTS measured 0 -> 0 on go1.27.3; the fix is harmless either way.
+        // rewrite) though docs/compiler-facts.md measured 0 -> 0 on go1.27.3; the fix is harmless either way.
         let elem = var.underlying.trim_start_matches("[]").to_string();
         let size = elem_size(&elem);
         for u in &self.uses_after {

@@ -40,7 +40,7 @@ pub const ID: &str = "slice-to-array";
 
 /// The most bytes the rule moves into a stack frame.
 pub const MAX_BYTES: i128 = 1024;
-/// Variable-size makes up to this size already stay on the stack (Go 1.25+, ESCAPE-FACTS).
+/// Variable-size makes up to this size already stay on the stack (Go 1.25+, docs/compiler-facts.md).
 pub const STACK_MAKE_BYTES: i128 = 32;
 
 const META: RuleMeta = RuleMeta {
