@@ -388,9 +388,10 @@ fn list_rules_lists_fmt_sprintf() {
 
 #[test]
 fn skip_rule_leaves_nothing_to_diff() {
-    // The fmt-sprintf fixture holds only fmt calls: with the rule skipped there is nothing to fix.
+    // The fmt-sprintf fixture holds fmt calls, and `Format` methods whose `f.Write([]byte(...))`
+    // write-string rewrites: with both rules skipped there is nothing to fix.
     let dir = fixture("fmt-sprintf");
-    let o = stackify(dir.path(), &["--skip-rule", RULE, "--diff"]);
+    let o = stackify(dir.path(), &["--skip-rule", RULE, "--skip-rule", "write-string", "--diff"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_eq!(stdout(&o), "", "no diff when the only applicable rule is skipped");
     let doc = json(&stackify(dir.path(), &["--skip-rule", RULE, "--json"]));
