@@ -3,7 +3,7 @@
 # `--profile-bench` runs (saved to files so one profile serves every run), then the --json report,
 # --diff, warm report times with and without the profile, and the join's cost (STACKIFY_TRACE).
 # Beds are copied to $WORK first; nothing under bench/cache is written.
-#   BIN=target/release/stackify BEDS="chi:2000x toml:100x" bench/profile-share.sh
+#   BIN=target/release/stackify BEDS="chi:2000x toml:100x" [CACHE=bench/cache] bench/profile-share.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 BIN=$(realpath "${BIN:-$here/../target/release/stackify}")
@@ -14,7 +14,7 @@ export STACKIFY_CACHE_DIR=$WORK/cache
 for spec in ${BEDS:-chi:2000x toml:100x}; do
   bed=${spec%%:*}; bt=${spec##*:}
   d=$WORK/$bed
-  rm -rf "$d"; cp -r "$here/cache/$bed" "$d"
+  rm -rf "$d"; cp -r "${CACHE:-$here/cache}/$bed" "$d"
   pdir=$WORK/prof-$bed; rm -rf "$pdir"; mkdir -p "$pdir"
   args=(); i=0
   for pkg in $(cd "$d" && go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
