@@ -115,6 +115,18 @@ fn profile_section(out: &mut String, a: &Analysis, all: bool) {
         pct(fixed_bytes as f64),
         if s.stale { " (stale for some functions: their lines were not used)" } else { "" }
     );
+    if !m.below_min_share.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            style(format!(
+                "  {} fixes not proposed: their findings carry less than --min-share {:.1}% (--json lists them)",
+                m.below_min_share.len(),
+                m.min_share.unwrap_or(0.0) * 100.0
+            ))
+            .dim()
+        );
+    }
     // Stale functions: their bytes count for the function only; say which and why, so the user
     // knows to take a fresh profile.
     for st in m.join.stale.iter().take(if all { usize::MAX } else { 3 }) {
