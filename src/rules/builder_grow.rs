@@ -17,6 +17,7 @@
 //! The win is fewer allocations, which `-m` cannot show (the findings stay): measured by the
 //! fixture's benchmarks (tests/rule_builder_grow.rs) and, with `--bench`, by the user's own.
 
+use super::call_parts as parts;
 use super::codes::DeclineCode;
 use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind, Origin};
@@ -24,7 +25,6 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::golit;
 use crate::source::SourceFile;
-use crate::syntax::call::parts;
 use crate::syntax::text::{line_before, one_line_tight};
 use crate::syntax::walk::{block_statements, enclosing_function, enclosing_loop};
 use tree_sitter::Node;

@@ -11,6 +11,7 @@
 //! variables, so side effects happen exactly as before. Exact rewrites that read worse than the call
 //! (multi-line formats, more than four operands) are declined as `kept-for-readability`.
 
+use super::call_parts as parts;
 use super::codes::DeclineCode;
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
@@ -18,7 +19,6 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit::{self, Unit};
 use crate::source::SourceFile;
-use crate::syntax::call::parts;
 use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 

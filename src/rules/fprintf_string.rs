@@ -18,6 +18,7 @@
 //! See rules/fprintf-string.md for the measurements: the first form removes the boxing (the finding)
 //! and most of the CPU (245 → 38 ns/op into a bytes.Buffer); its allocation win depends on `w`.
 
+use super::call_parts as parts;
 use super::codes::DeclineCode;
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
@@ -25,7 +26,6 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::golit;
 use crate::source::SourceFile;
-use crate::syntax::call::parts;
 use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 

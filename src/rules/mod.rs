@@ -276,3 +276,26 @@ fn import_aliases(source: &SourceFile, path: &str) -> Vec<String> {
     }
     out
 }
+
+// Lives here rather than in syntax/ because it answers with a `Decline`: syntax/ sits below rules.
+/// The callee and the arguments (comments skipped) of a call; declines a `...` spread.
+pub fn call_parts(call: tree_sitter::Node) -> Result<(tree_sitter::Node, Vec<tree_sitter::Node>), Decline> {
+    if call.kind() != "call_expression" {
+        return Err(Decline::new(DeclineCode::ShapeMismatch, "not a call"));
+    }
+    let func = call
+        .child_by_field_name("function")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a function"))?;
+    let list = call
+        .child_by_field_name("arguments")
+        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without arguments"))?;
+    let mut cursor = list.walk();
+    let args: Vec<tree_sitter::Node> = list.named_children(&mut cursor).filter(|n| n.kind() != "comment").collect();
+    if args.iter().any(|a| a.kind() == "variadic_argument") {
+        return Err(Decline::new(
+            DeclineCode::SpreadArguments,
+            "arguments are spread with `...`; their types are not known one by one",
+        ));
+    }
+    Ok((func, args))
+}

@@ -14,13 +14,13 @@
 //! could do anything in its `WriteString`, so a concrete writer must be one of [`STD_WRITERS`].
 //! rules/write-string.md lists every trap with its decline code.
 
+use super::call_parts as parts;
 use super::codes::DeclineCode;
 use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
-use crate::syntax::call::parts;
 use crate::syntax::text::{has_comment, one_line_tight};
 use tree_sitter::Node;
 

@@ -2,7 +2,6 @@
 //! code on one line, reading the module's go version. Nothing here knows about a particular rule, so
 //! a rule never has to import a sibling rule to reuse one.
 
-pub mod call;
 pub mod cold;
 pub mod names;
 pub mod text;
