@@ -26,19 +26,6 @@ fn analyse(dir: &Path) -> (Toolchain, Listing, Vec<Finding>) {
     (tc, listing, findings)
 }
 
-fn files_under(dir: &Path) -> BTreeSet<PathBuf> {
-    let mut out = BTreeSet::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.insert(p);
-        }
-    }
-    out
-}
-
 /// Heap and CPU profiles of the fixture's benchmarks, made once in a copy of it (kept alive with the
 /// temp dirs for the whole test binary).
 struct Made {
@@ -46,8 +33,8 @@ struct Made {
     _out: tempfile::TempDir,
     profile: BenchProfile,
     /// The copy's files before and after profiling.
-    before: BTreeSet<PathBuf>,
-    after: BTreeSet<PathBuf>,
+    before: common::goldens::Snapshot,
+    after: common::goldens::Snapshot,
 }
 
 fn made() -> &'static Made {
@@ -59,11 +46,11 @@ fn made() -> &'static Made {
         let mut tc = Toolchain::locate(None, copy.path(), None).unwrap();
         tc.env = tc.query_env().unwrap();
         let listing = tc.list(&["./...".to_string()], &ListOptions::default()).unwrap();
-        let before = files_under(copy.path());
+        let before = common::goldens::snapshot(copy.path());
         let opts = BenchProfileOptions { bench: ".".into(), benchtime: "2000x".into(), cpu: true };
         let mut made = tc.bench_profiles(&packages_with_tests(&listing.packages), out.path(), &opts).unwrap();
         assert_eq!(made.len(), 1, "{made:?}");
-        let after = files_under(copy.path());
+        let after = common::goldens::snapshot(copy.path());
         Made { _copy: copy, _out: out, profile: made.remove(0), before, after }
     })
 }

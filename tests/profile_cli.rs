@@ -10,19 +10,6 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-fn files_under(dir: &Path) -> BTreeSet<PathBuf> {
-    let mut out = BTreeSet::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.insert(p);
-        }
-    }
-    out
-}
-
 /// A heap profile of fixtures/profile's benchmarks, made in its own copy of the module.
 fn heap_profile() -> &'static Path {
     static MADE: OnceLock<(tempfile::TempDir, tempfile::TempDir, PathBuf)> = OnceLock::new();
@@ -126,10 +113,10 @@ fn text_report_ranks_hottest_first_across_files() {
 #[test]
 fn profile_bench_leaves_the_module_alone_and_joins() {
     let dir = fixture("profile");
-    let before = files_under(dir.path());
+    let before = common::goldens::snapshot(dir.path());
     let o = stackify(dir.path(), &["--json", "--profile-bench", "."]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
-    assert_eq!(files_under(dir.path()), before, "--profile-bench wrote into the module");
+    assert_eq!(common::goldens::snapshot(dir.path()), before, "--profile-bench wrote into the module");
     let doc = json(&o);
     assert!(schema_problems(&doc).is_empty(), "{:?}", schema_problems(&doc));
     let files = doc["summary"]["profile"]["files"].as_array().unwrap();
