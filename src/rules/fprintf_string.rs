@@ -33,10 +33,6 @@ pub struct FprintfString;
 
 pub const ID: &str = "fprintf-string";
 
-/// Concrete writer types whose `Write` copies `p` and whose `WriteString`, when they have one, writes
-/// exactly what `Write([]byte(s))` would (their documentation says so).
-const STD_WRITERS: &[&str] = &["*bytes.Buffer", "*strings.Builder", "*bufio.Writer", "*os.File"];
-
 /// `fmt.S*` → the `fmt.F*` that writes the same bytes.
 const SPRINTS: &[(&str, &str)] = &[("Sprintf", "Fprintf"), ("Sprint", "Fprint"), ("Sprintln", "Fprintln")];
 
@@ -240,7 +236,7 @@ fn fprint_call<'t>(f: &Finding, src: &'t SourceFile, offset: usize) -> Option<No
 /// A writer type whose methods are known to behave: any interface (the io.Writer/io.StringWriter
 /// contracts), or one of the standard library's concrete writers.
 fn writer_ok(w: &ExprFacts, what: &str) -> Result<(), Decline> {
-    if w.interface || STD_WRITERS.contains(&w.ty.as_str()) {
+    if w.interface || super::STD_WRITERS.contains(&w.ty.as_str()) {
         return Ok(());
     }
     Err(Decline::new(
@@ -248,7 +244,7 @@ fn writer_ok(w: &ExprFacts, what: &str) -> Result<(), Decline> {
         format!(
             "the writer is a {}: {what}; only interfaces (bound by the io.Writer contract) and {} are trusted",
             if w.ty.is_empty() { "value of unknown type" } else { &w.ty },
-            STD_WRITERS.join(", ")
+            super::STD_WRITERS.join(", ")
         ),
     ))
 }

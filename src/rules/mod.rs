@@ -299,3 +299,8 @@ pub fn call_parts(call: tree_sitter::Node) -> Result<(tree_sitter::Node, Vec<tre
     }
     Ok((func, args))
 }
+
+/// Concrete writer types the writer rules trust: `Write` copies `p` (never retains it), and
+/// `WriteString(s)` is documented to write exactly what `Write([]byte(s))` writes and to return the
+/// same `(n, err)`. A user's own type could do anything in either method, so it is not on the list.
+pub const STD_WRITERS: &[&str] = &["*bytes.Buffer", "*strings.Builder", "*bufio.Writer", "*os.File"];

@@ -11,7 +11,7 @@
 //! differ is which method runs: `WriteString` instead of `Write`. `io.StringWriter`'s contract makes
 //! them write the same bytes and the standard library keeps it, so an interface writer is trusted
 //! (the decision fprintf-string made for `io.WriteString` too); a concrete type of the user's own
-//! could do anything in its `WriteString`, so a concrete writer must be one of [`STD_WRITERS`].
+//! could do anything in its `WriteString`, so a concrete writer must be one of [`super::STD_WRITERS`].
 //! rules/write-string.md lists every trap with its decline code.
 
 use super::call_parts as parts;
@@ -27,11 +27,6 @@ use tree_sitter::Node;
 pub struct WriteString;
 
 pub const ID: &str = "write-string";
-
-/// Concrete writers whose `WriteString(s)` is documented to write exactly what `Write([]byte(s))`
-/// writes and to return the same `(n, err)`. The same list and trust model as fprintf-string's (kept
-/// here rather than imported: rules never import each other).
-const STD_WRITERS: &[&str] = &["*bytes.Buffer", "*strings.Builder", "*bufio.Writer", "*os.File"];
 
 const META: RuleMeta = RuleMeta {
     id: ID,
@@ -151,7 +146,9 @@ impl Rule for WriteString {
                 "io.WriteString calls the writer's WriteString when its dynamic type has one (no copy) and \
                  w.Write([]byte(s)) otherwise",
             )
-        } else if STD_WRITERS.contains(&rf.ty.as_str()) || STD_WRITERS.contains(&format!("*{}", rf.ty).as_str()) {
+        } else if super::STD_WRITERS.contains(&rf.ty.as_str())
+            || super::STD_WRITERS.contains(&format!("*{}", rf.ty).as_str())
+        {
             // Same receiver expression, same kind of call: only the method changes. A non-pointer
             // `bytes.Buffer` variable is addressable (its `Write` call compiled), so `WriteString` is too.
             (
@@ -166,7 +163,7 @@ impl Rule for WriteString {
                     "the writer is a {}: its own WriteString (or io.WriteString's fallback) might not write what \
                      Write([]byte(s)) writes; only interfaces (bound by the io.StringWriter contract) and {} are trusted",
                     if rf.ty.is_empty() { "value of unknown type" } else { &rf.ty },
-                    STD_WRITERS.join(", ")
+                    super::STD_WRITERS.join(", ")
                 ),
             ));
         };
