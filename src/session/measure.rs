@@ -79,11 +79,11 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
         if min_share.is_some() {
             bail!("--min-share needs a profile: give --profile FILE or --profile-bench REGEX");
         }
-        let t = std::time::Instant::now();
-        judge_cold(a);
-        super::trace("cold judgement", t);
+        // The analysis made the cold judgement (or brought it from the cache).
         return Ok(());
     }
+    // Measured cost replaces the static guess.
+    a.cold.clear();
     let scope = Scope::from_listing(&a.listing);
     let t = std::time::Instant::now();
     let mut j = join(&profiles, &scope, &a.findings, None);
@@ -136,9 +136,10 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
     Ok(())
 }
 
-/// The cold judgement of every finding that costs or that a fix targets. Parses the files that hold
-/// them (a cached analysis parsed none); they stay parsed for the rest of the run.
-fn judge_cold(a: &mut Analysis) {
+/// The cold judgement of every finding that costs or that a fix targets, made with the analysis (and
+/// cached with it). Parses the files that hold them when the rules did not; they stay parsed for the
+/// rest of the run.
+pub(super) fn judge_cold(a: &mut Analysis) {
     let targeted: std::collections::HashSet<usize> = a.fixes.iter().flat_map(|f| f.targets.iter().copied()).collect();
     let mut by_file: BTreeMap<PathBuf, Vec<usize>> = BTreeMap::new();
     for f in &a.findings {

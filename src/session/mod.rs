@@ -139,6 +139,9 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         cold: HashMap::new(),
     };
     engine::propose(&mut analysis, progress)?;
+    let t = Instant::now();
+    measure::judge_cold(&mut analysis);
+    trace("cold judgement", t);
     analysis.cache_key = cache_key.clone();
     if let Some(key) = cache_key {
         cache::store(
@@ -151,6 +154,7 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
                 broken: analysis.broken.clone(),
                 not_editable: analysis.not_editable.clone(),
                 imports: analysis.imports.clone(),
+                cold: analysis.cold.clone(),
             },
         );
     }
@@ -187,7 +191,7 @@ fn from_cache(
         cache_key,
         dep_exports: HashMap::new(),
         measured: None,
-        cold: HashMap::new(),
+        cold: c.cold,
     }
 }
 
