@@ -120,6 +120,9 @@ pub struct Analysis {
     pub measured: Option<Measured>,
     /// Findings judged cold without a profile (error path, panic, init, String methods), by id.
     pub cold: HashMap<usize, Cold>,
+    /// What the source says where the compiler's names are internal (shapes, `~r0`), learned when
+    /// the files were parsed and cached with the analysis.
+    pub source_words: crate::findings::display::SourceWords,
 }
 
 /// The profiles joined with this analysis (built by `session::measure`, after the analysis: the

@@ -253,7 +253,7 @@ pub fn check(a: &Analysis, baseline: Option<&Path>) -> Result<u8> {
     let mut out = String::new();
     let mut failed = false;
 
-    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     let found = violations(a, &marked);
     for (n, f) in &found {
         failed = true;

@@ -103,3 +103,24 @@ fn every_input_of_the_compiler_invalidates_the_cache_and_nothing_else_does() {
     write(&m, "NOTES.txt", "not Go\n");
     assert_eq!(report(&m, &[]).1, HIT);
 }
+
+/// A warm run reads no source file, yet names generic code and inlined results in the source's
+/// words exactly as the run that parsed the files did: those answers travel with the cached analysis.
+#[test]
+fn a_warm_report_names_things_as_the_fresh_one_did() {
+    for name in ["generic", "inlined-result"] {
+        let dir = common::fixture(name);
+        let text = |args: &[&str]| {
+            let o = common::stackify(dir.path(), args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            String::from_utf8(o.stdout).unwrap()
+        };
+        // A fresh directory is a fresh module state: the first run analyses, the second is a hit.
+        let fresh = text(&["--all", "--verbose"]);
+        let (_, cached) = report(dir.path(), &[]);
+        assert!(cached, "{name}: the second run must come from the cache");
+        let warm = text(&["--all", "--verbose"]);
+        assert_eq!(warm, fresh, "{name}: the warm report differs from the fresh one");
+        assert!(!warm.contains("go.shape") && !warm.contains("~r0"), "{name}: compiler names shown:\n{warm}");
+    }
+}

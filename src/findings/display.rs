@@ -47,6 +47,12 @@ fn result_temps(s: &str) -> impl Iterator<Item = std::ops::Range<usize>> + '_ {
     })
 }
 
+/// What the source said for each question a [`Namer`] had to read a file to answer, keyed by the
+/// question. Kept with a cached analysis (whose finding ids it names), so that a warm report, which
+/// has parsed no file, does not parse files only to name things: tree-sitter parsing was most of a
+/// warm report's time on generic code.
+pub type SourceWords = HashMap<String, Option<String>>;
+
 /// Looks up source text for findings: the parsed files of the analysis, then files read (and parsed)
 /// on demand, or given as text (the verifier's composed files, which exist only in memory).
 pub struct Namer<'a> {
@@ -55,6 +61,10 @@ pub struct Namer<'a> {
     package_files: HashMap<&'a str, Vec<PathBuf>>,
     texts: HashMap<PathBuf, String>,
     loaded: RefCell<HashMap<PathBuf, Option<Rc<SourceFile>>>>,
+    /// Answers known before this namer read anything (from the analysis cache).
+    known: Option<&'a SourceWords>,
+    /// Answers this namer read from the source.
+    learned: RefCell<SourceWords>,
 }
 
 impl<'a> Namer<'a> {
@@ -65,7 +75,43 @@ impl<'a> Namer<'a> {
             .filter(|p| !p.standard)
             .map(|p| (p.import_path.as_str(), p.source_files().collect()))
             .collect();
-        Namer { parsed: Some(parsed), package_files, texts: HashMap::new(), loaded: RefCell::default() }
+        Namer {
+            parsed: Some(parsed),
+            package_files,
+            texts: HashMap::new(),
+            loaded: RefCell::default(),
+            known: None,
+            learned: RefCell::default(),
+        }
+    }
+
+    /// A namer that trusts these answers for the analysis they were learned on. Not for a namer
+    /// given other texts: the answers describe the files as the analysis read them.
+    pub fn with_known(mut self, known: &'a SourceWords) -> Self {
+        self.known = Some(known);
+        self
+    }
+
+    /// Every answer this namer read from the source, to keep with the analysis.
+    pub fn into_learned(self) -> SourceWords {
+        self.learned.into_inner()
+    }
+
+    /// Ask the source (through `read`) only when no earlier run or question answered `key`.
+    fn recall(&self, key: String, read: impl FnOnce() -> Option<String>) -> Option<String> {
+        if self.texts.is_empty() {
+            if let Some(v) = self.known.and_then(|k| k.get(&key)) {
+                return v.clone();
+            }
+            if let Some(v) = self.learned.borrow().get(&key) {
+                return v.clone();
+            }
+        }
+        let v = read();
+        if self.texts.is_empty() {
+            self.learned.borrow_mut().insert(key, v.clone());
+        }
+        v
     }
 
     /// A namer that reads these files' contents from `texts` (overriding both the parsed files and
@@ -101,13 +147,15 @@ impl<'a> Namer<'a> {
         if f.subject.contains("DYNAMICTYPE") {
             // `new(<node DYNAMICTYPE>)`: the compiler's placeholder for a type known only per
             // instantiation; the source names it (`new(node[T])`).
-            let call = f.file.as_deref().and_then(|p| {
-                self.with_source(p, |src| {
+            let call = self.recall(format!("dynamic {}", f.id), || {
+                let file = f.file.as_deref()?;
+                self.with_source(file, |src| {
                     let node = expr_at(src, &f.raw)?;
                     (node.kind() == "call_expression").then(|| one_line(src.node_text(node)))
                 })
+                .flatten()
             });
-            if let Some(call) = call.flatten() {
+            if let Some(call) = call {
                 return Cow::Owned(call);
             }
         }
@@ -117,8 +165,10 @@ impl<'a> Namer<'a> {
         let mut s = f.subject.clone();
         if has_result_temp(&s) {
             // The expression the compiler describes is at the finding's position.
-            let from_source = f.file.as_deref().and_then(|p| self.with_source(p, |src| result_expr(src, &f.raw, &s)));
-            s = from_source.flatten().unwrap_or_else(|| replace_result_temps(&s));
+            let from_source = self.recall(format!("result {} {s}", f.id), || {
+                self.with_source(f.file.as_deref()?, |src| result_expr(src, &f.raw, &s)).flatten()
+            });
+            s = from_source.unwrap_or_else(|| replace_result_temps(&s));
         }
         if s.contains("go.shape.") {
             s = self.unshape(f, &s);
@@ -202,8 +252,12 @@ impl<'a> Namer<'a> {
         }
         if has_result_temp(&s) {
             let here = at.filter(|p| p.path == f.raw.path).zip(f.file.as_deref());
-            let from_source = here.and_then(|(pos, file)| self.with_source(file, |src| result_expr(src, pos, expr)));
-            s = from_source.flatten().unwrap_or_else(|| replace_result_temps(&s));
+            let from_source = here.and_then(|(pos, file)| {
+                self.recall(format!("flow {} {}:{} {expr}", f.id, pos.line, pos.col), || {
+                    self.with_source(file, |src| result_expr(src, pos, expr)).flatten()
+                })
+            });
+            s = from_source.unwrap_or_else(|| replace_result_temps(&s));
         }
         Cow::Owned(if s.contains("go.shape.") { self.unshape(f, &s) } else { s })
     }
@@ -246,10 +300,15 @@ impl<'a> Namer<'a> {
             files.extend(pkg.iter().map(PathBuf::as_path).filter(|p| Some(*p) != f.file.as_deref()));
         }
         let want = type_args(name).len();
-        files
-            .into_iter()
-            .find_map(|p| self.with_source(p, |src| decl.find_params(src)).flatten())
-            .filter(|params| params.len() == want)
+        // A type parameter name never holds a NUL: the answer travels as one string.
+        let key = format!("params {} {} {name}", f.package, f.file.as_deref().unwrap_or(Path::new("")).display());
+        let joined = self.recall(key, || {
+            let params = files.into_iter().find_map(|p| self.with_source(p, |src| decl.find_params(src)).flatten())?;
+            Some(params.join("\0"))
+        })?;
+        let params: Vec<String> =
+            if joined.is_empty() { Vec::new() } else { joined.split('\0').map(str::to_string).collect() };
+        (params.len() == want).then_some(params)
     }
 }
 

@@ -391,7 +391,7 @@ pub fn document<'a>(
 ) -> Document<'a> {
     let fix_of: BTreeMap<usize, usize> =
         a.fixes.iter().flat_map(|f| f.targets.iter().map(move |t| (*t, f.id))).collect();
-    let namer = Namer::new(&a.sources, &a.listing);
+    let namer = Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     let declined_of: BTreeMap<usize, &crate::analysis::Declined> =
         a.declined.iter().flat_map(|d| d.findings.iter().map(move |fid| (*fid, d))).collect();
     // Every id a fix or a decline names resolves to an entry of `findings`: reportable findings,

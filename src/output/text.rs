@@ -175,7 +175,7 @@ pub fn report(a: &Analysis, all: bool, verbose: bool) -> String {
 /// The report; `hide_cold` leaves out findings judged cold (their fixes are already withdrawn).
 pub fn report_with(a: &Analysis, all: bool, verbose: bool, hide_cold: bool) -> String {
     let mut out = String::new();
-    let namer = Namer::new(&a.sources, &a.listing);
+    let namer = Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     let reportable: Vec<&Finding> = a.findings.iter().filter(|f| f.is_reportable()).collect();
     let _ = writeln!(
         out,

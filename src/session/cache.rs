@@ -19,7 +19,7 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 /// Bump when the cached layout or the analysis semantics change without a version bump.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// How many cached analyses to keep (one per module state; old states are rarely revisited).
 const KEEP: usize = 32;
 
@@ -35,6 +35,7 @@ pub struct Cached {
     /// The static cold judgement, by finding id: it reads the files' trees, which a warm run
     /// would otherwise parse again only for this.
     pub cold: HashMap<usize, crate::syntax::cold::Cold>,
+    pub source_words: crate::findings::display::SourceWords,
 }
 
 /// One SipHash pass over everything (a cryptographic hash cost a fifth of a warm run). 64 bits are

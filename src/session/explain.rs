@@ -25,7 +25,7 @@ pub fn explain(a: &Analysis, target: &str) -> Result<String> {
         bail!("no escape findings on {target} (was its package among the patterns?)");
     }
     let mut out = String::new();
-    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     for f in here {
         let _ = writeln!(out, "{}:{}:{}: {}", display(a, &path), f.line(), f.col(), namer.message(f));
         if let Some(func) = namer.function(f) {

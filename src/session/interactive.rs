@@ -284,7 +284,7 @@ fn show(term: &Term, a: &Analysis, previewer: &Verifier, fix: &Fix, outcome: &Ou
         style(format!("[{}]", fix.rule)).for_stderr().cyan()
     );
     let mut causes: Vec<String> = Vec::new();
-    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     for &t in &fix.targets {
         let f = a.finding(t);
         eprintln!("  finding:  {} (line {}:{})", namer.message(f), f.line(), f.col());

@@ -137,11 +137,15 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
         dep_exports,
         measured: None,
         cold: HashMap::new(),
+        source_words: HashMap::new(),
     };
     engine::propose(&mut analysis, progress)?;
     let t = Instant::now();
     measure::judge_cold(&mut analysis);
     trace("cold judgement", t);
+    let t = Instant::now();
+    learn_source_words(&mut analysis);
+    trace("source words", t);
     analysis.cache_key = cache_key.clone();
     if let Some(key) = cache_key {
         cache::store(
@@ -155,10 +159,34 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
                 not_editable: analysis.not_editable.clone(),
                 imports: analysis.imports.clone(),
                 cold: analysis.cold.clone(),
+                source_words: analysis.source_words.clone(),
             },
         );
     }
     Ok(analysis)
+}
+
+/// Ask every question the front ends ask about the findings' names while the files are at hand, so
+/// that the answers are cached with the analysis (see [`crate::findings::display::SourceWords`]).
+fn learn_source_words(a: &mut Analysis) {
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing);
+    for f in &a.findings {
+        namer.message(f);
+        namer.function(f);
+        if let crate::findings::Origin::Inlined { callees } = &f.origin {
+            for c in callees {
+                namer.function_name(f, c);
+            }
+        }
+        for flow in &f.flows {
+            for s in &flow.steps {
+                namer.flow_expr(f, &s.expr, s.at.as_ref());
+            }
+            namer.flow_expr(f, &flow.dst, None);
+            namer.flow_expr(f, &flow.src, None);
+        }
+    }
+    a.source_words = namer.into_learned();
 }
 
 /// An analysis restored from the cache. Nothing is parsed here: a report needs no trees, and the
@@ -192,6 +220,7 @@ fn from_cache(
         dep_exports: HashMap::new(),
         measured: None,
         cold: c.cold,
+        source_words: c.source_words,
     }
 }
 
