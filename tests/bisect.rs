@@ -65,3 +65,19 @@ fn without_faults_one_build_verifies_every_fix() {
     assert_eq!(doc["summary"]["verification_builds"], 1);
     assert!(doc["fixes"].as_array().unwrap().iter().all(|f| f["status"] == "verified"));
 }
+
+/// fixtures/suspects: one fix out of eight (kind.go's String fallback) makes its caller's call escape
+/// under a new name. The new escape's file and the function it names point at that fix, so one build
+/// with it alone convicts it: main build + that build + the final build of the other seven, where plain
+/// bisection would spend 1 + log2(8) + 1 = 5.
+#[test]
+fn a_new_escape_elsewhere_convicts_the_fix_it_names_in_one_build() {
+    let doc = diff_json("suspects", "");
+    let fixes = doc["fixes"].as_array().unwrap();
+    assert_eq!(fixes.len(), 8, "{doc:#}");
+    let dropped: Vec<_> = fixes.iter().filter(|f| f["status"] != "verified").collect();
+    assert_eq!(dropped.len(), 1, "{doc:#}");
+    assert_eq!(dropped[0]["file"], "kind.go");
+    assert_eq!(dropped[0]["code"], "new-escape-elsewhere", "{}", dropped[0]);
+    assert_eq!(doc["summary"]["verification_builds"], 3, "{:#}", doc["summary"]);
+}

@@ -17,6 +17,11 @@ pub(super) struct Eval {
     pub unmapped_error: Option<String>,
     pub rejected: Vec<(usize, Dropped)>,
     pub unattributed: Vec<String>,
+    /// Fixes whose function an unattributed new escape names (`T.String(x) escapes to heap` after a
+    /// fix changed `T.String`): the likeliest culprits, tried first.
+    pub named_suspects: BTreeSet<usize>,
+    /// Fixes that share a file with an unattributed new escape: tried next.
+    pub suspects: BTreeSet<usize>,
     pub per_fix: BTreeMap<usize, FixEval>,
     pub elsewhere: Vec<String>,
 }
@@ -260,6 +265,14 @@ impl Verifier<'_> {
                 if culprits.is_empty() {
                     if !benign {
                         eval.unattributed.push(describe_new(n));
+                        let near = ids.iter().copied().filter(|id| n.file.as_ref() == Some(&self.fixes[id].file));
+                        eval.suspects.extend(near);
+                        let named = ids.iter().copied().filter(|id| {
+                            let fix = self.fixes[id];
+                            fix.package == n.package
+                                && fix.function.as_deref().is_some_and(|f| n.subject.contains(&format!("{f}(")))
+                        });
+                        eval.named_suspects.extend(named);
                     }
                     continue;
                 }

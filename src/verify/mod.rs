@@ -252,8 +252,9 @@ impl<'a> Verifier<'a> {
                 continue;
             }
             if let Some(what) = eval.unattributed.first().cloned() {
-                let culprit = self.bisect(active, Proof::Build)?;
-                let why = format!("introduces a new escape outside the edit (found by bisection): {what}");
+                let tiers = [eval.named_suspects.iter().copied().collect(), eval.suspects.iter().copied().collect()];
+                let culprit = self.isolate(active, &tiers)?;
+                let why = format!("introduces a new escape outside the edit (isolated by rebuilding without it): {what}");
                 dropped.insert(culprit, Dropped::new(DropCode::NewEscapeElsewhere, why));
                 continue;
             }
