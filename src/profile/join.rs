@@ -364,11 +364,11 @@ struct Frame<'a> {
     location: usize,
 }
 
-/// Function declarations of one current source file: key (`Render`, `T.Method`) → (start, end) lines.
-type Decls = HashMap<String, (u32, u32)>;
+use super::decls::{DeclCache, Decls};
 
 struct SourceCache {
     files: HashMap<PathBuf, Option<(Vec<String>, Decls)>>,
+    decls: DeclCache,
 }
 
 impl SourceCache {
@@ -377,7 +377,7 @@ impl SourceCache {
             .entry(path.to_path_buf())
             .or_insert_with(|| {
                 let text = std::fs::read_to_string(path).ok()?;
-                let decls = declarations(&text);
+                let decls = self.decls.get(&text, declarations);
                 Some((text.lines().map(str::to_string).collect(), decls))
             })
             .as_ref()
@@ -502,7 +502,7 @@ pub fn join(
     fixed: Option<&HashSet<(PathBuf, u32)>>,
 ) -> Join {
     let mut out = Join::default();
-    let mut sources = SourceCache { files: HashMap::new() };
+    let mut sources = SourceCache { files: HashMap::new(), decls: DeclCache::open() };
     let mut lines: HashMap<(PathBuf, u32), LineAcc> = HashMap::new();
     let mut stale: HashMap<(PathBuf, String), StaleFunction> = HashMap::new();
     // CPU: cumulative value per (file, declaration key), and the total.
@@ -678,6 +678,7 @@ pub fn join(
 
     let total = out.summary.total_alloc_space;
     let share = |b: i64| if total > 0 { b as f64 / total as f64 } else { 0.0 };
+    sources.decls.save();
     out.lines = lines
         .into_iter()
         .map(|((file, line), a)| {
