@@ -86,15 +86,15 @@ mod tests {
     #[test]
     fn a_file_is_parsed_once_per_content() {
         let mut c = DeclCache::in_memory();
-        let mut parses = 0;
-        let mut parse = |_: &str| {
-            parses += 1;
+        let parses = std::cell::Cell::new(0);
+        let parse = |_: &str| {
+            parses.set(parses.get() + 1);
             Decls::from([("F".to_string(), (1, 3))])
         };
-        assert_eq!(c.get("package a\nfunc F() {\n}\n", &mut parse)["F"], (1, 3));
-        c.get("package a\nfunc F() {\n}\n", &mut parse);
-        assert_eq!(parses, 1, "same bytes, no second parse");
-        c.get("package a\n\nfunc F() {\n}\n", &mut parse);
-        assert_eq!(parses, 2, "other bytes are parsed");
+        assert_eq!(c.get("package a\nfunc F() {\n}\n", parse)["F"], (1, 3));
+        c.get("package a\nfunc F() {\n}\n", parse);
+        assert_eq!(parses.get(), 1, "same bytes, no second parse");
+        c.get("package a\n\nfunc F() {\n}\n", parse);
+        assert_eq!(parses.get(), 2, "other bytes are parsed");
     }
 }

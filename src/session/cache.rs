@@ -344,11 +344,15 @@ mod tests {
             )]
             .into_iter()
             .collect(),
+            cold: [(1, crate::syntax::cold::Cold::ErrorPath)].into_iter().collect(),
+            source_words: [("params p f.go F[go.shape.int]".to_string(), Some("T".to_string()))].into_iter().collect(),
         };
         let back: Cached = bincode::deserialize(&bincode::serialize(&cached).unwrap()).expect("round trip");
         assert_eq!(back.findings.len(), findings.len());
         assert_eq!(back.findings[3].message(), findings[3].message());
         assert_eq!(back.fixes[0].rule, "fmt-sprintf");
         assert_eq!(back.notes.captures.len(), cached.notes.captures.len());
+        assert_eq!(back.cold, cached.cold);
+        assert_eq!(back.source_words, cached.source_words);
     }
 }
