@@ -311,7 +311,7 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
             h
         }
     };
-    let requests: Vec<PackageRequest> = packages
+    let mut requests: Vec<PackageRequest> = packages
         .iter()
         .filter_map(|p| a.listing.by_path(p))
         .map(|p| PackageRequest {
@@ -326,8 +326,8 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
     // Export data of everything these packages import (the compiling listing named it all).
     let mut export: BTreeMap<String, PathBuf> = a.dep_exports.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     export.extend(a.listing.export_map());
+    requests.extend(test_variant_requests(a, packages, queries, &mut export));
     // The answers are cached by the exact request: send it in a canonical order.
-    let mut requests = requests;
     requests.sort_by(|x, y| x.id.cmp(&y.id));
     let mut sorted: Vec<Query> = queries.to_vec();
     sorted.sort();
@@ -335,4 +335,67 @@ fn type_facts(a: &mut Analysis, packages: &[String], queries: &[Query]) -> Resul
     let queries = &sorted[..];
     let errors = resp.packages.into_iter().map(|p| (p.id, p.errors)).collect();
     Ok(Facts::new(queries, resp.results, errors))
+}
+
+/// The id the type facts give a package checked together with its in-package `_test.go` files (as
+/// `go list -test` names that variant), so a rule can tell whether those files were covered.
+pub fn test_variant_id(import_path: &str) -> String {
+    format!("{import_path} [{import_path}.test]")
+}
+
+/// For each requested package with in-package test files whose test variant is not requested already,
+/// a request checking it with those files, so that facts about identifiers in them
+/// (callers, comparisons, function values) reach the rules. Only packages one of whose test files a
+/// query names are checked so: the others cost nothing more. Their test-only imports get export
+/// data from one plain `go list -export -deps` — only on this cold path: a warm run never gets here.
+/// When that listing fails the variants are left out, and rules see the tests as not covered.
+fn test_variant_requests(
+    a: &Analysis,
+    packages: &[String],
+    queries: &[Query],
+    export: &mut BTreeMap<String, PathBuf>,
+) -> Vec<PackageRequest> {
+    let asked: HashSet<&Path> = queries
+        .iter()
+        .map(|q| match q {
+            Query::Expr { file, .. }
+            | Query::Scope { file, .. }
+            | Query::Imports { file }
+            | Query::PackageNames { file }
+            | Query::Uses { file, .. } => file.as_path(),
+        })
+        .collect();
+    let wanted: Vec<&Package> = packages
+        .iter()
+        .filter_map(|p| a.listing.by_path(p))
+        .filter(|p| p.for_test.is_empty() && p.test_go_files.iter().any(|f| asked.contains(p.dir.join(f).as_path())))
+        .filter(|p| !packages.contains(&test_variant_id(&p.import_path)))
+        .collect();
+    let mut missing: Vec<String> = Vec::new();
+    for p in &wanted {
+        for imp in &p.test_imports {
+            let path = p.import_map.get(imp).cloned().unwrap_or_else(|| imp.clone());
+            if path != "C" && path != p.import_path && !export.contains_key(&path) && !missing.contains(&path) {
+                missing.push(path);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let opts = crate::go::ListOptions { deps: true, export: true, plain: true, ..Default::default() };
+        match a.toolchain.list(&missing, &opts) {
+            Ok(l) => export.extend(l.export_map()),
+            Err(_) => return Vec::new(),
+        }
+    }
+    wanted
+        .into_iter()
+        .map(|p| PackageRequest {
+            id: test_variant_id(&p.import_path),
+            name: p.name.clone(),
+            dir: p.dir.clone(),
+            files: p.source_files().chain(p.test_go_files.iter().map(|f| p.dir.join(f))).collect(),
+            import_map: p.import_map.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            go_version: p.go_version(),
+        })
+        .collect()
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-const FIELDS: &str = "ImportPath,Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,Module,Export,DepOnly,Error,Incomplete,Standard,ImportMap,Match,ForTest,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,SwigFiles,SwigCXXFiles";
+const FIELDS: &str = "ImportPath,Name,Dir,GoFiles,CgoFiles,TestGoFiles,XTestGoFiles,Imports,TestImports,Module,Export,DepOnly,Error,Incomplete,Standard,ImportMap,Match,ForTest,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,SwigFiles,SwigCXXFiles";
 
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -26,6 +26,9 @@ pub struct Package {
     pub x_test_go_files: Vec<String>,
     #[serde(default)]
     pub imports: Vec<String>,
+    /// Imports of the in-package `_test.go` files (for their export data when they are type-checked).
+    #[serde(default)]
+    pub test_imports: Vec<String>,
     #[serde(default)]
     pub module: Option<Module>,
     #[serde(default)]
@@ -125,6 +128,9 @@ pub struct ListOptions {
     pub overlay: Option<PathBuf>,
     /// Include test variants (`-test`).
     pub tests: bool,
+    /// With `export`: compile without `-gcflags=-m=2`, as a plain build would (export data only, from
+    /// the build cache when it has them).
+    pub plain: bool,
 }
 
 /// What one `go list` run produced.
@@ -155,9 +161,14 @@ impl Toolchain {
     /// whole call; only a `go` command that cannot run at all is an `Err`.
     pub fn list(&self, patterns: &[String], opts: &ListOptions) -> Result<Listing> {
         let mut args: Vec<String> = vec!["list".into(), "-e".into(), format!("-json={FIELDS}")];
-        if opts.export {
+        if opts.export && !opts.plain {
             args.push("-export".into());
             args.extend(self.build_flags());
+        } else if opts.export {
+            args.push("-export".into());
+            if let Some(t) = &self.tags {
+                args.push(format!("-tags={t}"));
+            }
         } else if let Some(t) = &self.tags {
             args.push(format!("-tags={t}"));
         }

@@ -107,21 +107,12 @@ impl Rule for ReturnValue {
                 q.push(Query::Uses { file: file.clone(), offset: r.operand.start_byte() });
             }
         }
-        for c in &f.callers {
-            match c.use_ {
-                Ok(CallUse::Bound { var }) => {
-                    q.push(Query::Uses { file: file.clone(), offset: var.start_byte() });
-                    if let Some(func) = enclosing_declaration(var) {
-                        for id in identifiers_named(func, site.source.node_text(var), site.source) {
-                            q.extend(chain_selectors(id).into_iter().map(|s| Facts::expr_query(&file, s)));
-                        }
-                    }
-                }
-                Ok(CallUse::Chain) => {
-                    q.extend(chain_selectors(c.call).into_iter().map(|s| Facts::expr_query(&file, s)))
-                }
-                Ok(CallUse::Discarded) | Err(_) => {}
-            }
+        caller_queries(site.source, &f.callers, &mut q);
+        let name = site.source.node_text(f.name);
+        for t in &test_sources(site)? {
+            // Naming a test file is what makes the engine check the package with its tests.
+            q.push(Query::Imports { file: t.path.clone() });
+            caller_queries(t, &callers(t, name, f.nresults, f.k), &mut q);
         }
         Ok(q)
     }
@@ -147,28 +138,61 @@ impl Rule for ReturnValue {
         if uses.object.exported {
             return Err(Decline::new(DeclineCode::ExportedApi, format!("{name} is exported: its signature is API")));
         }
-        let call_ids: BTreeSet<usize> =
-            f.callers.iter().filter_map(|c| callee_ident(c.call).map(|n| n.start_byte())).collect();
+        // In-package tests are callers too: checked with the package (the engine's test variant),
+        // or the rule cannot know what they do with the pointer.
+        let tests = test_sources(site)?;
+        if !tests.is_empty() {
+            let variant = crate::engine::test_variant_id(&site.package.import_path);
+            match facts.package_errors.get(&variant) {
+                None => {
+                    return Err(Decline::new(
+                        DeclineCode::UntypedTestFiles,
+                        format!(
+                            "the package has in-package test files ({}...) that the type facts do not cover: a caller or comparison there could break",
+                            base_name(&tests[0].path)
+                        ),
+                    ))
+                }
+                Some(errs) if !errs.is_empty() => {
+                    return Err(Decline::new(
+                        DeclineCode::UntypedTestFiles,
+                        format!(
+                            "the package's in-package tests do not type-check (cgo, build tags or a broken test?): {}",
+                            errs[0]
+                        ),
+                    ))
+                }
+                Some(_) => {}
+            }
+        }
+        let test_callers: Vec<Vec<Caller>> = tests.iter().map(|t| callers(t, name, f.nresults, f.k)).collect();
+        let ids_of = |cs: &[Caller]| -> BTreeSet<usize> {
+            cs.iter().filter_map(|c| callee_ident(c.call).map(|n| n.start_byte())).collect()
+        };
+        let call_ids = ids_of(&f.callers);
+        let test_call_ids: Vec<BTreeSet<usize>> = test_callers.iter().map(|cs| ids_of(cs)).collect();
         let mut ncalls = 0;
         let mut resolved: BTreeSet<usize> = BTreeSet::new();
         for r in &uses.refs {
             if r.decl {
                 continue;
             }
-            if r.file != file {
+            let (rsrc, ids) = if r.file == file {
+                (src, &call_ids)
+            } else if let Some(i) = tests.iter().position(|t| t.path == r.file) {
+                (&tests[i], &test_call_ids[i])
+            } else {
                 return Err(Decline::new(
                     DeclineCode::UsedInOtherFile,
-                    format!(
-                        "{name} is called from another file ({}); a fix edits one file",
-                        r.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
-                    ),
+                    format!("{name} is called from another file ({}); a fix edits one file", base_name(&r.file)),
                 ));
-            }
-            let at = src.position(r.offset).0;
-            if !r.call || !call_ids.contains(&r.offset) {
+            };
+            let at = rsrc.position(r.offset).0;
+            if !r.call || !ids.contains(&r.offset) {
+                let place = if r.file == file { String::new() } else { format!(" of {}", base_name(&r.file)) };
                 return Err(Decline::new(
                     DeclineCode::UsedAsValue,
-                    format!("{name} is used as a function value at line {at}, not only called"),
+                    format!("{name} is used as a function value at line {at}{place}, not only called"),
                 ));
             }
             resolved.insert(r.offset);
@@ -209,48 +233,19 @@ impl Rule for ReturnValue {
 
         // Every caller only reads.
         let mut edits: Vec<TextEdit> = Vec::new();
-        for c in &f.callers {
-            if !callee_ident(c.call).is_some_and(|id| resolved.contains(&id.start_byte())) {
-                continue;
-            }
-            match c.use_.clone()? {
-                CallUse::Discarded => {}
-                CallUse::Chain => walk_chain(src, facts, c.call, &mut edits, name)?,
-                CallUse::Bound { var } => {
-                    let vname = src.node_text(var);
-                    let vu = facts.uses(file, var.start_byte()).ok_or_else(|| {
-                        Decline::new(DeclineCode::NoTypeFacts, format!("no references for `{vname}`"))
-                    })?;
-                    for r in &vu.refs {
-                        let at = src.position(r.offset).0;
-                        if r.file != file {
-                            return Err(Decline::new(
-                                DeclineCode::UsedInOtherFile,
-                                format!("`{vname}` is used in another file"),
-                            ));
-                        }
-                        if r.decl {
-                            if r.offset != var.start_byte() {
-                                return Err(Decline::new(
-                                    DeclineCode::DeclaredElsewhere,
-                                    format!("`{vname}` (line {at}) is declared elsewhere; the call only assigns it"),
-                                ));
-                            }
-                            continue;
-                        }
-                        if r.write {
-                            return Err(Decline::new(
-                                DeclineCode::Reassigned,
-                                format!("`{vname}` is reassigned at line {at}"),
-                            ));
-                        }
-                        let id =
-                            src.smallest_node_at(r.offset).filter(|n| n.kind() == "identifier").ok_or_else(|| {
-                                Decline::new(DeclineCode::UnexpectedSyntax, "reference is not an identifier")
-                            })?;
-                        walk_chain(src, facts, id, &mut edits, vname)?;
-                    }
-                }
+        check_callers(src, facts, &f.callers, &resolved, name, &mut edits)?;
+        for (t, cs) in tests.iter().zip(&test_callers) {
+            let mut test_edits = Vec::new();
+            check_callers(t, facts, cs, &resolved, name, &mut test_edits)?;
+            if let Some(e) = test_edits.first() {
+                return Err(Decline::new(
+                    DeclineCode::UsedInOtherFile,
+                    format!(
+                        "the call in {} (line {}) needs `*p` → `p` there; a fix edits one file",
+                        base_name(&t.path),
+                        t.position(e.start).0
+                    ),
+                ));
             }
         }
 
@@ -275,7 +270,7 @@ impl Rule for ReturnValue {
             title: format!("{name}: return {ty} instead of *{ty} ({ncalls} call{})", if ncalls == 1 { "" } else { "s" }),
             explanation: format!(
                 "{name} returns the address of a fresh {ty}, so the value is moved to the heap on every call. It never returns nil, nothing else holds that address, \
-                 and each of its {ncalls} call{} in this file only reads through the result (fields, *p, value-receiver methods), so returning the {ty} itself ({} bytes, \
+                 and each of its {ncalls} call{} in the package (in-package tests included) only reads through the result (fields, *p, value-receiver methods), so returning the {ty} itself ({} bytes, \
                  copied instead of allocated) is the same program{}.",
                 if ncalls == 1 { "" } else { "s" },
                 value_type.size,
@@ -284,6 +279,106 @@ impl Rule for ReturnValue {
             expect_new: ExpectNew::Nothing,
         })
     }
+}
+
+/// Accepts the calls `callers` (of one file, `src`) only when each reads through the result;
+/// records the edits turning `*p` into `p` in that file.
+fn check_callers(
+    src: &SourceFile,
+    facts: &Facts,
+    callers: &[Caller],
+    resolved: &BTreeSet<usize>,
+    name: &str,
+    edits: &mut Vec<TextEdit>,
+) -> Result<(), Decline> {
+    let file = src.path.as_path();
+    for c in callers {
+        if !callee_ident(c.call).is_some_and(|id| resolved.contains(&id.start_byte())) {
+            continue;
+        }
+        let use_ = c.use_.clone().map_err(|mut d| {
+            if src.path.to_string_lossy().ends_with("_test.go") {
+                d.reason = format!("{} (in {})", d.reason, base_name(&src.path));
+            }
+            d
+        })?;
+        match use_ {
+            CallUse::Discarded => {}
+            CallUse::Chain => walk_chain(src, facts, c.call, edits, name)?,
+            CallUse::Bound { var } => {
+                let vname = src.node_text(var);
+                let vu = facts
+                    .uses(file, var.start_byte())
+                    .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("no references for `{vname}`")))?;
+                for r in &vu.refs {
+                    let at = src.position(r.offset).0;
+                    if r.file != file {
+                        return Err(Decline::new(
+                            DeclineCode::UsedInOtherFile,
+                            format!("`{vname}` is used in another file"),
+                        ));
+                    }
+                    if r.decl {
+                        if r.offset != var.start_byte() {
+                            return Err(Decline::new(
+                                DeclineCode::DeclaredElsewhere,
+                                format!("`{vname}` (line {at}) is declared elsewhere; the call only assigns it"),
+                            ));
+                        }
+                        continue;
+                    }
+                    if r.write {
+                        return Err(Decline::new(
+                            DeclineCode::Reassigned,
+                            format!("`{vname}` is reassigned at line {at}"),
+                        ));
+                    }
+                    let id = src
+                        .smallest_node_at(r.offset)
+                        .filter(|n| n.kind() == "identifier")
+                        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "reference is not an identifier"))?;
+                    walk_chain(src, facts, id, edits, vname)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn caller_queries(src: &SourceFile, callers: &[Caller], q: &mut Vec<Query>) {
+    let file = src.path.clone();
+    for c in callers {
+        match c.use_ {
+            Ok(CallUse::Bound { var }) => {
+                q.push(Query::Uses { file: file.clone(), offset: var.start_byte() });
+                if let Some(func) = enclosing_declaration(var) {
+                    for id in identifiers_named(func, src.node_text(var), src) {
+                        q.extend(chain_selectors(id).into_iter().map(|s| Facts::expr_query(&file, s)));
+                    }
+                }
+            }
+            Ok(CallUse::Chain) => q.extend(chain_selectors(c.call).into_iter().map(|s| Facts::expr_query(&file, s))),
+            Ok(CallUse::Discarded) | Err(_) => {}
+        }
+    }
+}
+
+/// The package's in-package `_test.go` files, parsed.
+fn test_sources(site: &Site) -> Result<Vec<SourceFile>, Decline> {
+    site.package
+        .test_go_files
+        .iter()
+        .map(|f| {
+            let path = site.package.dir.join(f);
+            SourceFile::read(&path).map_err(|e| {
+                Decline::new(DeclineCode::UntypedTestFiles, format!("cannot read the test file {f}: {e:#}"))
+            })
+        })
+        .collect()
+}
+
+fn base_name(p: &std::path::Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// `~r0` → 0.
@@ -297,6 +392,9 @@ struct Analysed<'t> {
     result_ptr: Node<'t>,
     returns: Vec<Ret<'t>>,
     callers: Vec<Caller<'t>>,
+    /// How many results the function has, and which one is changed.
+    nresults: usize,
+    k: usize,
 }
 
 struct Ret<'t> {
@@ -345,11 +443,6 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
     }
     if fd.child_by_field_name("type_parameters").is_some() {
         return Err(Decline::new(DeclineCode::TypeParameter, format!("{fname} is generic; not rewritten")));
-    }
-    if let Some(tests) = site.package.test_go_files.first() {
-        return Err(Decline::new(DeclineCode::UntypedTestFiles, format!(
-            "the package has in-package test files ({tests}...) that the type facts do not cover: a caller or comparison there could break"
-        )));
     }
     // The result the findings flow to.
     let mut ks: BTreeSet<usize> = BTreeSet::new();
@@ -439,8 +532,9 @@ fn analyse<'t>(site: &'t Site) -> Result<Analysed<'t>, Decline> {
     if contains_kind(body, "goto_statement") {
         return Err(Decline::new(DeclineCode::UsesGoto, format!("{fname} uses goto")));
     }
-    let callers = callers(src, fname, results.len(), k);
-    Ok(Analysed { name, result_ptr, returns, callers })
+    let nresults = results.len();
+    let callers = callers(src, fname, nresults, k);
+    Ok(Analysed { name, result_ptr, returns, callers, nresults, k })
 }
 
 fn strip_parens(mut n: Node) -> Node {

@@ -21,18 +21,32 @@ impl Verifier<'_> {
         self.builds += 1;
         let overlay = comp.map(Composition::write_overlay).transpose()?;
         let patterns = self.build_set(ids);
+        // A fix that changes a signature (return-value) was judged against the package's test files
+        // too: they must still compile with it, so their test variants are built as well. Their
+        // findings are no part of the analysis and are left out of the comparison; their errors stay.
+        let forced = !self.a.options.tests && ids.iter().any(|id| self.compiles_tests(*id));
         let listing = self.a.toolchain.list(
             &patterns,
             &ListOptions {
                 export: true,
                 overlay: overlay.as_ref().map(|o| o.path.clone()),
-                tests: self.a.options.tests,
+                tests: self.a.options.tests || forced,
                 ..Default::default()
             },
         )?;
         let blocks = parse::parse_output(&listing.compiler_output);
-        let findings = attribute::attribute(&blocks, &self.index);
+        let mut findings = attribute::attribute(&blocks, &self.index);
+        if forced {
+            findings.retain(|f| self.a.listing.by_path(&f.package).is_some_and(|p| p.for_test.is_empty()));
+        }
         Ok((listing, findings))
+    }
+
+    /// Whether fix `id` must be proven against its package's in-package tests.
+    fn compiles_tests(&self, id: usize) -> bool {
+        let f = &self.fixes[&id];
+        f.rule == crate::rules::return_value::ID
+            && self.a.listing.by_path(&f.package).is_some_and(|p| !p.test_go_files.is_empty())
     }
 
     pub(super) fn build_and_compare(&mut self, ids: &[usize], comp: &Composition) -> Result<Eval> {
