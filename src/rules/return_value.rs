@@ -7,9 +7,11 @@
 //! nobody could tell two references apart: the function never returns nil (every return hands out
 //! `&x`), nothing else in it holds `&x` (no other address-of, no closure), and every caller only reads
 //! through the result (no comparison, no store, no write through it, no pointer method, not passed
-//! on). All references come from the type checker (the `uses` query), so a caller the rule cannot see
-//! (another file: the fix model edits one file; an in-package `_test.go`: not type-checked) makes it
-//! decline. See rules/return-value.md for the table of shapes and the measurements.
+//! on). All references come from the type checker (the `uses` query), in-package `_test.go` files
+//! included (checked with the package as its test variant, and verified by building it), so a caller
+//! the rule cannot see or edit (another non-test file: the fix model edits one file; a test call that
+//! would need `*p` → `p`; tests that do not type-check) makes it decline. See rules/return-value.md
+//! for the table of shapes and the measurements.
 
 use super::codes::DeclineCode;
 use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
