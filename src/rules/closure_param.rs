@@ -28,7 +28,7 @@ use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
 use crate::syntax::names;
 use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{contains_kind, function_at};
+use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -365,7 +365,7 @@ impl Plan {
             let uses = facts
                 .uses(site.file(), off)
                 .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no uses facts for a captured variable"))?;
-            if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && inside(closure, r.offset)) {
+            if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && contains_offset(closure, r.offset)) {
                 return Ok(true);
             }
         }
@@ -486,7 +486,7 @@ fn analyze_var(
         if r.decl {
             continue;
         }
-        if inside(closure, r.offset) {
+        if contains_offset(closure, r.offset) {
             if r.write {
                 return Err(Decline::new(
                     DeclineCode::ClosureWritesCapture,
@@ -607,7 +607,7 @@ fn analyze_var(
     // The writes that can run after the closure is created, and what they mean in this context.
     let writes: Vec<usize> = refs
         .iter()
-        .filter(|r| r.write && !r.decl && !inside(closure, r.offset))
+        .filter(|r| r.write && !r.decl && !contains_offset(closure, r.offset))
         .filter(|r| fields.is_empty() || write_touches_fields(src, r.offset, &fields))
         .map(|r| r.offset)
         .collect();
@@ -846,26 +846,6 @@ fn node_spanning<'t>(src: &'t SourceFile, span: (usize, usize), kind: &str) -> O
     }
 }
 
-fn inside(node: Node, offset: usize) -> bool {
-    node.start_byte() <= offset && offset < node.end_byte()
-}
-
-fn is_function(n: Node) -> bool {
-    matches!(n.kind(), "function_declaration" | "method_declaration" | "func_literal")
-}
-
-fn outermost_function(node: Node) -> Node {
-    let mut top = node;
-    let mut n = node;
-    while let Some(p) = n.parent() {
-        if is_function(p) {
-            top = p;
-        }
-        n = p;
-    }
-    top
-}
-
 /// The statement that creates the closure: its ancestor sitting directly in a statement list.
 fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
     let mut n = closure;
@@ -1040,7 +1020,7 @@ fn reachable_after(
     writes: &[usize],
 ) -> Vec<usize> {
     let _ = src;
-    let outside = |w: &usize| !inside(closure, *w);
+    let outside = |w: &usize| !contains_offset(closure, *w);
     if let Some(term) = terminator_after(src, stmt, closure) {
         return writes
             .iter()
@@ -1055,7 +1035,7 @@ fn reachable_after(
         if p.id() == home.id() {
             break;
         }
-        if p.kind() == "for_statement" && !inside(p, decl.start_byte()) {
+        if p.kind() == "for_statement" && !contains_offset(p, decl.start_byte()) {
             loops.push(p);
         }
         n = p;
@@ -1064,7 +1044,7 @@ fn reachable_after(
         .iter()
         .copied()
         .filter(outside)
-        .filter(|w| *w >= stmt.start_byte() || loops.iter().any(|l| inside(*l, *w)))
+        .filter(|w| *w >= stmt.start_byte() || loops.iter().any(|l| contains_offset(*l, *w)))
         .collect()
 }
 
@@ -1160,9 +1140,9 @@ fn shadow_allowed(src: &SourceFile, stmt: Node, closure: Node, decl: Node, home:
     if decl_list.is_some_and(|l| l.id() == list.id()) {
         return false;
     }
-    !refs
-        .iter()
-        .any(|r| !r.decl && r.offset >= stmt.start_byte() && r.offset < list.end_byte() && !inside(closure, r.offset))
+    !refs.iter().any(|r| {
+        !r.decl && r.offset >= stmt.start_byte() && r.offset < list.end_byte() && !contains_offset(closure, r.offset)
+    })
 }
 
 // ---------------------------------------------------------------- goroutine bodies: reads before sync
@@ -1214,7 +1194,7 @@ impl SyncScan<'_> {
     }
 
     fn has_read(&self, n: Node) -> Option<usize> {
-        self.reads.iter().copied().find(|r| inside(n, *r))
+        self.reads.iter().copied().find(|r| contains_offset(n, *r))
     }
 
     fn stmt(&mut self, n: Node) -> Result<(), (usize, String)> {
@@ -1362,13 +1342,13 @@ impl SyncScan<'_> {
         if let Some(e) = extra_sync {
             syncs.push(e);
         }
-        let reads: Vec<usize> = self.reads.iter().copied().filter(|r| inside(n, *r)).collect();
+        let reads: Vec<usize> = self.reads.iter().copied().filter(|r| contains_offset(n, *r)).collect();
         if let Some(&r) = reads.first() {
             if let Some((_, what)) = &self.synced {
                 return Err((r, what.clone()));
             }
             for s in &syncs {
-                if let Some(&bad) = reads.iter().find(|r| !inside(*s, **r)) {
+                if let Some(&bad) = reads.iter().find(|r| !contains_offset(*s, **r)) {
                     return Err((
                         bad,
                         format!("{} in the same statement (Go does not fix which comes first)", self.describe(*s)),

@@ -34,7 +34,7 @@ use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
 use crate::syntax::text::{self, has_comment, line_before, own_line};
 use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{enclosing_function, enclosing_loop};
+use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items, named_children};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -186,29 +186,6 @@ impl Rule for PreallocMap {
 // ---------------------------------------------------------------------------------------------
 // Syntax helpers
 // ---------------------------------------------------------------------------------------------
-
-fn named_children(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut c = n.walk();
-    n.named_children(&mut c).collect()
-}
-
-/// Named children that are not comments (statements of a list, arguments of a call...).
-fn items(n: Node<'_>) -> Vec<Node<'_>> {
-    named_children(n).into_iter().filter(|c| c.kind() != "comment").collect()
-}
-
-/// Every named node under `n` (including `n`), preorder.
-fn descendants(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        out.push(x);
-        let mut kids = named_children(x);
-        kids.reverse();
-        stack.extend(kids);
-    }
-    out
-}
 
 /// Identifiers spelled `name` under `n`: every use, declaration, closure capture or shadowing.
 /// Deliberately syntactic and conservative (a struct literal key `T{s: 1}` counts too).

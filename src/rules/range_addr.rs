@@ -33,7 +33,9 @@ use crate::source::SourceFile;
 use crate::syntax::names::plain_path;
 use crate::syntax::text;
 use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{block_statements, enclosing_function, spans};
+use crate::syntax::walk::{
+    any_node, block_statements, enclosing_block, enclosing_function, has_token, inside_func_literal, items, spans, walk,
+};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -83,7 +85,7 @@ impl Rule for RangeAddr {
         // with a reason, in `propose`.
         let for_stmt = id_loop(id)?;
         let list = id.parent()?;
-        (named(list).get(1).map(|n| n.id()) == Some(id.id())).then(|| (for_stmt.start_byte(), for_stmt.end_byte()))
+        (items(list).get(1).map(|n| n.id()) == Some(id.id())).then(|| (for_stmt.start_byte(), for_stmt.end_byte()))
     }
 
     fn queries(&self, site: &Site) -> Result<Vec<Query>, Decline> {
@@ -305,7 +307,7 @@ impl<'t> Loop<'t> {
                 "the loop assigns existing variables (`=`), it does not declare them",
             ));
         }
-        let vars = named(left);
+        let vars = items(left);
         let [key, value] = vars.as_slice() else {
             return Err(Decline::new(
                 DeclineCode::ShapeMismatch,
@@ -474,7 +476,7 @@ impl<'t> Need<'t> {
                         return Ok(());
                     }
                     if WRITING_BUILTINS.contains(&name) {
-                        let first = call.child_by_field_name("arguments").and_then(|a| named(a).into_iter().next());
+                        let first = call.child_by_field_name("arguments").and_then(|a| items(a).into_iter().next());
                         if let Some(a) = first.filter(|a| a.kind() == "identifier") {
                             let n = src.node_text(a);
                             if plan.containers.iter().any(|c| c == n) || plan.is_private_slice(n) {
@@ -936,7 +938,7 @@ impl<'t> Plan<'t> {
                         }
                         if u.ctx == Ctx::Ranged {
                             let clause = u.top.parent().expect("range clause");
-                            let vars = clause.child_by_field_name("left").map(named).unwrap_or_default();
+                            let vars = clause.child_by_field_name("left").map(items).unwrap_or_default();
                             if let Some(p) = vars.get(1).filter(|p| src.node_text(**p) != "_") {
                                 if !has_token(clause, ":=") {
                                     return Err(bad("is ranged over into existing variables"));
@@ -1142,14 +1144,14 @@ impl<'t> Plan<'t> {
                         "assignment_statement" => {
                             if let Some(left) = n.child_by_field_name("left") {
                                 needs.extend(
-                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                    items(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
                                 );
                             }
                         }
                         "range_clause" if !has_token(n, ":=") => {
                             if let Some(left) = n.child_by_field_name("left") {
                                 needs.extend(
-                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                    items(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
                                 );
                             }
                         }
@@ -1189,26 +1191,26 @@ fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Nod
         if src.node_text(func) != "append" {
             return None;
         }
-        let args = named(p);
+        let args = items(p);
         let first = args.first().filter(|a| a.kind() == "identifier" && a.id() != amp.id())?;
         let c = src.node_text(*first).to_string();
         let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
         let stmt = rhs
             .parent()
             .filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
-        if named(rhs).len() != 1 || op_token(src, stmt) != "=" {
+        if items(rhs).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
-        let left = named(stmt.child_by_field_name("left")?);
+        let left = items(stmt.child_by_field_name("left")?);
         let [l] = left.as_slice() else { return None };
         (l.kind() == "identifier" && src.node_text(*l) == c).then_some((c, stmt))
     } else if p.kind() == "expression_list" {
         let stmt =
             p.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(p))?;
-        if named(p).len() != 1 || op_token(src, stmt) != "=" {
+        if items(p).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
-        let left = named(stmt.child_by_field_name("left")?);
+        let left = items(stmt.child_by_field_name("left")?);
         let [l] = left.as_slice() else { return None };
         let op = l.child_by_field_name("operand").filter(|_| l.kind() == "index_expression")?;
         (op.kind() == "identifier").then(|| (src.node_text(op).to_string(), stmt))
@@ -1247,10 +1249,10 @@ fn short_var_from<'t>(src: &SourceFile, index_expr: Node<'t>) -> Option<(Node<'t
     let rhs = index_expr.parent().filter(|l| l.kind() == "expression_list")?;
     let decl =
         rhs.parent().filter(|s| s.kind() == "short_var_declaration" && s.child_by_field_name("right") == Some(rhs))?;
-    if named(rhs).len() != 1 {
+    if items(rhs).len() != 1 {
         return None;
     }
-    let left = named(decl.child_by_field_name("left")?);
+    let left = items(decl.child_by_field_name("left")?);
     let p = *left.first().filter(|p| p.kind() == "identifier" && src.node_text(**p) != "_")?;
     let holder = decl.parent()?;
     let scope = match holder.kind() {
@@ -1276,7 +1278,7 @@ fn compared_with_nil(src: &SourceFile, e: Node) -> bool {
 
 fn is_first_arg_of(src: &SourceFile, id: Node, funcs: &[&str]) -> bool {
     let Some(list) = id.parent().filter(|p| p.kind() == "argument_list") else { return false };
-    let first = named(list).first().map(|f| f.id()) == Some(id.id());
+    let first = items(list).first().map(|f| f.id()) == Some(id.id());
     let f = list.parent().and_then(|c| c.child_by_field_name("function")).map(|f| src.node_text(f));
     first && f.is_some_and(|f| funcs.contains(&f))
 }
@@ -1294,7 +1296,7 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
             "var_spec" => {
                 let mut c = n.walk();
                 let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
-                let values = n.child_by_field_name("value").map(named);
+                let values = n.child_by_field_name("value").map(items);
                 for (i, name) in names.iter().enumerate() {
                     let ok = match &values {
                         None => n.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
@@ -1306,8 +1308,8 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
                 }
             }
             "short_var_declaration" => {
-                let left = n.child_by_field_name("left").map(named).unwrap_or_default();
-                let right = n.child_by_field_name("right").map(named).unwrap_or_default();
+                let left = n.child_by_field_name("left").map(items).unwrap_or_default();
+                let right = n.child_by_field_name("right").map(items).unwrap_or_default();
                 if left.len() == right.len() {
                     for (l, r) in left.iter().zip(&right) {
                         if fresh_slice_value(src, *r) {
@@ -1386,14 +1388,14 @@ fn declared_fresh(src: &SourceFile, id: Node) -> bool {
         let mut c = p.walk();
         let names: Vec<Node> = p.children_by_field_name("name", &mut c).collect();
         let at = names.iter().position(|n| n.id() == id.id());
-        return match p.child_by_field_name("value").map(named) {
+        return match p.child_by_field_name("value").map(items) {
             None => true,
             Some(vs) => at.and_then(|i| vs.get(i).copied()).is_some_and(|v| fresh_container_value(src, v)),
         };
     }
     let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
-    let left = named(p);
-    let right = decl.child_by_field_name("right").map(named).unwrap_or_default();
+    let left = items(p);
+    let right = decl.child_by_field_name("right").map(items).unwrap_or_default();
     left.len() == right.len()
         && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
 }
@@ -1405,8 +1407,8 @@ fn assigned_fresh(src: &SourceFile, left: Node) -> bool {
     }
     let Some(list) = left.parent().filter(|l| l.kind() == "expression_list") else { return false };
     let Some(stmt) = list.parent().filter(|s| s.kind() == "assignment_statement") else { return false };
-    let lefts = named(list);
-    let rights = stmt.child_by_field_name("right").map(named).unwrap_or_default();
+    let lefts = items(list);
+    let rights = stmt.child_by_field_name("right").map(items).unwrap_or_default();
     op_token(src, stmt) == "="
         && lefts.len() == rights.len()
         && lefts.iter().position(|n| n.id() == left.id()).is_some_and(|i| fresh_container_value(src, rights[i]))
@@ -1426,10 +1428,10 @@ fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
 fn self_append_stmt<'t>(src: &SourceFile, left_id: Node<'t>) -> Option<(Node<'t>, String)> {
     let list = left_id.parent().filter(|l| l.kind() == "expression_list")?;
     let stmt = list.parent().filter(|s| s.kind() == "assignment_statement")?;
-    if named(list).len() != 1 || op_token(src, stmt) != "=" {
+    if items(list).len() != 1 || op_token(src, stmt) != "=" {
         return None;
     }
-    let right = named(stmt.child_by_field_name("right")?);
+    let right = items(stmt.child_by_field_name("right")?);
     let [call] = right.as_slice() else { return None };
     let name = self_append_call(src, *call)?;
     (name == src.node_text(left_id)).then_some((stmt, name))
@@ -1443,51 +1445,17 @@ fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
         return None;
     }
     let first =
-        named(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
+        items(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
     let name = src.node_text(first).to_string();
     let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
     let stmt =
         rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
-    let left = named(stmt.child_by_field_name("left")?);
+    let left = items(stmt.child_by_field_name("left")?);
     let [l] = left.as_slice() else { return None };
-    (named(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
+    (items(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
 }
 
 // ---- tree helpers ----
-
-fn named(n: Node) -> Vec<Node> {
-    let mut c = n.walk();
-    n.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
-}
-
-fn has_token(n: Node, tok: &str) -> bool {
-    let mut c = n.walk();
-    let found = n.children(&mut c).any(|x| !x.is_named() && x.kind() == tok);
-    found
-}
-
-/// Pre-order walk; `f` returns whether to descend.
-fn walk<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>) -> bool) {
-    if !f(n) {
-        return;
-    }
-    let mut c = n.walk();
-    let kids: Vec<Node> = n.named_children(&mut c).collect();
-    for k in kids {
-        walk(k, f);
-    }
-}
-
-fn any_node(n: Node, pred: impl Fn(Node) -> bool) -> bool {
-    let mut found = false;
-    walk(n, &mut |x| {
-        if pred(x) {
-            found = true;
-        }
-        !found
-    });
-    found
-}
 
 fn idents_named<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
     let mut out = Vec::new();
@@ -1513,31 +1481,6 @@ fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
         true
     });
     out
-}
-
-fn inside_func_literal(n: Node, within: Node) -> bool {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if p.id() == within.id() {
-            return false;
-        }
-        if p.kind() == "func_literal" {
-            return true;
-        }
-        cur = p;
-    }
-    false
-}
-
-fn enclosing_block(n: Node) -> Option<Node> {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if p.kind() == "block" {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
 }
 
 /// Whether `id` declares a name (rather than using one).

@@ -31,7 +31,7 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::source::SourceFile;
 use crate::syntax::text::{has_comment, one_line_tight};
-use crate::syntax::walk::{enclosing_function, spans};
+use crate::syntax::walk::{enclosing_function, items, spans};
 use tree_sitter::Node;
 
 pub struct SliceToArray;
@@ -336,14 +336,9 @@ impl Guard<'_> {
     }
 }
 
-fn named_children(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut c = n.walk();
-    n.named_children(&mut c).filter(|c| c.kind() != "comment").collect()
-}
-
 fn unparen(mut n: Node) -> Node {
     while n.kind() == "parenthesized_expression" {
-        match named_children(n).first() {
+        match items(n).first() {
             Some(inner) => n = *inner,
             None => break,
         }
@@ -362,7 +357,7 @@ fn analyze<'t>(src: &SourceFile, call: Node<'t>) -> Result<Make<'t>, Decline> {
     let list = call
         .child_by_field_name("arguments")
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without arguments"))?;
-    let args = named_children(list);
+    let args = items(list);
     let ty = *args.first().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without a type"))?;
     if ty.kind() != "slice_type" {
         return Err(Decline::new(
@@ -439,7 +434,7 @@ fn size_shape<'t>(src: &SourceFile, size: Node<'t>) -> Result<(Vec<Node<'t>>, Ve
                 .child_by_field_name("function")
                 .filter(|f| f.kind() == "identifier")
                 .ok_or_else(|| Decline::new(DeclineCode::BoundNotSimple, "the size is not n, len(x) or min(n, C)"))?;
-            let args = size_u.child_by_field_name("arguments").map(named_children).unwrap_or_default();
+            let args = size_u.child_by_field_name("arguments").map(items).unwrap_or_default();
             match src.node_text(f) {
                 "len" if args.len() == 1 && args[0].kind() == "identifier" => Ok((vec![args[0]], vec![f], vec![])),
                 // Which arguments are constants is known only with types: all are candidates.
@@ -464,13 +459,13 @@ fn assigned_name(src: &SourceFile, stmt: Node, call: Node) -> Option<String> {
             (stmt.child_by_field_name("left")?, stmt.child_by_field_name("right")?)
         }
         "var_declaration" => {
-            let spec = named_children(stmt).into_iter().find(|s| s.kind() == "var_spec")?;
+            let spec = items(stmt).into_iter().find(|s| s.kind() == "var_spec")?;
             (spec.child_by_field_name("name")?, spec.child_by_field_name("value")?)
         }
         _ => return None,
     };
-    let l = if left.kind() == "identifier" { vec![left] } else { named_children(left) };
-    let r = if right.kind() == "expression_list" { named_children(right) } else { vec![right] };
+    let l = if left.kind() == "identifier" { vec![left] } else { items(left) };
+    let r = if right.kind() == "expression_list" { items(right) } else { vec![right] };
     let i = r.iter().position(|v| v.id() == call.id())?;
     let name = l.get(i).filter(|n| n.kind() == "identifier").map(|n| src.node_text(*n))?;
     (name != "_").then(|| name.to_string())
@@ -546,15 +541,13 @@ fn bounds_in<'t>(
 /// Whether the last statement of a block leaves it for good: return, panic, break, continue.
 /// Returns the `panic` identifier to check as a builtin.
 fn leaves<'t>(src: &SourceFile, block: Node<'t>) -> Option<Vec<Node<'t>>> {
-    let stmts: Vec<Node> = named_children(block)
-        .into_iter()
-        .flat_map(|n| if n.kind() == "statement_list" { named_children(n) } else { vec![n] })
-        .collect();
+    let stmts: Vec<Node> =
+        items(block).into_iter().flat_map(|n| if n.kind() == "statement_list" { items(n) } else { vec![n] }).collect();
     let last = *stmts.last()?;
     match last.kind() {
         "return_statement" | "break_statement" | "continue_statement" => Some(vec![]),
         "expression_statement" => {
-            let call = named_children(last).into_iter().next().filter(|c| c.kind() == "call_expression")?;
+            let call = items(last).into_iter().next().filter(|c| c.kind() == "call_expression")?;
             let f = call
                 .child_by_field_name("function")
                 .filter(|f| f.kind() == "identifier" && src.node_text(*f) == "panic")?;
@@ -607,7 +600,7 @@ fn find_guards<'t>(src: &SourceFile, call: Node<'t>, size: Node<'t>, func: Node<
         }
         // Earlier statements of the same list: `if cond { ...; return }`.
         if p.kind() == "statement_list" {
-            for s in named_children(p).into_iter().filter(|s| s.end_byte() <= child.start_byte()) {
+            for s in items(p).into_iter().filter(|s| s.end_byte() <= child.start_byte()) {
                 if s.kind() != "if_statement"
                     || s.child_by_field_name("initializer").is_some()
                     || s.child_by_field_name("alternative").is_some()
@@ -638,7 +631,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
     let file = &src.path;
     let guard_vars: Vec<Node> = match unparen(g.operand).kind() {
         "identifier" => vec![unparen(g.operand)],
-        _ => unparen(g.operand).child_by_field_name("arguments").map(named_children).unwrap_or_default(),
+        _ => unparen(g.operand).child_by_field_name("arguments").map(items).unwrap_or_default(),
     };
     for (i, v) in m.vars.iter().enumerate() {
         let name = src.node_text(*v);
