@@ -285,7 +285,7 @@ impl Plan {
                     ))
                 }
             }
-            let guessed_refs = identifiers_named(src, c, &f.subject);
+            let guessed_refs = names::identifier_offsets(c, &f.subject, src);
             let mut guessed_fields: Vec<(String, (usize, usize))> = Vec::new();
             for r in &guessed_refs {
                 if let Some(sel) = selector_on(src, *r) {
@@ -876,12 +876,6 @@ fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
     }
 }
 
-/// Identifiers spelled `name` inside `node` (references to the variable, or to something else of the
-/// same name: a guess, checked against the uses facts later).
-fn identifiers_named(src: &SourceFile, node: Node, name: &str) -> Vec<usize> {
-    names::identifiers_named(node, name, src).iter().map(|n| n.start_byte()).collect()
-}
-
 /// `v.f` when the identifier at `offset` is the operand of a field selection.
 fn selector_on(src: &SourceFile, offset: usize) -> Option<Node<'_>> {
     let id = src.smallest_node_at(offset)?;
@@ -892,7 +886,7 @@ fn selector_on(src: &SourceFile, offset: usize) -> Option<Node<'_>> {
 /// Whether `name` is visibly assigned, incremented or has its address taken inside `closure`
 /// (syntax only: a hint for grouping; the uses facts decide).
 fn obviously_written_in(src: &SourceFile, closure: Node, name: &str) -> bool {
-    for off in identifiers_named(src, closure, name) {
+    for off in names::identifier_offsets(closure, name, src) {
         let Some(mut cur) = src.smallest_node_at(off) else { continue };
         while let Some(p) = cur.parent() {
             let operand = p.child_by_field_name("operand") == Some(cur);
@@ -1413,7 +1407,7 @@ mod tests {
     fn goroutine(code: &str) -> Result<(), String> {
         let src = parse(code);
         let lit = find(&src, "func() {", "func_literal");
-        let reads = identifiers_named(&src, lit, "x");
+        let reads = names::identifier_offsets(lit, "x", &src);
         let body = lit.child_by_field_name("body").unwrap();
         reads_before_sync(&src, body, &reads).map_err(|(_, what)| what)
     }
@@ -1582,7 +1576,7 @@ mod tests {
         let decl_off = src.text.find("x := ").or_else(|| src.text.find("x int")).unwrap();
         let decl = src.smallest_node_at(decl_off).unwrap();
         let home = function_at(decl).unwrap();
-        let refs: Vec<RefFacts> = identifiers_named(&src, home, "x")
+        let refs: Vec<RefFacts> = names::identifier_offsets(home, "x", &src)
             .into_iter()
             .map(|o| RefFacts { file: src.path.clone(), offset: o, decl: o == decl_off, ..Default::default() })
             .collect();

@@ -32,6 +32,7 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::names::{identifiers_named, names_in, root_name, VALUE_WORDS};
 use crate::syntax::text::{self, has_comment, line_before, own_line};
 use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items, named_children};
@@ -187,28 +188,8 @@ impl Rule for PreallocMap {
 // Syntax helpers
 // ---------------------------------------------------------------------------------------------
 
-/// Identifiers spelled `name` under `n`: every use, declaration, closure capture or shadowing.
-/// Deliberately syntactic and conservative (a struct literal key `T{s: 1}` counts too).
-fn mentions<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
-    descendants(n).into_iter().filter(|d| d.kind() == "identifier" && src.node_text(*d) == name).collect()
-}
-
-/// Every identifier-like name under `n` (variables, packages, types).
-fn names_in(src: &SourceFile, n: Node) -> BTreeSet<String> {
-    descendants(n)
-        .into_iter()
-        .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier"))
-        .map(|d| src.node_text(d).to_string())
-        .collect()
-}
-
 fn mentions_any(src: &SourceFile, n: Node, names: &BTreeSet<String>) -> Option<String> {
-    descendants(n)
-        .into_iter()
-        .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier"))
-        .map(|d| src.node_text(d))
-        .find(|t| names.contains(*t))
-        .map(str::to_string)
+    names_in(src, n, VALUE_WORDS).into_iter().find(|t| names.contains(t))
 }
 
 fn line_of(src: &SourceFile, n: Node) -> u32 {
@@ -218,17 +199,6 @@ fn line_of(src: &SourceFile, n: Node) -> u32 {
 /// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
     text::one_line(s, 100)
-}
-
-/// The variable an assignment target writes: `x`, `x.f`, `x[i]`, `*x`, `(x)` → `x`.
-fn root_name<'s>(src: &'s SourceFile, n: Node) -> Option<&'s str> {
-    match n.kind() {
-        "identifier" => Some(src.node_text(n)),
-        "selector_expression" | "index_expression" => root_name(src, n.child_by_field_name("operand")?),
-        "unary_expression" => root_name(src, n.child_by_field_name("operand")?),
-        "parenthesized_expression" => root_name(src, *items(n).first()?),
-        _ => None,
-    }
 }
 
 /// Names assigned, incremented, address-taken or (re)declared anywhere under `n`.
@@ -503,7 +473,7 @@ fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
                 format!("the loop body assigns the counter `{name}`: the trip count is not `{}`", src.node_text(bound)),
             ));
         }
-        let bound_names = names_in(src, bound);
+        let bound_names = names_in(src, bound, VALUE_WORDS).into_iter().collect::<BTreeSet<_>>();
         if bound_names.contains(name) {
             return Err(Decline::new(
                 DeclineCode::BoundNotFixed,
@@ -686,7 +656,7 @@ fn declaration_before<'t>(
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in a statement list"))?;
     let mut gap = Vec::new();
     for s in stmts[..pos].iter().rev() {
-        if mentions(src, *s, name).is_empty() {
+        if identifiers_named(*s, name, src).is_empty() {
             gap.push(*s);
             continue;
         }
@@ -767,7 +737,7 @@ fn gap_allows_moving(
             ));
         }
     }
-    let names = names_in(src, bound);
+    let names = names_in(src, bound, VALUE_WORDS).into_iter().collect::<BTreeSet<_>>();
     for s in gap {
         if let Some(n) = mentions_any(src, *s, &names) {
             return Err(Decline::new(
@@ -1080,7 +1050,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
         )));
     };
     let lp = loop_of(src, for_node)?;
-    let inside = mentions(src, lp.node, &name);
+    let inside = identifiers_named(lp.node, &name, src);
     if let Some(other) = inside.iter().find(|m| m.id() != target.id() && m.id() != left[0].id()) {
         return Err(Decline::new(DeclineCode::OtherUsesInLoop, format!(
             "`{name}` is used inside the loop other than as `{name} = append({name}, x)` (line {}): another slice could share its backing array",
@@ -1092,7 +1062,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
     let list = lp.stmt.parent().expect("checked by declaration_before");
     let after: Vec<Node> = items(list).into_iter().filter(|s| s.start_byte() >= lp.stmt.end_byte()).collect();
     let uses_after =
-        after.iter().flat_map(|s| mentions(src, *s, &name)).map(|id| classify_use(src, id, &name)).collect();
+        after.iter().flat_map(|s| identifiers_named(*s, &name, src)).map(|id| classify_use(src, id, &name)).collect();
     Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after })
 }
 
@@ -1235,7 +1205,7 @@ impl<'t> SliceMatch<'t> {
                     ));
                 }
                 if !at_decl {
-                    let ty_names = names_in(src, self.decl.ty());
+                    let ty_names: BTreeSet<String> = names_in(src, self.decl.ty(), VALUE_WORDS).into_iter().collect();
                     if let Some(n) = self.gap.iter().find_map(|s| mentions_any(src, *s, &ty_names)) {
                         return Err(Decline::new(
                             DeclineCode::CannotHoist,
@@ -1378,7 +1348,7 @@ fn map_shape<'t>(src: &SourceFile, value: Node<'t>) -> Option<(String, Node<'t>,
     };
     // Any write through an index: `m[k] = v`, `m[k] += v`, `m[k]++` (the latter two decline later).
     let stores = |for_node: Node| {
-        mentions(src, for_node, &name).iter().any(|m| {
+        identifiers_named(for_node, &name, src).iter().any(|m| {
             let Some(ix) = m.parent().filter(|p| p.kind() == "index_expression") else { return false };
             match ix.parent() {
                 Some(p) if matches!(p.kind(), "inc_statement" | "dec_statement") => true,
@@ -1416,7 +1386,7 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
         loop_stmt
     };
     let lp = loop_of(src, for_node)?;
-    let inside = mentions(src, lp.node, &name);
+    let inside = identifiers_named(lp.node, &name, src);
     let store = |m: &Node| -> bool {
         let Some(ix) = m.parent().filter(|p| {
             p.kind() == "index_expression" && p.child_by_field_name("operand").is_some_and(|o| o.id() == m.id())

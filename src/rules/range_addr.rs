@@ -30,7 +30,7 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
-use crate::syntax::names::plain_path;
+use crate::syntax::names::{declares, identifiers_named, is_param_of, names_in, plain_path, ALL_WORDS};
 use crate::syntax::text;
 use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{
@@ -722,8 +722,8 @@ impl<'t> Plan<'t> {
         let mut collections: Vec<Node> = Vec::new();
         let mut field_needs: Vec<Node> = Vec::new();
         let mut method_calls: Vec<Node> = Vec::new();
-        for id in idents_named(src, l.body, v) {
-            if is_decl(src, id) {
+        for id in identifiers_named(l.body, v, src) {
+            if declares(id) {
                 return Err(Decline::new(
                     DeclineCode::Redeclared,
                     format!("line {}: the loop body declares another `{v}`", line(id)),
@@ -802,9 +802,9 @@ impl<'t> Plan<'t> {
         let index = match l.key {
             Some(k) => {
                 let kn = src.node_text(k);
-                for id in idents_named(src, l.body, kn) {
+                for id in identifiers_named(l.body, kn, src) {
                     let u = use_of(src, id);
-                    if is_decl(src, id)
+                    if declares(id)
                         || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr))
                         || inside_func_literal(id, l.body)
                     {
@@ -817,7 +817,7 @@ impl<'t> Plan<'t> {
                 kn.to_string()
             }
             None => {
-                let used = all_names(src, l.for_stmt);
+                let used = names_in(src, l.for_stmt, ALL_WORDS);
                 ["i", "j", "k", "idx", "n", "ix"]
                     .iter()
                     .find(|c| !used.iter().any(|u| u == *c))
@@ -841,7 +841,7 @@ impl<'t> Plan<'t> {
                     "the pointers are collected into `{c}`, a parameter or result: the caller sees them (and could write through them into xs)"
                 )));
             }
-            let decls: Vec<Node> = idents_named(src, fbody, c).into_iter().filter(|n| is_decl(src, *n)).collect();
+            let decls: Vec<Node> = identifiers_named(fbody, c, src).into_iter().filter(|n| declares(*n)).collect();
             let [decl] = decls.as_slice() else {
                 return Err(if decls.is_empty() {
                     Decline::new(DeclineCode::NotDeclaredBeforeLoop, format!("the pointers are collected into `{c}`, which is not declared in this function: they outlive it"))
@@ -883,8 +883,8 @@ impl<'t> Plan<'t> {
         //    pointers out or writes through them.
         let mut derived: Vec<(Node, String, (usize, usize))> = Vec::new();
         for c in &containers {
-            for id in idents_named(src, fbody, c) {
-                if is_decl(src, id) {
+            for id in identifiers_named(fbody, c, src) {
+                if declares(id) {
                     continue;
                 }
                 if inside_func_literal(id, fbody) {
@@ -995,12 +995,12 @@ impl<'t> Plan<'t> {
         }
         // Derived pointer variables (`for _, p := range ps`, `p := m[k]`): dereferenced to read only.
         for (decl, name, (from, to)) in &derived {
-            let scope_ids: Vec<Node> = idents_named(src, fbody, name)
+            let scope_ids: Vec<Node> = identifiers_named(fbody, name, src)
                 .into_iter()
                 .filter(|n| n.start_byte() >= *from && n.end_byte() <= *to && n.id() != decl.id())
                 .collect();
             for id in scope_ids {
-                if is_decl(src, id) {
+                if declares(id) {
                     return Err(Decline::new(
                         DeclineCode::Redeclared,
                         format!("line {}: `{name}` is redeclared while it holds a collected pointer", line(id)),
@@ -1035,11 +1035,11 @@ impl<'t> Plan<'t> {
         // 5. xs itself while the pointers are alive: read its elements, measure it, nothing else.
         let root = l.xs_path[0].as_str();
         for stmt in &window {
-            for id in idents_named(src, *stmt, root) {
+            for id in identifiers_named(*stmt, root, src) {
                 if spans(l.xs, id) {
                     continue;
                 }
-                if is_decl(src, id) {
+                if declares(id) {
                     return Err(Decline::new(
                         DeclineCode::Redeclared,
                         format!(
@@ -1326,12 +1326,12 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
         if is_param_of(src, func, name) {
             return false;
         }
-        let ids = idents_named(src, fbody, name);
-        if ids.iter().filter(|i| is_decl(src, **i)).count() != 1 {
+        let ids = identifiers_named(fbody, name, src);
+        if ids.iter().filter(|i| declares(**i)).count() != 1 {
             return false;
         }
         ids.iter().all(|id| {
-            if is_decl(src, *id) {
+            if declares(*id) {
                 return true;
             }
             if inside_func_literal(*id, fbody) {
@@ -1456,69 +1456,6 @@ fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
 }
 
 // ---- tree helpers ----
-
-fn idents_named<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    walk(n, &mut |x| {
-        if x.kind() == "identifier" && src.node_text(x) == name {
-            out.push(x);
-        }
-        true
-    });
-    out
-}
-
-/// Every identifier-like word in `n` (names, types, packages, labels, fields).
-fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(n, &mut |x| {
-        if matches!(
-            x.kind(),
-            "identifier" | "type_identifier" | "package_identifier" | "field_identifier" | "label_name"
-        ) {
-            out.push(src.node_text(x).to_string());
-        }
-        true
-    });
-    out
-}
-
-/// Whether `id` declares a name (rather than using one).
-fn is_decl(_src: &SourceFile, id: Node) -> bool {
-    let Some(p) = id.parent() else { return false };
-    let named_field = |p: Node| {
-        let mut c = p.walk();
-        let found = p.children_by_field_name("name", &mut c).any(|n| n.id() == id.id());
-        found
-    };
-    match p.kind() {
-        "var_spec"
-        | "const_spec"
-        | "parameter_declaration"
-        | "variadic_parameter_declaration"
-        | "type_parameter_declaration" => named_field(p),
-        "function_declaration" => named_field(p),
-        "expression_list" => {
-            let Some(g) = p.parent() else { return false };
-            match g.kind() {
-                "short_var_declaration" => g.child_by_field_name("left") == Some(p),
-                "range_clause" | "receive_statement" => g.child_by_field_name("left") == Some(p) && has_token(g, ":="),
-                "type_switch_statement" => g.child_by_field_name("alias") == Some(p),
-                _ => false,
-            }
-        }
-        _ => false,
-    }
-}
-
-/// Whether `name` is a receiver, parameter or named result of `func`.
-fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
-    ["receiver", "parameters", "result"].iter().any(|field| {
-        func.child_by_field_name(field).is_some_and(|list| {
-            list.kind() == "parameter_list" && idents_named(src, list, name).iter().any(|i| is_decl(src, *i))
-        })
-    })
-}
 
 /// Code as this rule's reasons show it: on one line, at most 80 characters.
 fn one_line(s: &str) -> String {
