@@ -29,6 +29,7 @@ use crate::source::SourceFile;
 use crate::syntax::names;
 use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
+use crate::syntax::writes::obviously_written;
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -73,7 +74,7 @@ impl Rule for ClosureParam {
         let closure = closure_of(f, source, offset)?;
         // A closure that visibly writes (or takes the address of) this variable cannot be rewritten for
         // it: give the variable its own site so that the closure's other variables can still be fixed.
-        if obviously_written_in(source, closure, &f.subject) {
+        if obviously_written(source, closure, &f.subject) {
             return Some((decl.start_byte(), decl.end_byte()));
         }
         Some((closure.start_byte(), closure.end_byte()))
@@ -883,38 +884,6 @@ fn selector_on(src: &SourceFile, offset: usize) -> Option<Node<'_>> {
     (p.kind() == "selector_expression" && p.child_by_field_name("operand") == Some(id)).then_some(p)
 }
 
-/// Whether `name` is visibly assigned, incremented or has its address taken inside `closure`
-/// (syntax only: a hint for grouping; the uses facts decide).
-fn obviously_written_in(src: &SourceFile, closure: Node, name: &str) -> bool {
-    for off in names::identifier_offsets(closure, name, src) {
-        let Some(mut cur) = src.smallest_node_at(off) else { continue };
-        while let Some(p) = cur.parent() {
-            let operand = p.child_by_field_name("operand") == Some(cur);
-            if matches!(p.kind(), "selector_expression" | "index_expression") && operand
-                || p.kind() == "parenthesized_expression"
-            {
-                cur = p;
-            } else {
-                break;
-            }
-        }
-        let Some(p) = cur.parent() else { continue };
-        match p.kind() {
-            "inc_statement" | "dec_statement" => return true,
-            "unary_expression" if p.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => return true,
-            "expression_list" => {
-                if let Some(a) = p.parent().filter(|a| a.kind() == "assignment_statement") {
-                    if a.child_by_field_name("left") == Some(p) {
-                        return true;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    false
-}
-
 fn is_named_result(decl: Node) -> bool {
     let Some(pd) = decl.parent().filter(|p| p.kind() == "parameter_declaration") else { return false };
     let Some(list) = pd.parent().filter(|l| l.kind() == "parameter_list") else { return false };
@@ -1536,10 +1505,10 @@ mod tests {
         let src =
             parse("func f(x, y int, s T) {\n\tgo func() {\n\t\tx++\n\t\tuse(&y)\n\t\ts.n = 1\n\t\tuse(z)\n\t}()\n}\n");
         let lit = find(&src, "func() {", "func_literal");
-        assert!(obviously_written_in(&src, lit, "x"));
-        assert!(obviously_written_in(&src, lit, "y"));
-        assert!(obviously_written_in(&src, lit, "s"));
-        assert!(!obviously_written_in(&src, lit, "z"));
+        assert!(obviously_written(&src, lit, "x"));
+        assert!(obviously_written(&src, lit, "y"));
+        assert!(obviously_written(&src, lit, "s"));
+        assert!(!obviously_written(&src, lit, "z"));
     }
 
     #[test]

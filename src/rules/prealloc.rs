@@ -32,10 +32,11 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
-use crate::syntax::names::{identifiers_named, names_in, root_name, VALUE_WORDS};
+use crate::syntax::names::{identifiers_named, names_in, VALUE_WORDS};
 use crate::syntax::text::{self, has_comment, line_before, own_line};
 use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items, named_children};
+use crate::syntax::writes::written_names;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -199,34 +200,6 @@ fn line_of(src: &SourceFile, n: Node) -> u32 {
 /// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
     text::one_line(s, 100)
-}
-
-/// Names assigned, incremented, address-taken or (re)declared anywhere under `n`.
-fn written_names(src: &SourceFile, n: Node) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for d in descendants(n) {
-        let targets: Vec<Node> = match d.kind() {
-            "assignment_statement" | "short_var_declaration" => {
-                d.child_by_field_name("left").map(items).unwrap_or_default()
-            }
-            "inc_statement" | "dec_statement" => items(d),
-            "unary_expression" if d.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => {
-                d.child_by_field_name("operand").into_iter().collect()
-            }
-            "range_clause" => d.child_by_field_name("left").map(items).unwrap_or_default(),
-            "var_spec" => {
-                let mut c = d.walk();
-                d.children_by_field_name("name", &mut c).collect()
-            }
-            _ => vec![],
-        };
-        for t in targets {
-            if let Some(r) = root_name(src, t) {
-                out.insert(r.to_string());
-            }
-        }
-    }
-    out
 }
 
 /// `x`, `x.f`, `x[i]`, `x[0]`, `*x`, `(x)`: reading it twice gives the same value and runs nothing.

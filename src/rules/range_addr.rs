@@ -36,6 +36,7 @@ use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{
     any_node, block_statements, enclosing_block, enclosing_function, has_token, inside_func_literal, items, spans, walk,
 };
+use crate::syntax::writes::{op_token, self_append_call, self_append_stmt};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -1219,10 +1220,6 @@ fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Nod
     }
 }
 
-fn op_token<'a>(src: &'a SourceFile, stmt: Node) -> &'a str {
-    stmt.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("")
-}
-
 /// Where `&v` sits, in words, for a decline.
 fn describe_use(src: &SourceFile, amp: Node) -> String {
     let Some(p) = amp.parent() else { return "used".into() };
@@ -1422,37 +1419,6 @@ fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
         "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
         _ => false,
     }
-}
-
-/// The assignment `s = append(s, …)` whose left side is `left_id`, and `s`.
-fn self_append_stmt<'t>(src: &SourceFile, left_id: Node<'t>) -> Option<(Node<'t>, String)> {
-    let list = left_id.parent().filter(|l| l.kind() == "expression_list")?;
-    let stmt = list.parent().filter(|s| s.kind() == "assignment_statement")?;
-    if items(list).len() != 1 || op_token(src, stmt) != "=" {
-        return None;
-    }
-    let right = items(stmt.child_by_field_name("right")?);
-    let [call] = right.as_slice() else { return None };
-    let name = self_append_call(src, *call)?;
-    (name == src.node_text(left_id)).then_some((stmt, name))
-}
-
-/// For a call `append(s, …)` that is the whole right side of `s = …`: `s`.
-fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
-    if call.kind() != "call_expression"
-        || call.child_by_field_name("function").map(|f| src.node_text(f)) != Some("append")
-    {
-        return None;
-    }
-    let first =
-        items(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
-    let name = src.node_text(first).to_string();
-    let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
-    let stmt =
-        rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
-    let left = items(stmt.child_by_field_name("left")?);
-    let [l] = left.as_slice() else { return None };
-    (items(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
 }
 
 // ---- tree helpers ----

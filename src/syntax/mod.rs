@@ -7,3 +7,4 @@ pub mod names;
 pub mod text;
 pub mod version;
 pub mod walk;
+pub mod writes;
