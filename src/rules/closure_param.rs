@@ -26,6 +26,7 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::flow::reachable_after;
 use crate::syntax::names;
 use crate::syntax::version::GoVersion;
 use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
@@ -966,106 +967,6 @@ fn struct_fields(underlying: &str) -> Option<Vec<String>> {
 }
 
 // ---------------------------------------------------------------- control flow: later writes
-
-/// The writes (offsets) that may execute after the closure is created by `stmt`.
-///
-/// Syntax only, and conservative: a write inside the creating statement, or after it in the function's
-/// text, may run later — unless a `return`/`panic` follows the statement in its own list with no jump
-/// in between, in which case only writes up to that terminator can. A loop around the statement that
-/// does not also declare the variable repeats, so every write in it may run later (unless a terminator
-/// ends the iteration first).
-fn reachable_after(
-    src: &SourceFile,
-    home: Node,
-    stmt: Node,
-    closure: Node,
-    decl: Node,
-    writes: &[usize],
-) -> Vec<usize> {
-    let _ = src;
-    let outside = |w: &usize| !contains_offset(closure, *w);
-    if let Some(term) = terminator_after(src, stmt, closure) {
-        return writes
-            .iter()
-            .copied()
-            .filter(outside)
-            .filter(|w| *w >= stmt.start_byte() && *w < term.end_byte())
-            .collect();
-    }
-    let mut loops = Vec::new();
-    let mut n = stmt;
-    while let Some(p) = n.parent() {
-        if p.id() == home.id() {
-            break;
-        }
-        if p.kind() == "for_statement" && !contains_offset(p, decl.start_byte()) {
-            loops.push(p);
-        }
-        n = p;
-    }
-    writes
-        .iter()
-        .copied()
-        .filter(outside)
-        .filter(|w| *w >= stmt.start_byte() || loops.iter().any(|l| contains_offset(*l, *w)))
-        .collect()
-}
-
-/// The first `return` or `panic(...)` at or after `stmt` in its statement list, if no jump
-/// (break, continue, goto, fallthrough) can leave the list before it.
-fn terminator_after<'t>(src: &SourceFile, stmt: Node<'t>, closure: Node<'t>) -> Option<Node<'t>> {
-    let list = stmt.parent()?;
-    let mut c = list.walk();
-    let mut started = false;
-    for s in list.named_children(&mut c) {
-        if s.id() == stmt.id() {
-            started = true;
-        }
-        if !started {
-            continue;
-        }
-        if has_jump(s, closure) {
-            return None;
-        }
-        if is_terminating(src, s) {
-            return Some(s);
-        }
-    }
-    None
-}
-
-fn has_jump(node: Node, skip: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.id() == skip.id() || n.kind() == "func_literal" {
-            continue;
-        }
-        if matches!(n.kind(), "break_statement" | "continue_statement" | "goto_statement" | "fallthrough_statement") {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
-}
-
-fn is_terminating(src: &SourceFile, s: Node) -> bool {
-    match s.kind() {
-        "return_statement" => true,
-        "expression_statement" => s.named_child(0).is_some_and(|call| {
-            call.kind() == "call_expression"
-                && call
-                    .child_by_field_name("function")
-                    .is_some_and(|f| f.kind() == "identifier" && src.node_text(f) == "panic")
-        }),
-        "block" => s
-            .named_child(0)
-            .filter(|l| l.kind() == "statement_list")
-            .and_then(|l| l.named_child(l.named_child_count().checked_sub(1)? as u32))
-            .is_some_and(|last| is_terminating(src, last)),
-        _ => false,
-    }
-}
 
 /// Whether `x := x` can go right before `stmt`: not in the block that declares `x` (that would be a
 /// redeclaration), and no reference to `x` after that point in the block, outside the closure (it

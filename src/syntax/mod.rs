@@ -3,6 +3,7 @@
 //! a rule never has to import a sibling rule to reuse one.
 
 pub mod cold;
+pub mod flow;
 pub mod names;
 pub mod text;
 pub mod version;
