@@ -28,7 +28,7 @@ use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
 use crate::syntax::flow::reachable_after;
 use crate::syntax::names;
-use crate::syntax::version::GoVersion;
+use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
 use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
 use crate::syntax::writes::obviously_written;
 use std::path::Path;
@@ -678,7 +678,7 @@ fn all_notes_addr(site: &Site, v: &VarPlan) -> bool {
 
 /// Go before 1.22 shares one loop variable between all iterations.
 fn per_iteration_loop_vars(go_version: Option<&str>) -> bool {
-    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(22))
+    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(PER_ITERATION_LOOP_VARS))
 }
 
 /// Types whose values must not be copied (go vet's copylocks), as far as the type's spelling shows:

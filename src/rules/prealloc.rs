@@ -34,7 +34,7 @@ use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
 use crate::syntax::names::{identifiers_named, names_in, VALUE_WORDS};
 use crate::syntax::text::{self, has_comment, line_before, own_line};
-use crate::syntax::version::GoVersion;
+use crate::syntax::version::{GoVersion, BUILTIN_MIN_MAX};
 use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items, named_children};
 use crate::syntax::writes::written_names;
 use std::collections::BTreeSet;
@@ -1247,8 +1247,12 @@ impl<'t> SliceMatch<'t> {
                 let cap = if bound.non_negative {
                     bound.text.clone()
                 } else {
-                    let version_ok =
-                        site.package.go_version().as_deref().and_then(GoVersion::go1_minor).is_some_and(|m| m >= 21);
+                    let version_ok = site
+                        .package
+                        .go_version()
+                        .as_deref()
+                        .and_then(GoVersion::go1_minor)
+                        .is_some_and(|m| m >= BUILTIN_MIN_MAX);
                     if !version_ok || !builtin_at(at, "max") {
                         return Err(Decline::new(DeclineCode::BoundMayBeNegative, format!(
                             "the bound `{}` may be negative (make would panic) and max(…, 0) needs go ≥ 1.21 and an unshadowed `max`",

@@ -32,7 +32,7 @@ use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
 use crate::syntax::names::{declares, identifiers_named, is_param_of, names_in, plain_path, ALL_WORDS};
 use crate::syntax::text;
-use crate::syntax::version::GoVersion;
+use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
 use crate::syntax::walk::{
     any_node, block_statements, enclosing_block, enclosing_function, has_token, inside_func_literal, items, spans, walk,
 };
@@ -61,7 +61,7 @@ const META: RuleMeta = RuleMeta {
     id: ID,
     summary: "&v of a range value variable collected into a slice or map of pointers → &xs[i], when nobody can observe the aliasing (go1.22+)",
     doc: "rules/range-addr.md",
-    min_go: Some(22),
+    min_go: Some(PER_ITERATION_LOOP_VARS),
     fixture: "fixtures/range-addr",
 };
 
@@ -113,8 +113,10 @@ impl Rule for RangeAddr {
         let l = Loop::parse(src, site.node())?;
         let v = src.node_text(l.value).to_string();
 
+        // The rewrite is sound only where each iteration's `v` is its own variable.
+        let min_go = META.min_go.unwrap_or(PER_ITERATION_LOOP_VARS);
         match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
-            Some(m) if m >= 22 => {}
+            Some(m) if m >= min_go => {}
             Some(m) => {
                 return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                     "the module says go 1.{m}: before Go 1.22 `{v}` is ONE variable for the whole loop, so every `&{v}` is the same pointer \
