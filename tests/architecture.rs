@@ -49,3 +49,18 @@ fn no_rule_imports_a_sibling_rule() {
         offences.join("\n")
     );
 }
+
+/// `check` sits below `output` (sarif and github print check's verdicts), so it must not reach back
+/// up: shared display pieces live in `findings::display`.
+#[test]
+fn check_does_not_import_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let offences: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("crate::output") || l.contains("super::output"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(offences.is_empty(), "src/check.rs uses crate::output at lines {offences:?}");
+}
