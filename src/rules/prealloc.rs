@@ -32,10 +32,11 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
+use crate::syntax::loops::{early_exit, parse_loop, Header, Loop, LoopShape};
 use crate::syntax::names::{identifiers_named, names_in, VALUE_WORDS};
-use crate::syntax::text::{self, has_comment, line_before, own_line};
+use crate::syntax::text::{self, has_comment, line_before, line_of, own_line};
 use crate::syntax::version::{GoVersion, BUILTIN_MIN_MAX};
-use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items, named_children};
+use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items};
 use crate::syntax::writes::written_names;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
@@ -193,10 +194,6 @@ fn mentions_any(src: &SourceFile, n: Node, names: &BTreeSet<String>) -> Option<S
     names_in(src, n, VALUE_WORDS).into_iter().find(|t| names.contains(t))
 }
 
-fn line_of(src: &SourceFile, n: Node) -> u32 {
-    src.position(n.start_byte()).0
-}
-
 /// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
     text::one_line(s, 100)
@@ -252,175 +249,26 @@ fn is_len_call(src: &SourceFile, n: Node) -> bool {
 // Loops
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy)]
-enum Header<'t> {
-    /// `for ... range X`: the trip count depends on X's type (slice, array, map, integer...).
-    Range(Node<'t>),
-    /// `for i := 0; i < N; i++`: N iterations when N > 0.
-    Count { var: Node<'t>, bound: Node<'t> },
-}
-
-impl<'t> Header<'t> {
-    fn expr(&self) -> Node<'t> {
-        match self {
-            Header::Range(e) => *e,
-            Header::Count { bound, .. } => *bound,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Loop<'t> {
-    /// The statement in its list: the `for` itself or the labeled statement around it.
-    stmt: Node<'t>,
-    node: Node<'t>,
-    body: Node<'t>,
-    header: Header<'t>,
-}
-
+/// The loop `node` with its trip count, or the decline that names why it has none.
 fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
-    let body = node
-        .child_by_field_name("body")
-        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "a for statement without a body"))?;
-    let stmt = node.parent().filter(|p| p.kind() == "labeled_statement").unwrap_or(node);
-    let header_nodes: Vec<Node> = items(node).into_iter().filter(|n| n.id() != body.id()).collect();
-    let header = match header_nodes.first() {
-        None => {
-            return Err(Decline::new(
-                DeclineCode::NoTripCount,
-                "`for { ... }` has no trip count known before it starts",
-            ))
+    parse_loop(src, node).map_err(|e| match e {
+        LoopShape::NoBody => Decline::new(DeclineCode::UnexpectedSyntax, "a for statement without a body"),
+        LoopShape::Forever => {
+            Decline::new(DeclineCode::NoTripCount, "`for { ... }` has no trip count known before it starts")
         }
-        Some(h) if h.kind() == "range_clause" => Header::Range(
-            h.child_by_field_name("right")
-                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range without an operand"))?,
-        ),
-        Some(h) if h.kind() == "for_clause" => count_header(src, *h)?,
-        Some(h) => {
-            return Err(Decline::new(
-                DeclineCode::NoTripCount,
-                format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(*h))),
-            ))
-        }
-    };
-    Ok(Loop { stmt, node, body, header })
-}
-
-/// Counted loops that run exactly `n` times (zero times exactly when `n <= 0`):
-/// `for i := 0; i < n; i++` (also `n > i`, `i += 1`), `for i := n - 1; i >= 0; i--` (also `0 <= i`,
-/// `i -= 1`) and `for i := n; i > 0; i--` (also `0 < i`).
-fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, Decline> {
-    let shape = || {
-        Decline::new(
+        LoopShape::RangeWithoutOperand => Decline::new(DeclineCode::UnexpectedSyntax, "range without an operand"),
+        LoopShape::NotCounted(clause) => Decline::new(
             DeclineCode::NotCountedLoop,
             format!(
                 "`for {}` is not a counted loop (`for i := 0; i < n; i++`, `for i := n - 1; i >= 0; i--`)",
                 one_line(src.node_text(clause))
             ),
-        )
-    };
-    let init =
-        clause.child_by_field_name("initializer").filter(|i| i.kind() == "short_var_declaration").ok_or_else(shape)?;
-    let left = init.child_by_field_name("left").map(items).unwrap_or_default();
-    let right = init.child_by_field_name("right").map(items).unwrap_or_default();
-    if left.len() != 1 || left[0].kind() != "identifier" || right.len() != 1 {
-        return Err(shape());
-    }
-    let (var, start) = (left[0], right[0]);
-    let name = src.node_text(var);
-    let is_var = |n: Node| n.kind() == "identifier" && src.node_text(n) == name;
-    let is_lit = |n: Node, v: &str| n.kind() == "int_literal" && src.node_text(n) == v;
-    let cond = clause.child_by_field_name("condition").filter(|c| c.kind() == "binary_expression").ok_or_else(shape)?;
-    let op = cond.child_by_field_name("operator").map(|o| o.kind()).unwrap_or("");
-    let (l, r) =
-        (cond.child_by_field_name("left").ok_or_else(shape)?, cond.child_by_field_name("right").ok_or_else(shape)?);
-    // `i OP x` written either way round, as (operator with i on the left, other side).
-    let (op, other) = match op {
-        _ if is_var(l) => (op, r),
-        "<" if is_var(r) => (">", l),
-        ">" if is_var(r) => ("<", l),
-        "<=" if is_var(r) => (">=", l),
-        ">=" if is_var(r) => ("<=", l),
-        _ => return Err(shape()),
-    };
-    let update = clause.child_by_field_name("update").ok_or_else(shape)?;
-    let step = |inc: &str, assign: &str| match update.kind() {
-        k if k == inc => items(update).first().is_some_and(|o| is_var(*o)),
-        "assignment_statement" => {
-            update.child_by_field_name("operator").is_some_and(|o| o.kind() == assign)
-                && update.child_by_field_name("left").map(items).is_some_and(|l| l.len() == 1 && is_var(l[0]))
-                && update.child_by_field_name("right").map(items).is_some_and(|r| r.len() == 1 && is_lit(r[0], "1"))
-        }
-        _ => false,
-    };
-    let bound = if is_lit(start, "0") && op == "<" && step("inc_statement", "+=") {
-        other
-    } else if op == ">=" && is_lit(other, "0") && step("dec_statement", "-=") {
-        // `i := n - 1`
-        let minus_one = start.kind() == "binary_expression"
-            && start.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-            && start.child_by_field_name("right").is_some_and(|r| is_lit(r, "1"));
-        if !minus_one {
-            return Err(shape());
-        }
-        start.child_by_field_name("left").ok_or_else(shape)?
-    } else if op == ">" && is_lit(other, "0") && step("dec_statement", "-=") {
-        start
-    } else {
-        return Err(shape());
-    };
-    Ok(Header::Count { var, bound })
-}
-
-/// Why the loop may stop early or skip the body's tail: `break`/`continue` aimed at it (or at an
-/// outer statement), `goto`. `return` and panics leave the function, where nothing sees `s` again.
-fn early_exit(src: &SourceFile, body: Node) -> Option<String> {
-    let mut inner_labels = BTreeSet::new();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "func_literal" {
-            continue;
-        }
-        if n.kind() == "labeled_statement" {
-            if let Some(l) = n.child_by_field_name("label") {
-                inner_labels.insert(src.node_text(l).to_string());
-            }
-        }
-        stack.extend(named_children(n));
-    }
-    // (node, inside a nested loop, inside a nested breakable statement)
-    let mut stack = vec![(body, false, false)];
-    while let Some((n, in_loop, in_breakable)) = stack.pop() {
-        let line = line_of(src, n);
-        match n.kind() {
-            "func_literal" => continue,
-            "goto_statement" => return Some(format!("`goto` at line {line}")),
-            "break_statement" | "continue_statement" => {
-                let label = items(n).first().map(|l| src.node_text(*l).to_string());
-                let word = if n.kind() == "break_statement" { "break" } else { "continue" };
-                let leaves = match &label {
-                    Some(l) => !inner_labels.contains(l),
-                    None if word == "break" => !in_breakable,
-                    None => !in_loop,
-                };
-                if leaves {
-                    let spelled = label.map(|l| format!("{word} {l}")).unwrap_or_else(|| word.to_string());
-                    return Some(format!("`{spelled}` at line {line}"));
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let (l, b) = match n.kind() {
-            "for_statement" if n.id() != body.id() => (true, true),
-            "expression_switch_statement" | "type_switch_statement" | "select_statement" => (in_loop, true),
-            _ => (in_loop, in_breakable),
-        };
-        for c in named_children(n) {
-            stack.push((c, l, b));
-        }
-    }
-    None
+        ),
+        LoopShape::Condition(h) => Decline::new(
+            DeclineCode::NoTripCount,
+            format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(h))),
+        ),
+    })
 }
 
 fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {

@@ -4,6 +4,7 @@
 
 pub mod cold;
 pub mod flow;
+pub mod loops;
 pub mod names;
 pub mod text;
 pub mod version;

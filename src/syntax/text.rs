@@ -4,6 +4,11 @@
 use crate::source::SourceFile;
 use tree_sitter::Node;
 
+/// The 1-based line `n` starts on, as reasons quote it.
+pub fn line_of(src: &SourceFile, n: Node) -> u32 {
+    src.position(n.start_byte()).0
+}
+
 /// `s` with its whitespace runs collapsed to one space, cut to `max` characters (the last three
 /// become `...`). Each rule keeps its own width so its reasons read as they always have.
 pub fn one_line(s: &str, max: usize) -> String {
