@@ -28,6 +28,7 @@ use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
 use crate::syntax::flow::reachable_after;
 use crate::syntax::names;
+use crate::syntax::text::line_at;
 use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
 use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
 use crate::syntax::writes::obviously_written;
@@ -471,7 +472,7 @@ fn analyze_var(
             DeclineCode::AddressTaken,
             format!(
                 "the address of {name} is taken at line {} (a copy would not see writes through the pointer)",
-                line(src, r.offset)
+                line_at(src, r.offset)
             ),
         ));
     }
@@ -494,7 +495,7 @@ fn analyze_var(
                     DeclineCode::ClosureWritesCapture,
                     format!(
                         "the closure writes {name} (line {}): a copy would not carry the write back",
-                        line(src, r.offset)
+                        line_at(src, r.offset)
                     ),
                 ));
             }
@@ -507,7 +508,7 @@ fn analyze_var(
                     DeclineCode::CapturedVarWrittenLater,
                     format!(
                         "{name} is written by another closure (line {}), which may run at any time",
-                        line(src, r.offset)
+                        line_at(src, r.offset)
                     ),
                 ));
             }
@@ -524,7 +525,7 @@ fn analyze_var(
             DeclineCode::CapturedElsewhere,
             format!(
                 "{name} is also captured by the closure at line {}; rewriting one closure leaves it on the heap",
-                line(src, other)
+                line_at(src, other)
             ),
         ));
     }
@@ -538,7 +539,7 @@ fn analyze_var(
         if !per_iteration_loop_vars(go_version) {
             return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                 "{name} is the loop variable of the loop at line {}, shared by all iterations before Go 1.22 (module: {})",
-                line(src, lp.start_byte()),
+                line_at(src, lp.start_byte()),
                 go_version.unwrap_or("no go version")
             )));
         }
@@ -566,7 +567,7 @@ fn analyze_var(
             .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("cannot read the fields of {}", f.ty)))?;
         for r in &inner_refs {
             let sel = selector_on(src, *r).ok_or_else(|| Decline::new(DeclineCode::TooLarge, {
-                format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line(src, *r), capture.width)
+                format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line_at(src, *r), capture.width)
             }))?;
             let field = src.node_text(sel.child_by_field_name("field").unwrap()).to_string();
             let sf = facts
@@ -628,22 +629,22 @@ fn analyze_var(
                 reads_before_sync(src, body, &inner_refs).map_err(|(at, what_sync)| {
                     Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                         "the goroutine reads {name} at line {} after {what_sync}: it may be meant to see the write at line {}",
-                        line(src, at),
-                        line(src, w)
+                        line_at(src, at),
+                        line_at(src, w)
                     ))
                 })?;
                 format!(
                     "the goroutine reads {what} before anything that could synchronise with the spawner, so the write at line {} cannot be ordered before its read: the original either read the old value too or raced (go test -race)",
-                    line(src, w)
+                    line_at(src, w)
                 )
             }
             Context::Defer => {
-                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line(src, w))))
+                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line_at(src, w))))
             }
             Context::Returned | Context::Stored => {
                 return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                     "the closure is stored or passed on and may run after the write to {what} at line {}, which it would no longer see",
-                    line(src, w)
+                    line_at(src, w)
                 )))
             }
         },
@@ -904,10 +905,6 @@ fn loop_header_declaring(decl: Node) -> Option<Node> {
     None
 }
 
-fn line(src: &SourceFile, offset: usize) -> u32 {
-    src.position(offset).0
-}
-
 /// Whether a write at `offset` (to a struct variable) may change one of `fields`: `v = ...` and
 /// `v.f... = ...` for a copied `f` do; `v.g... = ...` for another direct field does not.
 fn write_touches_fields(src: &SourceFile, offset: usize, fields: &[(String, Vec<(usize, usize)>)]) -> bool {
@@ -1020,7 +1017,7 @@ fn reads_before_sync(src: &SourceFile, body: Node, reads: &[usize]) -> Result<()
     let mut scan = SyncScan { src, reads, synced: None };
     for &r in reads {
         if let Some(lit) = nested_literal(body, r) {
-            return Err((r, format!("inside the function literal at line {}, which may run later", line(src, lit))));
+            return Err((r, format!("inside the function literal at line {}, which may run later", line_at(src, lit))));
         }
     }
     scan.stmt(body)
@@ -1054,7 +1051,7 @@ impl SyncScan<'_> {
             "for_statement" => "a loop that may synchronise",
             _ => "an operation that may synchronise",
         };
-        format!("{what} at line {}", line(self.src, n.start_byte()))
+        format!("{what} at line {}", line_at(self.src, n.start_byte()))
     }
 
     fn has_read(&self, n: Node) -> Option<usize> {
@@ -1071,7 +1068,7 @@ impl SyncScan<'_> {
             | "fallthrough_statement"
             | "label_name" => Ok(()),
             "goto_statement" => match self.has_read_anywhere() {
-                Some(r) => Err((r, format!("a goto at line {}", line(self.src, n.start_byte())))),
+                Some(r) => Err((r, format!("a goto at line {}", line_at(self.src, n.start_byte())))),
                 None => Ok(()),
             },
             "if_statement" => {
@@ -1330,7 +1327,7 @@ mod tests {
         writes.extend(offsets(&src, "x++"));
         writes.extend(offsets(&src, "x += "));
         writes.sort();
-        reachable_after(&src, home, stmt, lit, decl, &writes).into_iter().map(|w| line(&src, w)).collect()
+        reachable_after(&src, home, stmt, lit, decl, &writes).into_iter().map(|w| line_at(&src, w)).collect()
     }
 
     #[test]
@@ -1372,7 +1369,7 @@ mod tests {
         let decl = src.text.find("x := ").unwrap();
         let inner_ref = src.text.find("use(x)").unwrap() + 4;
         let lit = outermost_literal_between(&src, inner_ref, decl).unwrap();
-        assert_eq!(line(&src, lit.start_byte()), 5);
+        assert_eq!(line_at(&src, lit.start_byte()), 5);
         assert!(src.node_text(lit).starts_with("func() {\n\t\tdefer"));
         // declared inside an outer closure: the capturing literal is the inner one
         let src = parse("func f() {\n\tgo func() {\n\t\tx := 1\n\t\tsink = func() { use(x) }\n\t\tx++\n\t}()\n}\n");

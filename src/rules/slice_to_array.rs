@@ -30,7 +30,7 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::source::SourceFile;
-use crate::syntax::text::{has_comment, one_line_tight};
+use crate::syntax::text::{has_comment, line_of, one_line_tight};
 use crate::syntax::walk::{enclosing_function, items, spans};
 use tree_sitter::Node;
 
@@ -189,7 +189,7 @@ impl Rule for SliceToArray {
                 guard_problems.push(format!(
                     "`{}` in the guard at line {} is not the builtin",
                     src.node_text(*b),
-                    line(src, g.node)
+                    line_of(src, g.node)
                 ));
                 continue;
             }
@@ -206,7 +206,7 @@ impl Rule for SliceToArray {
                     n,
                     format!(
                         "the guard at line {} (`{}`) proves it is at most {n}",
-                        line(src, g.node),
+                        line_of(src, g.node),
                         one_line(g.text(src))
                     ),
                 ));
@@ -279,10 +279,6 @@ impl Rule for SliceToArray {
 /// A decimal integer constant as go/types prints it.
 fn constant(v: &str) -> Option<i128> {
     v.parse().ok()
-}
-
-fn line(src: &SourceFile, n: Node) -> u32 {
-    src.position(n.start_byte()).0
 }
 
 /// (start of line, indentation) when `stmt` is the first thing on its line.
@@ -644,7 +640,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
         // The guard must test the same variable (not a shadowed one).
         let gv = guard_vars.get(i).ok_or("guard shape")?;
         if !uses.refs.iter().any(|r| r.file == *file && r.offset == gv.start_byte()) {
-            return Err(format!("the guard at line {} tests another `{name}`", line(src, g.node)));
+            return Err(format!("the guard at line {} tests another `{name}`", line_of(src, g.node)));
         }
         for r in uses.refs.iter().filter(|r| r.file == *file) {
             if r.addr {
@@ -674,7 +670,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
             if r.offset >= g.node.start_byte() && r.offset < m.call.start_byte() {
                 return Err(format!(
                     "`{name}` is assigned at line {at}, between the guard (line {}) and the make",
-                    line(src, g.node)
+                    line_of(src, g.node)
                 ));
             }
             if r.offset >= m.call.end_byte() {

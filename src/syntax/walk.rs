@@ -199,6 +199,18 @@ pub fn contains_offset(node: Node, offset: usize) -> bool {
     node.start_byte() <= offset && offset < node.end_byte()
 }
 
+/// Whether byte `offset` of `src` lies inside a function literal (code that may run at another time).
+pub fn offset_in_func_literal(src: &crate::source::SourceFile, offset: usize) -> bool {
+    let mut n = src.tree.root_node().named_descendant_for_byte_range(offset, offset);
+    while let Some(x) = n {
+        if x.kind() == "func_literal" {
+            return true;
+        }
+        n = x.parent();
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,5 +274,7 @@ mod tests {
         assert_eq!(outermost_function(id), func);
         assert!(is_function(lit) && !is_function(clause));
         assert!(contains_offset(lit, lit.start_byte()) && !contains_offset(lit, lit.end_byte()));
+        assert!(offset_in_func_literal(&src, use_i));
+        assert!(!offset_in_func_literal(&src, clause.start_byte()));
     }
 }
