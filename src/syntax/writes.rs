@@ -152,7 +152,7 @@ mod tests {
         let left = left.child_by_field_name("left").unwrap().named_child(0).unwrap();
         assert_eq!(src.node_text(left), "s");
         assert_eq!(self_append_stmt(&src, left).map(|(_, n)| n), Some("s".to_string()));
-        let plus = descendants(b).into_iter().filter(|n| n.kind() == "assignment_statement").last().unwrap();
+        let plus = descendants(b).into_iter().rfind(|n| n.kind() == "assignment_statement").unwrap();
         assert_eq!(op_token(&src, plus), "+=");
     }
 }
