@@ -36,7 +36,9 @@ use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
 use crate::syntax::walk::{
     any_node, block_statements, enclosing_block, enclosing_function, has_token, inside_func_literal, items, spans, walk,
 };
-use crate::syntax::writes::{op_token, self_append_call, self_append_stmt};
+use crate::syntax::writes::{
+    assigned_fresh, declared_fresh, fresh_slice_value, op_token, self_append_call, self_append_stmt,
+};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -1369,58 +1371,6 @@ fn is_returned(e: Node) -> bool {
         .filter(|p| p.kind() == "expression_list")
         .and_then(|p| p.parent())
         .is_some_and(|g| g.kind() == "return_statement")
-}
-
-/// A fresh value for a container: `nil`, `make(…)`, or any composite literal.
-fn fresh_container_value(src: &SourceFile, v: Node) -> bool {
-    match v.kind() {
-        "nil" | "composite_literal" => true,
-        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
-        _ => false,
-    }
-}
-
-/// The declaration `id` (in a `var` spec or `:=`) gives it no value, or a fresh one.
-fn declared_fresh(src: &SourceFile, id: Node) -> bool {
-    let Some(p) = id.parent() else { return false };
-    if p.kind() == "var_spec" {
-        let mut c = p.walk();
-        let names: Vec<Node> = p.children_by_field_name("name", &mut c).collect();
-        let at = names.iter().position(|n| n.id() == id.id());
-        return match p.child_by_field_name("value").map(items) {
-            None => true,
-            Some(vs) => at.and_then(|i| vs.get(i).copied()).is_some_and(|v| fresh_container_value(src, v)),
-        };
-    }
-    let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
-    let left = items(p);
-    let right = decl.child_by_field_name("right").map(items).unwrap_or_default();
-    left.len() == right.len()
-        && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
-}
-
-/// `C = nil` / `C = make(…)` / `C = T{…}` / `C = append(C, …)` with `left` the `C` on the left.
-fn assigned_fresh(src: &SourceFile, left: Node) -> bool {
-    if self_append_stmt(src, left).is_some() {
-        return true;
-    }
-    let Some(list) = left.parent().filter(|l| l.kind() == "expression_list") else { return false };
-    let Some(stmt) = list.parent().filter(|s| s.kind() == "assignment_statement") else { return false };
-    let lefts = items(list);
-    let rights = stmt.child_by_field_name("right").map(items).unwrap_or_default();
-    op_token(src, stmt) == "="
-        && lefts.len() == rights.len()
-        && lefts.iter().position(|n| n.id() == left.id()).is_some_and(|i| fresh_container_value(src, rights[i]))
-}
-
-/// `nil`, `make(…)`, `[]T{…}`.
-fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
-    match v.kind() {
-        "nil" => true,
-        "composite_literal" => v.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
-        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
-        _ => false,
-    }
 }
 
 // ---- tree helpers ----

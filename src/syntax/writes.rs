@@ -103,6 +103,58 @@ pub fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
     (items(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
 }
 
+/// A fresh value for a container: `nil`, `make(…)`, or any composite literal.
+pub fn fresh_container_value(src: &SourceFile, v: Node) -> bool {
+    match v.kind() {
+        "nil" | "composite_literal" => true,
+        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
+        _ => false,
+    }
+}
+
+/// The declaration `id` (in a `var` spec or `:=`) gives it no value, or a fresh one.
+pub fn declared_fresh(src: &SourceFile, id: Node) -> bool {
+    let Some(p) = id.parent() else { return false };
+    if p.kind() == "var_spec" {
+        let mut c = p.walk();
+        let names: Vec<Node> = p.children_by_field_name("name", &mut c).collect();
+        let at = names.iter().position(|n| n.id() == id.id());
+        return match p.child_by_field_name("value").map(items) {
+            None => true,
+            Some(vs) => at.and_then(|i| vs.get(i).copied()).is_some_and(|v| fresh_container_value(src, v)),
+        };
+    }
+    let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
+    let left = items(p);
+    let right = decl.child_by_field_name("right").map(items).unwrap_or_default();
+    left.len() == right.len()
+        && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
+}
+
+/// `C = nil` / `C = make(…)` / `C = T{…}` / `C = append(C, …)` with `left` the `C` on the left.
+pub fn assigned_fresh(src: &SourceFile, left: Node) -> bool {
+    if self_append_stmt(src, left).is_some() {
+        return true;
+    }
+    let Some(list) = left.parent().filter(|l| l.kind() == "expression_list") else { return false };
+    let Some(stmt) = list.parent().filter(|s| s.kind() == "assignment_statement") else { return false };
+    let lefts = items(list);
+    let rights = stmt.child_by_field_name("right").map(items).unwrap_or_default();
+    op_token(src, stmt) == "="
+        && lefts.len() == rights.len()
+        && lefts.iter().position(|n| n.id() == left.id()).is_some_and(|i| fresh_container_value(src, rights[i]))
+}
+
+/// `nil`, `make(…)`, `[]T{…}`.
+pub fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
+    match v.kind() {
+        "nil" => true,
+        "composite_literal" => v.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
+        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +191,28 @@ mod tests {
         }
         assert!(!obviously_written(&src, b, "v"));
         assert!(!obviously_written(&src, b, "w"), "a declaration is not a write here");
+    }
+
+    #[test]
+    fn fresh_values_are_nil_make_and_literals() {
+        let code =
+            "\tvar a []int\n\tb := make([]int, 0)\n\tc := g()\n\tvar d = T{}\n\ta = nil\n\tb = append(b, 1)\n\tc = h()";
+        let (src, off) = body(code);
+        let b = block(&src, off);
+        let ids: Vec<Node> = descendants(b).into_iter().filter(|n| n.kind() == "identifier").collect();
+        let first = |name: &str| *ids.iter().find(|n| src.node_text(**n) == name).unwrap();
+        let last = |name: &str| {
+            *ids.iter()
+                .rfind(|n| src.node_text(**n) == name && n.parent().unwrap().kind() == "expression_list")
+                .unwrap()
+        };
+        assert!(
+            declared_fresh(&src, first("a")) && declared_fresh(&src, first("b")) && declared_fresh(&src, first("d"))
+        );
+        assert!(!declared_fresh(&src, first("c")));
+        assert!(assigned_fresh(&src, last("a")) && assigned_fresh(&src, last("b")) && !assigned_fresh(&src, last("c")));
+        let values: Vec<Node> = descendants(b).into_iter().filter(|n| n.kind() == "composite_literal").collect();
+        assert!(fresh_container_value(&src, values[0]) && !fresh_slice_value(&src, values[0]), "T{{}} is no slice");
     }
 
     #[test]
