@@ -254,8 +254,7 @@ impl<'a> Verifier<'a> {
             if let Some(what) = eval.unattributed.first().cloned() {
                 let tiers = [eval.named_suspects.iter().copied().collect(), eval.suspects.iter().copied().collect()];
                 let culprit = self.isolate(active, &tiers)?;
-                let why =
-                    format!("introduces a new escape outside the edit (isolated by rebuilding without it): {what}");
+                let why = format!("introduces a new escape outside the edit (isolated by rebuilding without it): {what}");
                 dropped.insert(culprit, Dropped::new(DropCode::NewEscapeElsewhere, why));
                 continue;
             }
