@@ -315,8 +315,6 @@ mod tests {
             findings: findings.clone(),
             notes: crate::findings::attribute::notes(&blocks, &index),
             fixes: vec![fix],
-            cold: Default::default(),
-            source_words: Default::default(),
             declined: vec![Declined {
                 rule: "fmt-sprintf".into(),
                 file: "/m/a.go".into(),
