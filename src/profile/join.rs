@@ -354,6 +354,38 @@ impl LoadedProfile {
     }
 }
 
+/// Values by pprof id. Ids are small and dense in practice (1..n), so a vector indexed by id
+/// replaces hashing on every frame of every sample; sparse ids fall back to a map.
+enum ById<T> {
+    Dense(Vec<Option<T>>),
+    Sparse(HashMap<u64, T>),
+}
+
+impl<T> ById<T> {
+    fn get(&self, id: u64) -> Option<&T> {
+        match self {
+            ById::Dense(v) => v.get(usize::try_from(id).ok()?)?.as_ref(),
+            ById::Sparse(m) => m.get(&id),
+        }
+    }
+}
+
+impl<T> FromIterator<(u64, T)> for ById<T> {
+    fn from_iter<I: IntoIterator<Item = (u64, T)>>(iter: I) -> Self {
+        let pairs: Vec<(u64, T)> = iter.into_iter().collect();
+        let max = pairs.iter().map(|(id, _)| *id).max().unwrap_or(0);
+        if max as usize <= 4 * pairs.len() + 16 {
+            let mut v: Vec<Option<T>> = std::iter::repeat_with(|| None).take(max as usize + 1).collect();
+            for (id, x) in pairs {
+                v[id as usize] = Some(x);
+            }
+            ById::Dense(v)
+        } else {
+            ById::Sparse(pairs.into_iter().collect())
+        }
+    }
+}
+
 /// One frame of a flattened stack (leaf first, inline frames expanded).
 struct Frame<'a> {
     id: u64,
@@ -521,8 +553,8 @@ pub fn join(
             ));
             continue;
         }
-        let functions: HashMap<u64, &super::decode::Function> = p.function.iter().map(|f| (f.id, f)).collect();
-        let locations: HashMap<u64, &super::decode::Location> = p.location.iter().map(|l| (l.id, l)).collect();
+        let functions: ById<&super::decode::Function> = p.function.iter().map(|f| (f.id, f)).collect();
+        let locations: ById<&super::decode::Location> = p.location.iter().map(|l| (l.id, l)).collect();
         // Resolve each function's file once: stacks repeat the same few functions.
         // The function's package must be one of the modules' (or a main package): a file name alone
         // can match the standard library's (`$GOROOT/src/context/context.go` ends like a module's
@@ -537,42 +569,53 @@ pub fn join(
                         || pkg.starts_with(&format!("{}.test/", m.path))
                 })
         };
-        let resolved: HashMap<u64, Option<PathBuf>> = functions
+        let resolved: ById<PathBuf> = p
+            .function
             .iter()
-            .map(|(id, f)| {
-                let file = scope.resolve(p.string(f.filename)).filter(|_| ours(p.string(f.name)));
-                (*id, file.map(Path::to_path_buf))
+            .filter_map(|f| {
+                let file = scope.resolve(p.string(f.filename)).filter(|_| ours(p.string(f.name)))?;
+                Some((f.id, file.to_path_buf()))
             })
             .collect();
-        let decl_keys: HashMap<u64, String> = resolved
+        let decl_keys: ById<String> = p
+            .function
             .iter()
-            .filter(|(_, file)| file.is_some())
-            .map(|(id, _)| (*id, split_function_name(p.string(functions[id].name)).1))
+            .filter(|f| resolved.get(f.id).is_some())
+            .map(|f| (f.id, split_function_name(p.string(f.name)).1))
             .collect();
         let (space_i, objects_i, cpu_i) = match kind {
             ProfileKind::Heap => (p.value_index("alloc_space"), p.value_index("alloc_objects"), None),
             _ => (None, None, p.value_index("cpu").or_else(|| p.value_index("samples"))),
         };
         let mut in_module = false;
+        // Reused across samples: a profile made with -memprofilerate=1 has tens of thousands.
+        let mut frames: Vec<Frame> = Vec::new();
+        let mut module_files: Vec<Option<&PathBuf>> = Vec::new();
         for s in &p.sample {
             let value = |i: Option<usize>| i.and_then(|i| s.value.get(i).copied()).unwrap_or(0);
-            let mut frames: Vec<Frame> = Vec::new();
+            frames.clear();
+            module_files.clear();
             for (li, id) in s.location_id.iter().enumerate() {
-                let Some(loc) = locations.get(id) else { continue };
+                let Some(loc) = locations.get(*id) else { continue };
                 for l in &loc.line {
-                    let Some(f) = functions.get(&l.function_id) else { continue };
+                    let Some(f) = functions.get(l.function_id) else { continue };
+                    let line = l.line.max(0) as u32;
                     frames.push(Frame {
                         id: f.id,
                         function: p.string(f.name),
-                        line: l.line.max(0) as u32,
+                        line,
                         start_line: f.start_line.max(0) as u32,
                         location: li,
                     });
+                    // A frame without a line (assembly, stripped tables) cannot be a site: walk past it.
+                    module_files.push(resolved.get(f.id).filter(|_| line > 0));
+                }
+                // A heap sample is charged to its innermost module frame (and reads the frames of
+                // that location, for an inlining caller): the rest of the stack is not needed.
+                if cpu_i.is_none() && module_files.iter().any(Option::is_some) {
+                    break;
                 }
             }
-            // A frame without a line (assembly, stripped tables) cannot be a site: walk past it.
-            let module_files: Vec<Option<&PathBuf>> =
-                frames.iter().map(|fr| resolved.get(&fr.id).and_then(Option::as_ref).filter(|_| fr.line > 0)).collect();
 
             if let Some(ci) = cpu_i {
                 have_cpu = true;
@@ -582,7 +625,8 @@ pub fn join(
                 for (fr, file) in frames.iter().zip(&module_files) {
                     if let Some(file) = file {
                         in_module = true;
-                        seen.insert(((*file).clone(), decl_keys[&fr.id].clone()));
+                        let key = decl_keys.get(fr.id).expect("a key for every resolved function");
+                        seen.insert(((*file).clone(), key.clone()));
                     }
                 }
                 for key in seen {
@@ -598,7 +642,7 @@ pub fn join(
             in_module = true;
             let file = module_files[i].unwrap().clone();
             let fr = &frames[i];
-            let decl = split_function_name(fr.function).1;
+            let decl = decl_keys.get(fr.id).expect("a key for every resolved function").clone();
 
             // Check the frame against the current source before trusting its line.
             let check = match sources.get(&file) {
@@ -798,6 +842,21 @@ pub fn join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_index_densely_or_sparsely_with_the_same_answers() {
+        let dense: ById<&str> = [(1, "a"), (2, "b"), (4, "d")].into_iter().collect();
+        assert!(matches!(dense, ById::Dense(_)));
+        let sparse: ById<&str> = [(1, "a"), (1 << 40, "z")].into_iter().collect();
+        assert!(matches!(sparse, ById::Sparse(_)));
+        for m in [&dense, &sparse] {
+            assert_eq!(m.get(1), Some(&"a"));
+            assert_eq!(m.get(3), None);
+            assert_eq!(m.get(u64::MAX), None);
+        }
+        assert_eq!(dense.get(4), Some(&"d"));
+        assert_eq!(sparse.get(1 << 40), Some(&"z"));
+    }
 
     fn scope() -> Scope {
         let modules = vec![
