@@ -488,6 +488,19 @@ pub fn declaration_key(name: &str) -> String {
     }
 }
 
+/// The declaration of `fr`'s file that holds a closure frame's line and literal (its start line) and
+/// whose name is part of the frame's name: where a closure of an inlined function really lives.
+fn closure_home<'d>(decls: &'d Decls, fr: &Frame) -> Option<&'d str> {
+    let segments: Vec<&str> = fr.function.split(['.', '(', ')', '*']).filter(|s| !s.is_empty()).collect();
+    decls
+        .iter()
+        .filter(|(_, &(start, end))| {
+            (start..=end).contains(&fr.line) && (fr.start_line == 0 || (start..=end).contains(&fr.start_line))
+        })
+        .find(|(key, _)| key.rsplit('.').next().is_some_and(|name| segments.contains(&name)))
+        .map(|(key, _)| key.as_str())
+}
+
 /// `pkg.F.func1`, `pkg.(*T).M.gowrap2`: a function literal (or a wrapper the compiler made for one).
 fn is_closure(name: &str) -> bool {
     let slash = name.rfind('/').map_or(0, |i| i + 1);
@@ -662,6 +675,13 @@ pub fn join(
                     Some(_) => Ok(()),
                 },
             };
+            // A closure of a function inlined into another is named after the whole chain
+            // (`(*Mux).routeHTTP.(*Mux).MethodNotAllowedHandler.methodNotAllowedHandler.func2`): its
+            // literal sits in the innermost function of the chain, not in the outer one the key names.
+            let check = check.or_else(|reason| match sources.get(&file) {
+                Some((_, decls)) if is_closure(fr.function) && closure_home(decls, fr).is_some() => Ok(()),
+                _ => Err(reason),
+            });
             if let Err(reason) = check {
                 let e = stale.entry((file.clone(), decl.clone())).or_insert_with(|| StaleFunction {
                     file: file.clone(),
@@ -842,6 +862,28 @@ pub fn join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closure_of_an_inlined_function_lives_in_the_innermost_declaration_of_its_name() {
+        // chi v5.2: methodNotAllowedHandler (lines 532-540) is inlined into routeHTTP (455-499); its
+        // closure's frame, at line 535 with its literal at 533, is named after the whole chain.
+        let decls: Decls = [
+            ("Mux.routeHTTP".to_string(), (455, 499)),
+            ("Mux.MethodNotAllowedHandler".to_string(), (300, 310)),
+            ("methodNotAllowedHandler".to_string(), (532, 540)),
+        ]
+        .into_iter()
+        .collect();
+        let name =
+            "github.com/go-chi/chi/v5.(*Mux).routeHTTP.(*Mux).MethodNotAllowedHandler.methodNotAllowedHandler.func2";
+        let fr = |line, start_line| Frame { id: 1, function: name, line, start_line, location: 0 };
+        assert_eq!(closure_home(&decls, &fr(535, 533)), Some("methodNotAllowedHandler"));
+        // Lines outside every declaration of the chain stay unexplained (the profile is stale).
+        assert_eq!(closure_home(&decls, &fr(600, 598)), None);
+        // A declaration that holds the line but is not part of the name does not count.
+        let other: Decls = [("unrelated".to_string(), (530, 545))].into_iter().collect();
+        assert_eq!(closure_home(&other, &fr(535, 533)), None);
+    }
 
     #[test]
     fn ids_index_densely_or_sparsely_with_the_same_answers() {
