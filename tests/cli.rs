@@ -623,3 +623,27 @@ fn findings_gone_outside_the_fixes_are_explained_as_a_side_effect() {
         doc["summary"]["also_removed"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
     assert!(also.contains(&"leaking param: name (inl.go:53:12)"), "{also:?}");
 }
+
+/// `stackify ... | head`: a reader that goes away ends the output quietly (no panic, no error) and
+/// the exit code is still the run's own. The read end is closed before stackify writes anything.
+#[test]
+fn a_closed_pipe_ends_the_output_quietly_with_the_runs_exit_code() {
+    let dir = fixture("demo");
+    for (args, want) in [(&["--diff"][..], 1), (&["--json", "--diff"][..], 1), (&["--json"][..], 0), (&[][..], 0)] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stackify"))
+            .arg("-C")
+            .arg(dir.path())
+            .args(args)
+            .env("STACKIFY_CACHE_DIR", common::cache_dir())
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked") && !err.contains("error"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(want), "{args:?}: {err}");
+    }
+}

@@ -36,6 +36,11 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
         a.fixes.iter().flat_map(|fx| fx.targets.iter().map(move |t| (*t, fx))).collect();
     let mut list: Vec<&Finding> = shown(a, all).collect();
     list.sort_by_key(|f| (f.file.clone(), f.line(), f.col()));
+    // With a profile the hottest first (a pull request shows the annotations in this order); cold
+    // findings after the others without one. Stable: ties keep file order.
+    list.sort_by_key(|f| {
+        (a.cold.contains_key(&f.id), std::cmp::Reverse(a.finding_cost(f.id).map_or(0, |c| c.alloc_space)))
+    });
     let mut out = String::new();
     for f in list {
         let file = f.file.as_deref().map(|p| crate::analysis::display_path(&root, p)).unwrap_or_default();
@@ -45,6 +50,15 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
             let _ = write!(msg, " in {func}");
         }
         let _ = write!(msg, "\n{}", classify::describe(f.cause));
+        match (a.finding_cost(f.id).filter(|c| c.alloc_space > 0), a.cold.get(&f.id)) {
+            (Some(c), _) => {
+                let _ = write!(msg, "\nmeasured: {} of allocated bytes", crate::analysis::cost_words(c.alloc_space, c.share));
+            }
+            (None, Some(cold)) => {
+                let _ = write!(msg, "\ncold: {}", cold.describe());
+            }
+            (None, None) => {}
+        }
         match fix {
             Some(fx) => {
                 let _ = write!(msg, "\nfix [{}]: {} (`stackify --diff` proves it)", fx.rule, fx.title);
@@ -67,7 +81,32 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
             escape_data(&msg)
         );
     }
+    profile_sites(a, &root, &mut out);
     out
+}
+
+/// Lines a profile shows allocating with no escape finding: a warning each, hottest first (the join
+/// lists them so).
+fn profile_sites(a: &Analysis, root: &std::path::Path, out: &mut String) {
+    let Some(m) = &a.measured else { return };
+    for site in &m.join.sites {
+        let file = crate::analysis::display_path(root, &site.file);
+        let func = crate::profile::join::split_function_name(&site.function).1;
+        let via = site.via.as_deref().map(|v| format!(" (in {v})")).unwrap_or_default();
+        let msg = format!(
+            "allocates {} of allocated bytes at run time: {}{via}, in {func}\n-m reports no escape on this line; the heap profile does",
+            crate::analysis::cost_words(site.alloc_space, site.share),
+            site.kind.describe()
+        );
+        let _ = writeln!(
+            out,
+            "::warning file={},line={},title={}::{}",
+            escape_property(&file),
+            site.line,
+            escape_property("stackify: allocates at run time"),
+            escape_data(&msg)
+        );
+    }
 }
 
 pub fn escape_data(s: &str) -> String {

@@ -181,9 +181,12 @@ pub fn document(a: &Analysis, v: Option<&Verification>, all: bool) -> Value {
             if let Some(fx) = fix.and_then(|fx| verified_fixes.get(&fx.id)) {
                 result["fixes"] = json!([fx]);
             }
+            measured_properties(a, f, &mut result);
             Some(result)
         })
         .collect();
+    let mut results = results;
+    results.extend(profile_sites(a, &rel, &mut rules, &mut index));
 
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -203,8 +206,105 @@ pub fn document(a: &Analysis, v: Option<&Verification>, all: bool) -> Value {
             },
             "columnKind": "utf16CodeUnits",
             "results": results,
+            "properties": run_properties(a, v),
         }],
     })
+}
+
+/// What a profile measured for a finding, or the cold judgement without one. `rank` (SARIF 2.1.0
+/// §3.27.17: 0.0–100.0, higher is more important) is the finding's share of allocated bytes, so
+/// consumers that sort by rank list the hot findings first.
+fn measured_properties(a: &Analysis, f: &Finding, result: &mut Value) {
+    if let Some(c) = a.finding_cost(f.id).filter(|_| a.measured.is_some()) {
+        result["rank"] = json!((c.share * 100.0).clamp(0.0, 100.0));
+        let props = &mut result["properties"];
+        props["alloc_space"] = json!(c.alloc_space);
+        props["alloc_objects"] = json!(c.alloc_objects);
+        props["share"] = json!(c.share);
+        if let Some(cpu) = c.cpu_share {
+            props["cpu_share"] = json!(cpu);
+        }
+        if c.alloc_space > 0 {
+            let words = crate::analysis::cost_words(c.alloc_space, c.share);
+            if let Some(t) = result["message"]["text"].as_str().map(str::to_string) {
+                result["message"]["text"] = json!(format!("{t} Measured: {words} of allocated bytes."));
+            }
+        }
+    } else if let Some(cold) = a.cold.get(&f.id) {
+        result["properties"]["cold"] = json!(cold);
+        if let Some(t) = result["message"]["text"].as_str().map(str::to_string) {
+            result["message"]["text"] = json!(format!("{t} Cold: {}.", cold.describe()));
+        }
+    }
+}
+
+/// Lines the profile shows allocating where `-m` reports no escape: results of their own, one rule
+/// per kind of allocation (`allocates/slice-growth`).
+fn profile_sites(
+    a: &Analysis,
+    rel: &dyn Fn(&Path) -> String,
+    rules: &mut Vec<Value>,
+    index: &mut BTreeMap<String, usize>,
+) -> Vec<Value> {
+    let Some(m) = &a.measured else { return Vec::new() };
+    let mut out = Vec::new();
+    for site in &m.join.sites {
+        let kind = serde_json::to_value(site.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let id = format!("allocates/{kind}");
+        if !index.contains_key(&id) {
+            index.insert(id.clone(), rules.len());
+            rules.push(json!({
+                "id": id,
+                "shortDescription": { "text": format!("allocates at run time ({}), with no escape finding", site.kind.describe()) },
+                "helpUri": cause_doc_url(),
+                "help": { "text": "A heap profile shows this line allocating while the compiler's -m reports no escape here (a variable-size make, slice or map growth, a conversion, or an allocation inside a called function)." },
+                "defaultConfiguration": { "level": "warning" },
+                "properties": { "tags": ["performance", "allocation", "profile"] },
+            }));
+        }
+        let func = crate::profile::join::split_function_name(&site.function).1;
+        let via = site.via.as_deref().map(|v| format!(" (in {v})")).unwrap_or_default();
+        let text = format!(
+            "Allocates {} of allocated bytes at run time: {}{via}, in {func}; -m reports no escape on this line.",
+            crate::analysis::cost_words(site.alloc_space, site.share),
+            site.kind.describe()
+        );
+        let fingerprint = format!("profile|{}|{func}|{kind}|{}", rel(&site.file), site.line);
+        out.push(json!({
+            "ruleId": id,
+            "ruleIndex": index[&id],
+            "level": "warning",
+            "rank": (site.share * 100.0).clamp(0.0, 100.0),
+            "message": { "text": text },
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": { "uri": rel(&site.file), "uriBaseId": "%SRCROOT%" },
+                    "region": { "startLine": site.line },
+                },
+            }],
+            "partialFingerprints": { "stackifyFinding/v1": hex_sha256(&fingerprint) },
+            "properties": {
+                "cost": "allocates",
+                "alloc_kind": kind,
+                "function": site.function,
+                "via": site.via,
+                "alloc_space": site.alloc_space,
+                "alloc_objects": site.alloc_objects,
+                "share": site.share,
+                "does_not_escape": site.does_not_escape,
+            },
+        }));
+    }
+    out
+}
+
+/// The run's properties: what the profiles measured overall (the `--json` summary's `profile`).
+fn run_properties(a: &Analysis, v: Option<&Verification>) -> Value {
+    let summary = super::json::summary(a, v, &[], 0);
+    match summary.profile {
+        Some(p) => json!({ "profile": p }),
+        None => json!({}),
+    }
 }
 
 fn hex_sha256(s: &str) -> String {

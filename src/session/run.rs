@@ -31,7 +31,7 @@ pub fn options(cli: &Cli) -> Options {
 pub fn run(cli: &Cli) -> Result<u8> {
     if cli.list_rules {
         for r in rules::registry() {
-            println!("{:<16} {}", r.id(), r.summary());
+            out(&format!("{:<16} {}\n", r.id(), r.summary()))?;
         }
         return Ok(EXIT_OK);
     }
@@ -77,7 +77,7 @@ pub fn run(cli: &Cli) -> Result<u8> {
     }
     if let Some(target) = &cli.explain {
         progress.finish();
-        print!("{}", super::explain::explain(&a, target)?);
+        out(&super::explain::explain(&a, target)?)?;
         return Ok(EXIT_OK);
     }
     if cli.fix {
@@ -119,9 +119,9 @@ pub fn run(cli: &Cli) -> Result<u8> {
     progress.finish();
     match format {
         Format::Json => print_json(&a, "report", None, &[], start)?,
-        Format::Sarif => println!("{}", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?),
-        Format::Github => print!("{}", output::github::annotations(&a, cli.all)),
-        Format::Text => print!("{}", output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold)),
+        Format::Sarif => out(&format!("{}\n", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?))?,
+        Format::Github => out(&output::github::annotations(&a, cli.all))?,
+        Format::Text => out(&output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold))?,
     }
     Ok(EXIT_OK)
 }
@@ -171,9 +171,9 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
     if cli.format() == Format::Json {
         print_json(a, "diff", Some(v), &[], start)?;
     } else if cli.format() == Format::Sarif {
-        println!("{}", serde_json::to_string_pretty(&output::sarif::document(a, Some(v), cli.all))?);
+        out(&format!("{}\n", serde_json::to_string_pretty(&output::sarif::document(a, Some(v), cli.all))?))?;
     } else if cli.format() == Format::Github {
-        print!("{}", output::github::annotations(a, cli.all));
+        out(&output::github::annotations(a, cli.all))?;
     } else {
         // Hottest file first with a profile (by its hottest verified fix), cold-only files last.
         let mut files: Vec<(&PathBuf, &String)> = v.files.iter().collect();
@@ -189,9 +189,9 @@ fn diff_mode(a: &Analysis, v: &Verification, cli: &Cli, start: Instant) -> Resul
             .map(|(p, new)| output::unified_diff(a, &std::collections::BTreeMap::from([(p.clone(), new.clone())])))
             .collect();
         if console::Term::stdout().is_term() {
-            print!("{}", output::colorize_diff(&diff));
+            out(&output::colorize_diff(&diff))?;
         } else {
-            print!("{diff}");
+            out(&diff)?;
         }
         if !cli.quiet {
             print_outcomes(a, v);
@@ -272,10 +272,15 @@ fn print_json(a: &Analysis, mode: &str, v: Option<&Verification>, written: &[Pat
     // Streamed: on a large module the pretty text is tens of MB, and building it as one String
     // (doubling as it grows) was the peak of the whole run.
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-    serde_json::to_writer_pretty(&mut out, &doc)?;
-    writeln!(out)?;
-    out.flush()?;
-    Ok(())
+    let written = serde_json::to_writer_pretty(&mut out, &doc)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(out))
+        .and_then(|()| out.flush());
+    match written {
+        // The reader went away (`stackify --json | head`): not an error of the run.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 fn indent(s: &str) -> String {
@@ -285,4 +290,15 @@ fn indent(s: &str) -> String {
 fn format_name(f: Format) -> String {
     use clap::ValueEnum;
     f.to_possible_value().map(|v| v.get_name().to_string()).unwrap_or_default()
+}
+
+/// Write to stdout. A reader that went away (`stackify --diff | head`) ends the output quietly, as
+/// with any Unix filter, rather than a panic; the run still ends with its own exit code.
+fn out(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
