@@ -42,11 +42,13 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
         (a.cold.contains_key(&f.id), std::cmp::Reverse(a.finding_cost(f.id).map_or(0, |c| c.alloc_space)))
     });
     let mut out = String::new();
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     for f in list {
         let file = f.file.as_deref().map(|p| crate::analysis::display_path(&root, p)).unwrap_or_default();
         let fix = fix_of.get(&f.id).copied();
-        let mut msg = f.message();
-        if let Some(func) = &f.function {
+        // In the source's words (`T`, not `go.shape.int`; the call, not `~r0`), as the text report.
+        let mut msg = namer.message(f);
+        if let Some(func) = namer.function(f) {
             let _ = write!(msg, " in {func}");
         }
         let _ = write!(msg, "\n{}", classify::describe(f.cause));

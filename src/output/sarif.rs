@@ -123,6 +123,7 @@ pub fn document(a: &Analysis, v: Option<&Verification>, all: bool) -> Value {
     };
     let verified_fixes = v.map(|v| fixes_by_id(a, v)).unwrap_or_default();
     let mut occurrences: BTreeMap<crate::check::Key, usize> = BTreeMap::new();
+    let namer = crate::findings::display::Namer::new(&a.sources, &a.listing).with_known(&a.source_words);
     let results: Vec<Value> = shown
         .iter()
         .filter_map(|f| {
@@ -135,8 +136,9 @@ pub fn document(a: &Analysis, v: Option<&Verification>, all: bool) -> Value {
                 (None, Cost::MayAllocate) => "note",
                 (None, Cost::Free | Cost::NoneHere) => "none",
             };
-            let mut text = f.message();
-            if let Some(func) = &f.function {
+            // In the source's words (`T`, not `go.shape.int`; the call, not `~r0`), as the text report.
+            let mut text = namer.message(f);
+            if let Some(func) = namer.function(f) {
                 text.push_str(&format!(" in {func}"));
             }
             text.push_str(&format!(": {}.", classify::describe(f.cause)));
