@@ -14,7 +14,7 @@
 //! result differs. See rules/sort-slice.md.
 
 use super::codes::DeclineCode;
-use super::{qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
+use super::{call_parts, qualifier, qualifier_queries, Decline, Facts, Proposal, Rule, RuleMeta, Site};
 use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
@@ -76,7 +76,7 @@ impl Rule for SortSlice {
         if source.node_text(field) != "Slice" {
             return None;
         }
-        let args = named_args(list);
+        let (_, args) = call_parts(call).ok()?;
         let at = args.iter().position(|a| a.id() == node.id())?;
         (at == 0 || (at == 1 && node.kind() == "func_literal")).then(|| (call.start_byte(), call.end_byte()))
     }
@@ -271,11 +271,6 @@ fn param_names(used: &[&str]) -> (String, String) {
     ("stackifyA".to_string(), "stackifyB".to_string())
 }
 
-fn named_args(list: Node) -> Vec<Node> {
-    let mut c = list.walk();
-    list.named_children(&mut c).filter(|n| n.kind() != "comment").collect()
-}
-
 /// Code as this rule's reasons show it: on one line, never cut.
 fn one_line(s: &str) -> String {
     text::one_line(s, usize::MAX)
@@ -304,23 +299,16 @@ struct Shape<'t> {
 
 impl<'t> Shape<'t> {
     fn parse(src: &SourceFile, call: Node<'t>) -> Result<Self, Decline> {
-        if call.kind() != "call_expression" {
-            return Err(Decline::new(DeclineCode::ShapeMismatch, "not a call"));
-        }
-        let func = call
-            .child_by_field_name("function")
-            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without a function"))?;
-        let list = call
-            .child_by_field_name("arguments")
-            .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "call without arguments"))?;
+        // The shared splitter declines a spread `xs...` as spread-arguments before the comment
+        // check; sort.Slice is not variadic, so such a call cannot compile and no fixture changes.
+        let (func, args) = call_parts(call)?;
         if has_comment(call) {
             return Err(Decline::new(
                 DeclineCode::DropsComment,
                 "the call contains a comment that the rewrite could misplace",
             ));
         }
-        let args = named_args(list);
-        if args.len() != 2 || args.iter().any(|a| a.kind() == "variadic_argument") {
+        if args.len() != 2 {
             return Err(Decline::new(
                 DeclineCode::ShapeMismatch,
                 "sort.Slice is not called with exactly two arguments",
