@@ -11,7 +11,8 @@
 #
 # Env (all optional):
 #   REACH_BEDS="gojq zerolog gopretty"   beds measured (fetch first: BEDS="$REACH_BEDS" bench/fetch.sh)
-#   AUDIT_BEDS="chi toml goldmark stdset"  beds whose declines are listed too ("" for none)
+#   AUDIT_BEDS="chi toml goldmark stdset"  beds whose declines are listed too ("" for none; add xtools
+#                    after `BEDS=xtools bench/fetch.sh`: most of the real-code declines are there)
 #   AUDIT_RULES="closure-param range-addr" rules whose declines are listed site by site
 #   BENCH_COUNT=5  BENCHTIME=100ms  STACKIFY  SKIP_BUILD  OUT (default bench/out/reach/<timestamp>)
 #   RESULTS=file.md  the tables (default bench/results/<date>-<machine>-reach.md; effect.sh's
