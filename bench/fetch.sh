@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare the test beds under bench/cache/ (gitignored):
-#   bench/cache/<name>   writable scratch copy of each pinned module (goldmark, toml, chi, xtools),
+#   bench/cache/<name>   writable scratch copy of each pinned module (goldmark, toml, chi, xtools,
+#                        and the application-style beds gojq, zerolog, gopretty),
 #                        fetched through the Go module proxy with `go mod download -json` into the
 #                        module cache; a module with requirements (xtools) gets them downloaded too and
 #                        must `go build ./...`
@@ -10,7 +11,8 @@
 # Idempotent: an existing bed is rebuilt only with FORCE=1.
 #
 # Env: BEDS="demo stdset goldmark toml chi" (which beds; add xtools for the large bed, ≈ 150 MB of
-# downloads with its dependencies and a few minutes of `go build`), FORCE=1 (recreate), STD_PKGS="...".
+# downloads with its dependencies and a few minutes of `go build`; add gojq zerolog gopretty for the
+# application-style beds of bench/reach.sh), FORCE=1 (recreate), STD_PKGS="...".
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -23,6 +25,22 @@ declare -A MODULES=(
   [toml]=github.com/BurntSushi/toml@v1.6.0
   [chi]=github.com/go-chi/chi/v5@v5.5.0
   [xtools]=golang.org/x/tools@v0.39.0
+  # Application-style beds (optional, like xtools: fetched only when named in BEDS; bench/reach.sh).
+  # The beds above are libraries with tight hand-tuned code; these are the kind of code most Go is:
+  # loops that build strings and slices for output, closures kept as state, fmt everywhere. Each has
+  # tests and benchmarks, and builds offline from the Go module proxy with the requirements its own
+  # go.sum pins.
+  # gojq: the jq CLI (cli/, cmd/gojq) and its interpreter: a program's main loop, encoders writing
+  # JSON/YAML text, a compiler building code slices. v0.12.19, not v0.12.20: the latter requires
+  # a github.com/itchyny/go-yaml pseudo-version the proxy refuses (403).
+  [gojq]=github.com/itchyny/gojq@v0.12.19
+  # zerolog: a log processor (cmd/prettylog reads JSON logs and re-renders them; console writer,
+  # hooks, samplers): per-event formatting, the hot path of every service that logs.
+  [zerolog]=github.com/rs/zerolog@v1.35.1
+  # go-pretty: CLI output (tables, lists, progress bars, text wrapping and colours): row loops that
+  # build strings, and progress indicators kept as closures over mutable state. Chosen over
+  # sirupsen/logrus v1.10.2, which gave stackify nothing to fix (0 verified fixes, 23 declines).
+  [gopretty]=github.com/jedib0t/go-pretty/v6@v6.9.2
 )
 
 # Self-contained std packages: every std package they import that is not in the set imports nothing

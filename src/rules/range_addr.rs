@@ -220,7 +220,7 @@ fn check_value_refs(src: &SourceFile, file: &Path, facts: &Facts, l: &Loop, plan
                 .method_calls
                 .iter()
                 .find(|m| m.start_byte() == r.offset)
-                .and_then(|m| m.parent())
+                .map(|m| use_of(src, *m).top)
                 .map(|sel| {
                     format!("calls `{}`, a pointer-receiver method that may modify `{v}`", one_line(src.node_text(sel)))
                 })
@@ -346,6 +346,9 @@ enum Need<'t> {
     /// `v.x` or `p.x` read through the value or a collected pointer: `x` must be a field (a method
     /// value would bind the variable's address, and calling it later could write).
     Field(Node<'t>),
+    /// `v.f.M` called: `M` must be a method (its receiver is then judged by the uses facts), not a
+    /// func value stored in a field, which may write anything.
+    Method(Node<'t>),
 }
 
 impl<'t> Need<'t> {
@@ -381,7 +384,7 @@ impl<'t> Need<'t> {
                 }
                 out
             }
-            Need::Field(sel) => vec![*sel],
+            Need::Field(sel) | Need::Method(sel) => vec![*sel],
         }
     }
 
@@ -529,6 +532,25 @@ impl<'t> Need<'t> {
                         line(*sel),
                         one_line(src.node_text(*sel))
                     ))),
+                }
+            }
+            Need::Method(sel) => {
+                let f = fx(*sel).ok_or_else(|| {
+                    Decline::new(
+                        DeclineCode::NoTypeFacts,
+                        format!("no type facts for `{}`", one_line(src.node_text(*sel))),
+                    )
+                })?;
+                match f.object.as_ref() {
+                    Some(o) if o.kind == "func" => Ok(()),
+                    _ => Err(Decline::new(
+                        DeclineCode::LoopVarWritten,
+                        format!(
+                            "line {}: the body calls `{}`, a function value stored in a field, which may modify the value",
+                            line(*sel),
+                            one_line(src.node_text(*sel))
+                        ),
+                    )),
                 }
             }
         }
@@ -727,6 +749,7 @@ impl<'t> Plan<'t> {
         let mut collections: Vec<Node> = Vec::new();
         let mut field_needs: Vec<Node> = Vec::new();
         let mut method_calls: Vec<Node> = Vec::new();
+        let mut method_needs: Vec<Node> = Vec::new();
         for id in identifiers_named(l.body, v, src) {
             if declares(id) {
                 return Err(Decline::new(
@@ -783,14 +806,27 @@ impl<'t> Plan<'t> {
                     keep_value = true;
                     method_calls.push(id);
                 }
+                Ctx::Call if !u.steps.is_empty() && u.top.kind() == "selector_expression" => {
+                    // `v.f.M()`: like `v.M()`, the uses facts flag it as taking `v`'s address exactly
+                    // when M has a pointer receiver reached without going through a pointer (go/types
+                    // selections); through a pointer, an interface or a slice element the copy and the
+                    // element share what M may change, and a value receiver gets a copy. The path must
+                    // be fields and M a method: a func value stored in a field may do anything.
+                    keep_value = true;
+                    method_calls.push(id);
+                    if let Some((callee, path)) = selectors_of(id, u.top).split_last() {
+                        field_needs.extend(path);
+                        method_needs.push(*callee);
+                    }
+                }
                 Ctx::Call if !u.steps.is_empty() => {
                     return Err(Decline::new(
                         DeclineCode::LoopVarWritten,
                         format!(
-                        "line {}: the body calls `{}`, which may modify `{v}` (a pointer-receiver method of a field)",
-                        line(id),
-                        one_line(src.node_text(u.top))
-                    ),
+                            "line {}: the body calls `{}`, a function value reached through `{v}`, which may modify it",
+                            line(id),
+                            one_line(src.node_text(u.top))
+                        ),
                     ))
                 }
                 _ => {
@@ -1134,6 +1170,7 @@ impl<'t> Plan<'t> {
         // 7. Otherwise: every write and call while the pointers are alive is a question for the
         //    type facts, and goroutines and channel operations are out.
         let mut needs: Vec<Need> = field_needs.into_iter().map(Need::Field).collect();
+        needs.extend(method_needs.into_iter().map(Need::Method));
         if !fresh_root {
             for stmt in &window {
                 let mut err: Option<Decline> = None;
@@ -1452,6 +1489,38 @@ mod tests {
     }
 
     #[test]
+    fn method_calls_through_a_field_wait_for_the_facts() {
+        // `v.F.Grow()`: the uses facts say whether it takes `&v.F`; `v.F` must be a field and `Grow`
+        // a method (two needs, besides the call itself in the window).
+        let p = |body: &str| {
+            let text = format!("package p\n\nfunc f(xs []T) int {{\n\tvar ps []*T\n\tfor _, v := range xs {{\n\t\t{body}\n\t\tps = append(ps, &v)\n\t}}\n\treturn len(ps)\n}}\n");
+            let src = SourceFile::parse(Path::new("a.go"), text).unwrap();
+            let off = src.text.find(":= range").unwrap();
+            let mut n = src.tree.root_node().descendant_for_byte_range(off, off).unwrap();
+            while n.kind() != "for_statement" {
+                n = n.parent().unwrap();
+            }
+            let l = Loop::parse(&src, n).unwrap();
+            let plan = Plan::analyze(&src, &l).unwrap();
+            let kinds: Vec<&str> = plan
+                .needs
+                .iter()
+                .map(|n| match n {
+                    Need::Field(_) => "field",
+                    Need::Method(_) => "method",
+                    Need::Call(_) => "call",
+                    Need::Place(_) => "place",
+                })
+                .collect();
+            (plan.keep_value, plan.method_calls.len(), kinds.iter().map(|k| k.to_string()).collect::<Vec<_>>())
+        };
+        let (keep, calls, kinds) = p("v.F.Grow()");
+        assert!(keep);
+        assert_eq!(calls, 1);
+        assert!(kinds.contains(&"field".to_string()) && kinds.contains(&"method".to_string()), "{kinds:?}");
+    }
+
+    #[test]
     fn names_the_slice_in_messages() {
         assert_eq!(
             name_xs("could write xs's elements; `&xs[i]` would", "s.items"),
@@ -1465,7 +1534,7 @@ mod tests {
     fn declines() {
         declined("func f(xs []T) []*T {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\treturn ps\n}", "returned");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tv.A++\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "writes `v.A`");
-        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tv.F.Grow()\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "may modify");
+        declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tv.Fs[0]()\n\t\tps = append(ps, &v)\n\t}\n\treturn len(ps)\n}", "may modify");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\txs[0].A = 1\n\treturn ps[0].A\n}", "`xs[0].A` is assigned to");
         declined("func f(xs, ys []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t\txs = ys\n\t}\n\treturn ps[0].A\n}", "reassigned in the loop");
         declined("func f(xs []T) int {\n\tvar ps []*T\n\tfor _, v := range xs {\n\t\tps = append(ps, &v)\n\t}\n\tfor _, p := range ps {\n\t\tp.A++\n\t}\n\treturn xs[0].A\n}", "read through");
