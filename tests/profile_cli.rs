@@ -249,3 +249,53 @@ fn a_main_packages_default_pgo_is_used_unasked() {
     let files = doc["summary"]["profile"]["files"].as_array().unwrap();
     assert_eq!(files, &vec![Value::from("cmd/app/default.pgo")], "{files:?}");
 }
+
+/// Code review sees what the profile measured: SARIF (valid 2.1.0) ranks results by their share of
+/// allocated bytes, carries bytes and share in properties and the profile summary on the run, and
+/// turns lines that allocate with no escape finding into results; GitHub annotations come hottest
+/// first and say how much each line allocated.
+#[test]
+fn sarif_and_github_carry_the_measured_cost() {
+    let dir = fixture("profile");
+    let p = heap_profile().to_str().unwrap();
+    let o = stackify(dir.path(), &["--format", "sarif", "--profile", p]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/data/sarif-schema-2.1.0.json")).unwrap())
+            .unwrap();
+    let v = jsonschema::validator_for(&schema).unwrap();
+    let problems: Vec<String> = v.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(problems.is_empty(), "{problems:#?}");
+    let run = &doc["runs"][0];
+    assert!(run["properties"]["profile"]["total_alloc_space"].as_i64().unwrap() > 0, "{:#}", run["properties"]);
+    let results = run["results"].as_array().unwrap();
+    let hottest = results.iter().max_by(|a, b| a["rank"].as_f64().partial_cmp(&b["rank"].as_f64()).unwrap()).unwrap();
+    assert!(hottest["rank"].as_f64().unwrap() > 10.0, "{hottest:#}");
+    assert!(hottest["properties"]["alloc_space"].as_i64().unwrap() > 0, "{hottest:#}");
+    assert!(hottest["message"]["text"].as_str().unwrap().contains("of allocated bytes"), "{hottest:#}");
+    // Index's map grows as it fills: the profile shows it, -m has no escape for the store.
+    let site = results
+        .iter()
+        .find(|r| r["ruleId"].as_str().unwrap().starts_with("allocates/"))
+        .unwrap_or_else(|| panic!("no profile-only site among {results:#?}"));
+    assert!(site["properties"]["alloc_space"].as_i64().unwrap() > 0, "{site:#}");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules[site["ruleIndex"].as_u64().unwrap() as usize]["id"], site["ruleId"]);
+
+    let o = stackify(dir.path(), &["--format", "github", "--profile", p]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    let measured: Vec<f64> = lines
+        .iter()
+        .filter(|l| !l.contains("allocates at run time"))
+        .map(|l| {
+            let words = l.split("%0Ameasured: ").nth(1).map_or("", |w| w.split("%0A").next().unwrap());
+            // `416.2 kB (4.9%25)`: the share in percent.
+            words.split('(').nth(1).and_then(|s| s.split('%').next()).and_then(|s| s.parse().ok()).unwrap_or(0.0)
+        })
+        .collect();
+    assert!(measured[0] > 10.0, "the hottest finding comes first: {lines:#?}");
+    assert!(measured.windows(2).all(|w| w[0] >= w[1]), "hottest first: {measured:?}");
+    assert!(lines.iter().any(|l| l.starts_with("::warning") && l.contains("allocates at run time")), "{lines:#?}");
+}

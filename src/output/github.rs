@@ -54,7 +54,11 @@ pub fn annotations(a: &Analysis, all: bool) -> String {
         let _ = write!(msg, "\n{}", classify::describe(f.cause));
         match (a.finding_cost(f.id).filter(|c| c.alloc_space > 0), a.cold.get(&f.id)) {
             (Some(c), _) => {
-                let _ = write!(msg, "\nmeasured: {} of allocated bytes", crate::analysis::cost_words(c.alloc_space, c.share));
+                let _ = write!(
+                    msg,
+                    "\nmeasured: {} of allocated bytes",
+                    crate::analysis::cost_words(c.alloc_space, c.share)
+                );
             }
             (None, Some(cold)) => {
                 let _ = write!(msg, "\ncold: {}", cold.describe());

@@ -251,7 +251,8 @@ fn profile_sites(
     let Some(m) = &a.measured else { return Vec::new() };
     let mut out = Vec::new();
     for site in &m.join.sites {
-        let kind = serde_json::to_value(site.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let kind =
+            serde_json::to_value(site.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
         let id = format!("allocates/{kind}");
         if !index.contains_key(&id) {
             index.insert(id.clone(), rules.len());

@@ -119,7 +119,9 @@ pub fn run(cli: &Cli) -> Result<u8> {
     progress.finish();
     match format {
         Format::Json => print_json(&a, "report", None, &[], start)?,
-        Format::Sarif => out(&format!("{}\n", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?))?,
+        Format::Sarif => {
+            out(&format!("{}\n", serde_json::to_string_pretty(&output::sarif::document(&a, None, cli.all))?))?
+        }
         Format::Github => out(&output::github::annotations(&a, cli.all))?,
         Format::Text => out(&output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold))?,
     }
