@@ -299,3 +299,36 @@ fn sarif_and_github_carry_the_measured_cost() {
     assert!(measured.windows(2).all(|w| w[0] >= w[1]), "hottest first: {measured:?}");
     assert!(lines.iter().any(|l| l.starts_with("::warning") && l.contains("allocates at run time")), "{lines:#?}");
 }
+
+/// A warm run with the same profile reuses its join (the cache key is the analysis, the profile's
+/// bytes and its path): the report is the same as the fresh one; and a different profile written to
+/// the same path is joined anew, never answered from the old one's entry.
+#[test]
+fn the_join_is_cached_by_profile_content_and_never_reused_for_another() {
+    let dir = fixture("profile");
+    let out = tempfile::tempdir().unwrap();
+    let path = out.path().join("mem.out");
+    std::fs::copy(heap_profile(), &path).unwrap();
+    let p = path.to_str().unwrap();
+    let report = |what: &str| {
+        let o = stackify(dir.path(), &["--json", "--profile", p]);
+        assert_eq!(code(&o), 0, "{what}: {}", stderr(&o));
+        let mut doc = json(&o);
+        for k in ["timings", "elapsed_ms", "go_invocations"] {
+            doc["summary"].as_object_mut().unwrap().remove(k);
+        }
+        doc
+    };
+    let fresh = report("fresh");
+    let warm = report("warm");
+    assert_eq!(warm, fresh, "a cached join must report what the fresh one did");
+    assert!(fresh["summary"]["profile"]["matched_share"].as_f64().unwrap() > 0.0);
+
+    // Another program's profile at the same path: none of its samples is in this module.
+    let demo = fixture("demo");
+    let o = go(demo.path(), &["test", "-run=.", "-memprofilerate=1", &format!("-memprofile={p}"), "."]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let other = report("another profile");
+    assert_eq!(other["summary"]["profile"]["matched_share"], 0.0, "{:#}", other["summary"]["profile"]);
+    assert!(!other["summary"]["profile"]["warnings"].as_array().unwrap().is_empty());
+}

@@ -116,7 +116,7 @@ impl Scope {
 
 /// What kind of allocation a line makes, from the runtime function under it (when the profile kept
 /// runtime frames), else the library function it called, else the syntax of the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AllocKind {
     VariableSizeMake,
@@ -216,7 +216,7 @@ fn is_index_assignment(t: &str) -> bool {
 }
 
 /// Bytes and objects of one kind of allocation on a line.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CauseCost {
     pub kind: AllocKind,
     /// The library function the line called that allocated (`fmt.Sprintf`), when there is one.
@@ -226,7 +226,7 @@ pub struct CauseCost {
 }
 
 /// What the heap profiles measured on one line of an analysed file.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LineCost {
     pub file: PathBuf,
     pub line: u32,
@@ -250,7 +250,7 @@ impl LineCost {
 }
 
 /// How a finding got its numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum MatchedBy {
     /// Samples on the finding's own line.
@@ -265,7 +265,7 @@ pub enum MatchedBy {
 }
 
 /// Measured cost of one finding.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FindingCost {
     /// `Finding::id`.
     pub finding: usize,
@@ -282,7 +282,7 @@ pub struct FindingCost {
 
 /// A line that allocates at run time without a reportable finding (none, or only "does not
 /// escape"): shown as a finding whose cost is "allocates".
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProfileSite {
     pub file: PathBuf,
     pub line: u32,
@@ -298,7 +298,7 @@ pub struct ProfileSite {
 }
 
 /// Bytes of a function whose profiled lines no longer match the source.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StaleFunction {
     pub file: PathBuf,
     pub function: String,
@@ -308,7 +308,7 @@ pub struct StaleFunction {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Summary {
     /// The profiles joined (heap and CPU).
     pub files: Vec<PathBuf>,
@@ -327,7 +327,7 @@ pub struct Summary {
 }
 
 /// Everything the report needs from the profiles.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Join {
     /// Every module line with heap samples, largest first.
     pub lines: Vec<LineCost>,

@@ -224,6 +224,15 @@ fn load_as<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
 /// A verification of `ids` for the analysis `analysis_key`, keyed by both. Only compile-based
 /// verification is cached: it is a function of the code, the toolchain and the fix set. (Test and
 /// benchmark checks are not: tests can be flaky, benchmarks are measurements.)
+/// A profile join (see `measure::joined`), stored beside the analyses and pruned with them.
+pub fn load_join(key: &str) -> Option<crate::profile::join::Join> {
+    load_as(key)
+}
+
+pub fn store_join(key: &str, j: &crate::profile::join::Join) {
+    store_as(key, j);
+}
+
 pub fn verification_key(analysis_key: &str, ids: &[usize]) -> String {
     let mut k = Key::new();
     k.add(analysis_key.as_bytes());

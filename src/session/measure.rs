@@ -8,15 +8,43 @@ use crate::analysis::{BelowMinShare, Measured};
 use crate::cli::Cli;
 use crate::findings::Cost;
 use crate::go::bench_profile::{default_pgo, packages_with_tests, BenchProfileOptions};
-use crate::profile::join::{join, LoadedProfile, Scope};
+use crate::profile::join::{join, Join, LoadedProfile, Scope};
 use crate::progress::Progress;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// A profile file's bytes, not yet decoded: a warm run whose join is cached never decodes it.
+pub struct ProfileFile {
+    pub path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl ProfileFile {
+    /// Read `path`; a missing file, or one that cannot be a pprof profile (neither gzip nor a
+    /// protobuf message's first field), is an error naming it. The full decode, on a join-cache
+    /// miss, names it too.
+    pub fn read(path: &Path) -> Result<ProfileFile> {
+        let bytes = std::fs::read(path).with_context(|| format!("reading profile {}", path.display()))?;
+        let gzip = bytes.starts_with(&[0x1f, 0x8b]);
+        // A protobuf field tag: field number ≥ 1, wire type varint (0) or length-delimited (2).
+        let protobuf = bytes.first().is_some_and(|b| b >> 3 >= 1 && matches!(b & 7, 0 | 2));
+        if !gzip && !protobuf {
+            bail!("{}: not a pprof profile (neither gzip nor protobuf)", path.display());
+        }
+        Ok(ProfileFile { path: path.to_path_buf(), bytes })
+    }
+
+    fn decode(&self) -> Result<LoadedProfile> {
+        let profile = crate::profile::decode::decode(&self.bytes)
+            .with_context(|| format!("{}: not a pprof profile", self.path.display()))?;
+        Ok(LoadedProfile { path: self.path.clone(), profile })
+    }
+}
 
 /// Read the `--profile` files before the (possibly long) analysis: a missing file or one that is not
 /// a pprof profile is an error naming it.
-pub fn read_requested(cli: &Cli) -> Result<Vec<LoadedProfile>> {
+pub fn read_requested(cli: &Cli) -> Result<Vec<ProfileFile>> {
     let base = std::path::absolute(&cli.dir).unwrap_or_else(|_| cli.dir.clone());
     cli.profiles
         .iter()
@@ -24,13 +52,42 @@ pub fn read_requested(cli: &Cli) -> Result<Vec<LoadedProfile>> {
             // Relative to where stackify was started, like every other path argument; `-C` only
             // moves the Go side.
             let path = std::path::absolute(p).unwrap_or_else(|_| base.join(p));
-            LoadedProfile::read(&path)
+            ProfileFile::read(&path)
         })
         .collect()
 }
 
+/// The join of these profiles with this analysis, from the cache or made (and cached). The join is
+/// a function of the analysis (its key covers the module's files, whose declarations the join
+/// checks), the profiles' bytes and their paths (which the summary names), so a warm run with the
+/// same profile neither decodes nor joins it.
+fn joined(a: &Analysis, profiles: &[ProfileFile]) -> Result<Join> {
+    let key = a.cache_key.as_ref().map(|k| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (JOIN_FORMAT, k).hash(&mut h);
+        for p in profiles {
+            (&p.path, &p.bytes).hash(&mut h);
+        }
+        format!("join-{:016x}", h.finish())
+    });
+    if let Some(j) = key.as_deref().and_then(super::cache::load_join) {
+        return Ok(j);
+    }
+    let loaded = profiles.iter().map(ProfileFile::decode).collect::<Result<Vec<_>>>()?;
+    let scope = Scope::from_listing(&a.listing);
+    let j = join(&loaded, &scope, &a.findings, None);
+    if let Some(key) = &key {
+        super::cache::store_join(key, &j);
+    }
+    Ok(j)
+}
+
+/// Bump when the join's result changes for the same inputs (a new field, a new rule of matching).
+const JOIN_FORMAT: u32 = 1;
+
 /// Attach measured cost (or the cold judgement) to `a`. `requested` are the `--profile` files.
-pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, progress: &Progress) -> Result<()> {
+pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<ProfileFile>, progress: &Progress) -> Result<()> {
     let min_share = cli.min_share.or_else(|| a.config.config.profile.min_share.map(|p| p / 100.0));
     let mut automatic = Vec::new();
     // `go build -pgo=auto` uses a main package's default.pgo: it is the profile of record.
@@ -38,7 +95,7 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
         if profiles.iter().any(|p| p.path == pgo) {
             continue;
         }
-        match LoadedProfile::read(&pgo) {
+        match ProfileFile::read(&pgo) {
             Ok(p) => {
                 if !cli.quiet {
                     eprintln!("stackify: note: using {} (a main package's PGO profile)", a.display_path(&pgo));
@@ -68,9 +125,9 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
             bail!("--profile-bench: no benchmark matches {re:?} in the analysed packages");
         }
         for m in made {
-            profiles.push(LoadedProfile::read(&m.heap)?);
+            profiles.push(ProfileFile::read(&m.heap)?);
             if let Some(c) = &m.cpu {
-                profiles.push(LoadedProfile::read(c)?);
+                profiles.push(ProfileFile::read(c)?);
             }
         }
         _bench_dir = dir;
@@ -84,9 +141,8 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
     }
     // Measured cost replaces the static guess.
     a.cold.clear();
-    let scope = Scope::from_listing(&a.listing);
     let t = std::time::Instant::now();
-    let mut j = join(&profiles, &scope, &a.findings, None);
+    let mut j = joined(a, &profiles)?;
     super::trace("profile join", t);
     // Made in a temp dir that is gone after this run: name them by what made them.
     if let Some(re) = &cli.profile_bench {
