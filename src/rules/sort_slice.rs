@@ -5,9 +5,10 @@
 //! leaks), and it builds a reflect-based swapper: two allocations per call. slices.SortFunc is generic:
 //! nothing is boxed and nothing is allocated.
 //!
-//! Only a less function that is exactly one `<`/`>` comparison of the same key of `xs[i]` and `xs[j]`
-//! is rewritten, and only when the key is an integer or string type: for those, `less(i, j)` and
-//! `cmp.Compare(..) < 0` agree on every pair, and because sort.Slice and slices.SortFunc run the same
+//! Only a less function that is one `<`/`>` comparison of the same key of `xs[i]` and `xs[j]`, or a
+//! lexicographic order of such keys (`A < || A == && B <`, `if A != { return A < }; return B <`,
+//! becoming `cmp.Or(cmp.Compare(a.A, b.A), cmp.Compare(a.B, b.B))`), is rewritten, and only when every
+//! key is an integer or string type: for those, `less(i, j)` and `cmp(..) < 0` agree on every pair, and because sort.Slice and slices.SortFunc run the same
 //! pdqsort (both generated from one template in the Go tree) they even produce the same permutation of
 //! equal elements — neither promises one, and sort.SliceStable (which does) is never touched. Floats
 //! are declined: with NaN, `<` is not a strict weak order and cmp.Compare orders NaN first, so the
@@ -39,7 +40,7 @@ const ORDERED: &[&str] = &[
 const META: RuleMeta = RuleMeta {
     id: ID,
     summary:
-        "sort.Slice with a one-key less function → slices.SortFunc with cmp.Compare (integer and string keys, go1.21+)",
+        "sort.Slice with a one-key or lexicographic less function → slices.SortFunc with cmp.Compare (cmp.Or for several keys; integer and string keys, go1.21+, go1.22+ for several)",
     doc: "rules/sort-slice.md",
     min_go: Some(21),
     fixture: "fixtures/sort-slice",
