@@ -373,6 +373,8 @@ struct Shape<'t> {
     /// The span replaced by the comparison: the single `<`/`>` comparison of a one-key less function
     /// (the `return` stays), or every statement of a multi-key one.
     replace: (usize, usize),
+    /// Whether `replace` is the whole body (so the replacement is a `return` statement).
+    whole_body: bool,
     /// The keys in significance order; more than one means a lexicographic order (cmp.Or).
     keys: Vec<Key<'t>>,
     /// Whether the body spans several lines (the multi-key replacement then does too), and the
@@ -389,6 +391,8 @@ struct Ctx<'a> {
     xs_path: Vec<String>,
     pi: String,
     pj: String,
+    /// `x, y := xs[i], xs[j]` at the top of the body: each name and the parameter it stands for.
+    aliases: Vec<(String, String)>,
 }
 
 fn unsupported(reason: impl Into<String>) -> Decline {
@@ -449,7 +453,7 @@ impl<'a> Ctx<'a> {
         } else {
             (None, n)
         };
-        let (index, chain, steps) = element_key(self.src, inner, &self.xs_path)?;
+        let (index, chain, steps) = element_key(self.src, inner, &self.xs_path, &self.aliases)?;
         Some((index, Key { node: n, len_fn, chain, ascending: true, steps }))
     }
 
@@ -502,6 +506,38 @@ impl<'a> Ctx<'a> {
     /// `==` (or `!=` for `want_eq == false`) of one key.
     fn eq_atom<'t>(&self, n: Node<'t>, want: &str) -> Option<Key<'t>> {
         self.pair(n).ok().filter(|(_, op, _)| op == want).map(|(k, _, _)| k)
+    }
+
+    /// `x, y := xs[i], xs[j]` (either order): the two names and the parameter each stands for.
+    fn element_aliases(&self, decl: Node) -> Result<Vec<(String, String)>, Decline> {
+        let shape = || unsupported(format!("`{}` is not `x, y := xs[i], xs[j]`", one_line(self.src.node_text(decl))));
+        let list = |field: &str| -> Option<Vec<Node>> {
+            let l = decl.child_by_field_name(field)?;
+            let mut c = l.walk();
+            Some(l.named_children(&mut c).filter(|n| n.kind() != "comment").collect())
+        };
+        let (names, values) = (list("left").ok_or_else(shape)?, list("right").ok_or_else(shape)?);
+        if names.len() != 2 || values.len() != 2 {
+            return Err(shape());
+        }
+        let mut out = Vec::new();
+        for (n, v) in names.iter().zip(&values) {
+            let name = self.src.node_text(*n).to_string();
+            let (index, chain, _) = element_key(self.src, *v, &self.xs_path, &[]).ok_or_else(shape)?;
+            let taken = [&self.pi, &self.pj].contains(&&name) || self.xs_path.first() == Some(&name) || name == "_";
+            if n.kind() != "identifier" || !chain.is_empty() || taken {
+                return Err(shape());
+            }
+            out.push((name, index));
+        }
+        if out[0].0 == out[1].0
+            || out[0].1 == out[1].1
+            || ![&self.pi, &self.pj].contains(&&out[0].1)
+            || ![&self.pi, &self.pj].contains(&&out[1].1)
+        {
+            return Err(shape());
+        }
+        Ok(out)
     }
 
     /// A returned boolean expression that is a lexicographic less over its keys:
@@ -652,16 +688,25 @@ impl<'t> Shape<'t> {
         if xs_path.first().is_some_and(|r| *r == pi || *r == pj) {
             return Err(Decline::new(DeclineCode::UnsupportedLess, "a less-function parameter shadows the slice"));
         }
-        let ctx = Ctx { src, xs_path, pi, pj };
+        let mut ctx = Ctx { src, xs_path, pi, pj, aliases: Vec::new() };
         let stmts = block_statements(body);
         let (last, leading) = stmts.split_last().ok_or_else(|| unsupported("the less function is empty"))?;
         let expr = returned(*last)
             .ok_or_else(|| unsupported("the less function does not end in a return of one expression"))?;
+        let leading = match leading.split_first() {
+            Some((decl, rest)) if decl.kind() == "short_var_declaration" => {
+                ctx.aliases = ctx.element_aliases(*decl)?;
+                rest
+            }
+            _ => leading,
+        };
         let mut keys = ctx.if_steps(leading)?;
         keys.extend(ctx.lex(expr)?);
         let first = stmts[0];
+        // One key compared in place keeps the `return`; anything else replaces the whole body.
+        let whole_body = keys.len() > 1 || !ctx.aliases.is_empty();
         let replace =
-            if keys.len() == 1 { (expr.start_byte(), expr.end_byte()) } else { (first.start_byte(), last.end_byte()) };
+            if whole_body { (first.start_byte(), last.end_byte()) } else { (expr.start_byte(), expr.end_byte()) };
         let line_start = src.text[..first.start_byte()].rfind('\n').map_or(0, |p| p + 1);
         let indent: String =
             src.text[line_start..first.start_byte()].chars().take_while(|c| c.is_whitespace()).collect();
@@ -672,6 +717,7 @@ impl<'t> Shape<'t> {
             params,
             result,
             replace,
+            whole_body,
             multiline: body.start_position().row != body.end_position().row,
             indent,
             less_text: src.text[replace.0..replace.1].to_string(),
@@ -690,6 +736,7 @@ impl<'t> Shape<'t> {
             })
             .collect();
         match &compares[..] {
+            [one] if self.whole_body => format!("return {one}"),
             [one] => one.clone(),
             _ if self.multiline => {
                 let ind = &self.indent;
@@ -720,8 +767,14 @@ fn param_names_of(src: &SourceFile, params: Node) -> Option<(String, String)> {
     (names.len() == 2).then(|| (names[0].clone(), names[1].clone()))
 }
 
-/// `xs[i].A.B` → (`i`, `.A.B`, [`xs[i].A`]), when `xs` is the slice's path and `i` an identifier.
-fn element_key<'t>(src: &SourceFile, node: Node<'t>, xs_path: &[String]) -> Option<(String, String, Vec<Node<'t>>)> {
+/// `xs[i].A.B` → (`i`, `.A.B`, [`xs[i].A`]), when `xs` is the slice's path and `i` an identifier;
+/// with `aliases` (`x` standing for `xs[i]`), `x.A.B` → (`i`, `.A.B`, [`x.A`]) too.
+fn element_key<'t>(
+    src: &SourceFile,
+    node: Node<'t>,
+    xs_path: &[String],
+    aliases: &[(String, String)],
+) -> Option<(String, String, Vec<Node<'t>>)> {
     let mut fields = Vec::new();
     let mut steps = Vec::new();
     let mut n = node;
@@ -732,6 +785,12 @@ fn element_key<'t>(src: &SourceFile, node: Node<'t>, xs_path: &[String]) -> Opti
             steps.push(n);
         }
     }
+    fields.reverse();
+    let chain: String = fields.iter().map(|f| format!(".{f}")).collect();
+    if n.kind() == "identifier" {
+        let (_, index) = aliases.iter().find(|(name, _)| name == src.node_text(n))?;
+        return Some((index.clone(), chain, steps));
+    }
     if n.kind() != "index_expression" {
         return None;
     }
@@ -740,8 +799,6 @@ fn element_key<'t>(src: &SourceFile, node: Node<'t>, xs_path: &[String]) -> Opti
     if plain_path(src, operand)? != xs_path || index.kind() != "identifier" {
         return None;
     }
-    fields.reverse();
-    let chain: String = fields.iter().map(|f| format!(".{f}")).collect();
     Some((src.node_text(index).to_string(), chain, steps))
 }
 
@@ -823,6 +880,27 @@ mod tests {
 	})"),
             vec![".A+".to_string(), ".B+".into()]
         );
+        // `x, y := xs[i], xs[j]` first: the whole body is replaced, even for one key.
+        assert_eq!(
+            keys_of("sort.Slice(xs, func(i, j int) bool { x, y := xs[i], xs[j]; return y.A < x.A })").unwrap(),
+            (vec![".A-".into()], "return cmp.Compare(b.A, a.A)".into())
+        );
+        assert_eq!(
+            ok("sort.Slice(xs, func(i, j int) bool {\n\t\tp, q := xs[j], xs[i]\n\t\tif p.A != q.A {\n\t\t\treturn q.A < p.A\n\t\t}\n\t\treturn len(q.B.C) > len(p.B.C)\n\t})"),
+            vec![".A+".to_string(), "len.B.C-".into()]
+        );
+        for bad in [
+            "x, y := xs[i], xs[i]",
+            "x, x := xs[i], xs[j]",
+            "x, y := xs[i].P, xs[j].P",
+            "xs, y := xs[i], xs[j]",
+            "i, y := xs[i], xs[j]",
+            "x, y := ys[i], ys[j]",
+            "x := xs[i]",
+        ] {
+            let body = format!("sort.Slice(xs, func(i, j int) bool {{ {bad}; return x.A < y.A }})");
+            assert!(keys_of(&body).is_err(), "{bad}");
+        }
         // Not lexicographic: a later key without the equality guard, or guarded by another key.
         assert_eq!(
             code("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A || xs[i].B < xs[j].B })"),
