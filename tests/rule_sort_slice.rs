@@ -20,7 +20,7 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
     // fix/'s tests compare every result with sort.Slice's own permutation (equal keys included);
     // keep/'s fail under the naive rewrite.
     let (dir, applied) = assert_fixture_goldens_hold(RULE, &[RULE], &[]);
-    for g in ["fix/fix.go", "fix/mixed.go"] {
+    for g in ["fix/fix.go", "fix/mixed.go", "fix/multi.go"] {
         assert_ne!(
             read(dir.path(), g),
             String::from_utf8_lossy(&applied.before[Path::new(g)]),
@@ -44,6 +44,14 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
 fn a_module_older_than_go_1_21_is_declined() {
     assert_old_module_declined(RULE, "go120", "go120.go", RULE, "go-version-too-old", |r| {
         r.contains("go 1.20") && r.contains("1.21")
+    });
+}
+
+#[test]
+fn a_multi_key_less_function_in_a_go_1_21_module_is_declined() {
+    // slices and cmp exist in go 1.21 but cmp.Or, which a multi-key comparison returns, does not.
+    assert_old_module_declined(RULE, "go121", "go121.go", RULE, "go-version-too-old", |r| {
+        r.contains("go 1.21") && r.contains("cmp.Or") && r.contains("1.22")
     });
 }
 

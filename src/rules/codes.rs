@@ -218,6 +218,12 @@ pub enum DeclineCode {
     RangeNotOverSlice,
     /// `&v` is used other than being collected by `append(ps, &v)` or `m[k] = &v`.
     AddressNotCollected,
+    /// The less function's keys are not a lexicographic order (a later key is not guarded by equality of all
+    /// earlier ones): not a strict weak order, so cmp.Or of the keys would sort differently.
+    NotLexicographic,
+    /// cmp.Or compares every key, where a short-circuiting less function only reached a later key when the earlier
+    /// ones were equal: a pointer on the way to a later key could be nil and now panic.
+    EagerKeyDeref,
 }
 
 impl DeclineCode {
@@ -319,6 +325,8 @@ impl DeclineCode {
         DeclineCode::LoopVarWritten,
         DeclineCode::RangeNotOverSlice,
         DeclineCode::AddressNotCollected,
+        DeclineCode::NotLexicographic,
+        DeclineCode::EagerKeyDeref,
     ];
 
     /// The rule's shape did not match the site at all (not its call, not a counted loop, the slice
@@ -450,6 +458,8 @@ impl DeclineCode {
             DeclineCode::LoopVarWritten => "loop-var-written",
             DeclineCode::RangeNotOverSlice => "range-not-over-slice",
             DeclineCode::AddressNotCollected => "address-not-collected",
+            DeclineCode::NotLexicographic => "not-lexicographic",
+            DeclineCode::EagerKeyDeref => "eager-key-deref",
         }
     }
 }
