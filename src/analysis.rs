@@ -23,6 +23,8 @@ pub struct Options {
     pub skip_rules: Vec<String>,
     pub tests: bool,
     pub quiet: bool,
+    /// `--prealloc-upper-bound` (or the config's `[rules.prealloc-slice] filter_loops`).
+    pub prealloc_upper_bound: bool,
 }
 
 /// A rule that matched a site and would not rewrite it, with its reason.

@@ -91,8 +91,13 @@ pub fn key(
     k.add(format!("{} {:?}", compile.len(), compile.modified().ok()).as_bytes());
     k.add(
         format!(
-            "{:?} {:?} {:?} {:?} {}",
-            options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests
+            "{:?} {:?} {:?} {:?} {} {}",
+            options.patterns,
+            options.tags,
+            options.only_rules,
+            options.skip_rules,
+            options.tests,
+            options.prealloc_upper_bound
         )
         .as_bytes(),
     );
@@ -310,6 +315,7 @@ mod tests {
             function: None,
             line: 1,
             col: 2,
+            upper_bound: false,
         };
         let cached = Cached {
             findings: findings.clone(),
