@@ -337,7 +337,7 @@ fn explain(out: &mut String, namer: &crate::findings::display::Namer, f: &Findin
     if let crate::findings::Origin::Inlined { callees } = &f.origin {
         let _ = writeln!(out, "    inlined from: {}", callees.join(" → "));
     }
-    if let Some(flow) = crate::output::text::flow_line(namer, f) {
+    if let Some(flow) = crate::findings::display::flow_line(namer, f) {
         let _ = writeln!(out, "    flow: {flow}");
     }
 }

@@ -49,3 +49,38 @@ fn no_rule_imports_a_sibling_rule() {
         offences.join("\n")
     );
 }
+
+/// `check` sits below `output` (sarif and github print check's verdicts), so it must not reach back
+/// up: shared display pieces live in `findings::display`.
+#[test]
+fn check_does_not_import_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check.rs");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let offences: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.contains("crate::output") || l.contains("super::output"))
+        .map(|(i, _)| i + 1)
+        .collect();
+    assert!(offences.is_empty(), "src/check.rs uses crate::output at lines {offences:?}");
+}
+
+/// The syntax layer sits under the rules: it may use `crate::source` (and itself), never a rule's
+/// `Decline`, so decline codes and reasons are worded in one place, the rule.
+#[test]
+fn syntax_imports_only_source() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/syntax");
+    let mut offences = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let crate_paths = line.match_indices("crate::").map(|(at, _)| &line[at + "crate::".len()..]);
+            let foreign = crate_paths.filter(|rest| !rest.starts_with("source") && !rest.starts_with("syntax")).count();
+            if foreign > 0 || line.contains("Decline") {
+                offences.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(offences.is_empty(), "src/syntax may import only crate::source:\n{}", offences.join("\n"));
+}

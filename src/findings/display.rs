@@ -571,6 +571,31 @@ impl DeclName {
     }
 }
 
+/// The flow in one line: the steps of the path that reaches the heap, as `expr (reason)`, in source
+/// words where the compiler's are internal (`~r0`, shape names).
+pub fn flow_line(namer: &Namer, f: &Finding) -> Option<String> {
+    let flow = f.flows.iter().find(|fl| fl.dst == "{heap}").or_else(|| f.flows.last())?;
+    let steps: Vec<String> = flow
+        .steps
+        .iter()
+        .filter(|s| s.reason != "spill")
+        .map(|s| {
+            let expr = namer.flow_expr(f, &s.expr, s.at.as_ref());
+            let expr = if expr.chars().count() > 40 {
+                format!("{}…", expr.chars().take(39).collect::<String>())
+            } else {
+                expr.into_owned()
+            };
+            match &s.at {
+                Some(p) => format!("{expr} ({}, line {})", s.reason, p.line),
+                None => format!("{expr} ({})", s.reason),
+            }
+        })
+        .collect();
+    let (dst, src) = (namer.flow_expr(f, &flow.dst, None), namer.flow_expr(f, &flow.src, None));
+    (!steps.is_empty()).then(|| format!("{dst} ← {src}: {}", steps.join(" → ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::golit;
 use crate::source::SourceFile;
+use crate::syntax::names::mentions;
 use crate::syntax::text::{line_before, one_line_tight};
 use crate::syntax::walk::{block_statements, enclosing_function, enclosing_loop};
 use tree_sitter::Node;
@@ -367,7 +368,7 @@ fn declared_empty_before(src: &SourceFile, stmt: Node, name: &str) -> bool {
             if declares_empty(src, p, name) {
                 return true;
             }
-            if mentions(src, p, name) {
+            if mentions(p, name, src) {
                 return false;
             }
         }
@@ -416,18 +417,6 @@ fn empty_literal(src: &SourceFile, n: Node) -> bool {
     n.kind() == "composite_literal"
         && n.child_by_field_name("body").is_some_and(|b| b.named_child_count() == 0)
         && n.child_by_field_name("type").is_some_and(|t| src.node_text(t).ends_with(".Builder"))
-}
-
-fn mentions(src: &SourceFile, n: Node, name: &str) -> bool {
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        if x.kind() == "identifier" && src.node_text(x) == name {
-            return true;
-        }
-        let mut c = x.walk();
-        stack.extend(x.named_children(&mut c));
-    }
-    false
 }
 
 /// The receiver identifier of the first write in `stmt` (an expression statement or an `if`).

@@ -26,9 +26,12 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query, RefFacts};
 use crate::source::SourceFile;
+use crate::syntax::flow::reachable_after;
 use crate::syntax::names;
-use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{contains_kind, function_at};
+use crate::syntax::text::line_at;
+use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
+use crate::syntax::walk::{contains_kind, contains_offset, function_at, is_function, outermost_function};
+use crate::syntax::writes::obviously_written;
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -73,7 +76,7 @@ impl Rule for ClosureParam {
         let closure = closure_of(f, source, offset)?;
         // A closure that visibly writes (or takes the address of) this variable cannot be rewritten for
         // it: give the variable its own site so that the closure's other variables can still be fixed.
-        if obviously_written_in(source, closure, &f.subject) {
+        if obviously_written(source, closure, &f.subject) {
             return Some((decl.start_byte(), decl.end_byte()));
         }
         Some((closure.start_byte(), closure.end_byte()))
@@ -285,7 +288,7 @@ impl Plan {
                     ))
                 }
             }
-            let guessed_refs = identifiers_named(src, c, &f.subject);
+            let guessed_refs = names::identifier_offsets(c, &f.subject, src);
             let mut guessed_fields: Vec<(String, (usize, usize))> = Vec::new();
             for r in &guessed_refs {
                 if let Some(sel) = selector_on(src, *r) {
@@ -365,7 +368,7 @@ impl Plan {
             let uses = facts
                 .uses(site.file(), off)
                 .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, "no uses facts for a captured variable"))?;
-            if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && inside(closure, r.offset)) {
+            if uses.refs.iter().any(|r| r.file == site.file() && !r.decl && contains_offset(closure, r.offset)) {
                 return Ok(true);
             }
         }
@@ -469,7 +472,7 @@ fn analyze_var(
             DeclineCode::AddressTaken,
             format!(
                 "the address of {name} is taken at line {} (a copy would not see writes through the pointer)",
-                line(src, r.offset)
+                line_at(src, r.offset)
             ),
         ));
     }
@@ -486,13 +489,13 @@ fn analyze_var(
         if r.decl {
             continue;
         }
-        if inside(closure, r.offset) {
+        if contains_offset(closure, r.offset) {
             if r.write {
                 return Err(Decline::new(
                     DeclineCode::ClosureWritesCapture,
                     format!(
                         "the closure writes {name} (line {}): a copy would not carry the write back",
-                        line(src, r.offset)
+                        line_at(src, r.offset)
                     ),
                 ));
             }
@@ -505,7 +508,7 @@ fn analyze_var(
                     DeclineCode::CapturedVarWrittenLater,
                     format!(
                         "{name} is written by another closure (line {}), which may run at any time",
-                        line(src, r.offset)
+                        line_at(src, r.offset)
                     ),
                 ));
             }
@@ -522,7 +525,7 @@ fn analyze_var(
             DeclineCode::CapturedElsewhere,
             format!(
                 "{name} is also captured by the closure at line {}; rewriting one closure leaves it on the heap",
-                line(src, other)
+                line_at(src, other)
             ),
         ));
     }
@@ -536,7 +539,7 @@ fn analyze_var(
         if !per_iteration_loop_vars(go_version) {
             return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                 "{name} is the loop variable of the loop at line {}, shared by all iterations before Go 1.22 (module: {})",
-                line(src, lp.start_byte()),
+                line_at(src, lp.start_byte()),
                 go_version.unwrap_or("no go version")
             )));
         }
@@ -564,7 +567,7 @@ fn analyze_var(
             .ok_or_else(|| Decline::new(DeclineCode::NoTypeFacts, format!("cannot read the fields of {}", f.ty)))?;
         for r in &inner_refs {
             let sel = selector_on(src, *r).ok_or_else(|| Decline::new(DeclineCode::TooLarge, {
-                format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line(src, *r), capture.width)
+                format!("the closure uses all of {name} (line {}), which is {} bytes; only reads of single fields can be copied", line_at(src, *r), capture.width)
             }))?;
             let field = src.node_text(sel.child_by_field_name("field").unwrap()).to_string();
             let sf = facts
@@ -607,7 +610,7 @@ fn analyze_var(
     // The writes that can run after the closure is created, and what they mean in this context.
     let writes: Vec<usize> = refs
         .iter()
-        .filter(|r| r.write && !r.decl && !inside(closure, r.offset))
+        .filter(|r| r.write && !r.decl && !contains_offset(closure, r.offset))
         .filter(|r| fields.is_empty() || write_touches_fields(src, r.offset, &fields))
         .map(|r| r.offset)
         .collect();
@@ -626,22 +629,22 @@ fn analyze_var(
                 reads_before_sync(src, body, &inner_refs).map_err(|(at, what_sync)| {
                     Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                         "the goroutine reads {name} at line {} after {what_sync}: it may be meant to see the write at line {}",
-                        line(src, at),
-                        line(src, w)
+                        line_at(src, at),
+                        line_at(src, w)
                     ))
                 })?;
                 format!(
                     "the goroutine reads {what} before anything that could synchronise with the spawner, so the write at line {} cannot be ordered before its read: the original either read the old value too or raced (go test -race)",
-                    line(src, w)
+                    line_at(src, w)
                 )
             }
             Context::Defer => {
-                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line(src, w))))
+                return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!("deferred: the closure runs when the function returns, after the write to {what} at line {}, and must see it", line_at(src, w))))
             }
             Context::Returned | Context::Stored => {
                 return Err(Decline::new(DeclineCode::CapturedVarWrittenLater, format!(
                     "the closure is stored or passed on and may run after the write to {what} at line {}, which it would no longer see",
-                    line(src, w)
+                    line_at(src, w)
                 )))
             }
         },
@@ -676,7 +679,7 @@ fn all_notes_addr(site: &Site, v: &VarPlan) -> bool {
 
 /// Go before 1.22 shares one loop variable between all iterations.
 fn per_iteration_loop_vars(go_version: Option<&str>) -> bool {
-    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(22))
+    go_version.and_then(GoVersion::parse).is_some_and(|v| v.at_least(PER_ITERATION_LOOP_VARS))
 }
 
 /// Types whose values must not be copied (go vet's copylocks), as far as the type's spelling shows:
@@ -846,26 +849,6 @@ fn node_spanning<'t>(src: &'t SourceFile, span: (usize, usize), kind: &str) -> O
     }
 }
 
-fn inside(node: Node, offset: usize) -> bool {
-    node.start_byte() <= offset && offset < node.end_byte()
-}
-
-fn is_function(n: Node) -> bool {
-    matches!(n.kind(), "function_declaration" | "method_declaration" | "func_literal")
-}
-
-fn outermost_function(node: Node) -> Node {
-    let mut top = node;
-    let mut n = node;
-    while let Some(p) = n.parent() {
-        if is_function(p) {
-            top = p;
-        }
-        n = p;
-    }
-    top
-}
-
 /// The statement that creates the closure: its ancestor sitting directly in a statement list.
 fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
     let mut n = closure;
@@ -896,49 +879,11 @@ fn statement_of<'t>(closure: Node<'t>) -> Result<Node<'t>, Decline> {
     }
 }
 
-/// Identifiers spelled `name` inside `node` (references to the variable, or to something else of the
-/// same name: a guess, checked against the uses facts later).
-fn identifiers_named(src: &SourceFile, node: Node, name: &str) -> Vec<usize> {
-    names::identifiers_named(node, name, src).iter().map(|n| n.start_byte()).collect()
-}
-
 /// `v.f` when the identifier at `offset` is the operand of a field selection.
 fn selector_on(src: &SourceFile, offset: usize) -> Option<Node<'_>> {
     let id = src.smallest_node_at(offset)?;
     let p = id.parent()?;
     (p.kind() == "selector_expression" && p.child_by_field_name("operand") == Some(id)).then_some(p)
-}
-
-/// Whether `name` is visibly assigned, incremented or has its address taken inside `closure`
-/// (syntax only: a hint for grouping; the uses facts decide).
-fn obviously_written_in(src: &SourceFile, closure: Node, name: &str) -> bool {
-    for off in identifiers_named(src, closure, name) {
-        let Some(mut cur) = src.smallest_node_at(off) else { continue };
-        while let Some(p) = cur.parent() {
-            let operand = p.child_by_field_name("operand") == Some(cur);
-            if matches!(p.kind(), "selector_expression" | "index_expression") && operand
-                || p.kind() == "parenthesized_expression"
-            {
-                cur = p;
-            } else {
-                break;
-            }
-        }
-        let Some(p) = cur.parent() else { continue };
-        match p.kind() {
-            "inc_statement" | "dec_statement" => return true,
-            "unary_expression" if p.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => return true,
-            "expression_list" => {
-                if let Some(a) = p.parent().filter(|a| a.kind() == "assignment_statement") {
-                    if a.child_by_field_name("left") == Some(p) {
-                        return true;
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    false
 }
 
 fn is_named_result(decl: Node) -> bool {
@@ -958,10 +903,6 @@ fn loop_header_declaring(decl: Node) -> Option<Node> {
         }
     }
     None
-}
-
-fn line(src: &SourceFile, offset: usize) -> u32 {
-    src.position(offset).0
 }
 
 /// Whether a write at `offset` (to a struct variable) may change one of `fields`: `v = ...` and
@@ -1024,106 +965,6 @@ fn struct_fields(underlying: &str) -> Option<Vec<String>> {
 
 // ---------------------------------------------------------------- control flow: later writes
 
-/// The writes (offsets) that may execute after the closure is created by `stmt`.
-///
-/// Syntax only, and conservative: a write inside the creating statement, or after it in the function's
-/// text, may run later — unless a `return`/`panic` follows the statement in its own list with no jump
-/// in between, in which case only writes up to that terminator can. A loop around the statement that
-/// does not also declare the variable repeats, so every write in it may run later (unless a terminator
-/// ends the iteration first).
-fn reachable_after(
-    src: &SourceFile,
-    home: Node,
-    stmt: Node,
-    closure: Node,
-    decl: Node,
-    writes: &[usize],
-) -> Vec<usize> {
-    let _ = src;
-    let outside = |w: &usize| !inside(closure, *w);
-    if let Some(term) = terminator_after(src, stmt, closure) {
-        return writes
-            .iter()
-            .copied()
-            .filter(outside)
-            .filter(|w| *w >= stmt.start_byte() && *w < term.end_byte())
-            .collect();
-    }
-    let mut loops = Vec::new();
-    let mut n = stmt;
-    while let Some(p) = n.parent() {
-        if p.id() == home.id() {
-            break;
-        }
-        if p.kind() == "for_statement" && !inside(p, decl.start_byte()) {
-            loops.push(p);
-        }
-        n = p;
-    }
-    writes
-        .iter()
-        .copied()
-        .filter(outside)
-        .filter(|w| *w >= stmt.start_byte() || loops.iter().any(|l| inside(*l, *w)))
-        .collect()
-}
-
-/// The first `return` or `panic(...)` at or after `stmt` in its statement list, if no jump
-/// (break, continue, goto, fallthrough) can leave the list before it.
-fn terminator_after<'t>(src: &SourceFile, stmt: Node<'t>, closure: Node<'t>) -> Option<Node<'t>> {
-    let list = stmt.parent()?;
-    let mut c = list.walk();
-    let mut started = false;
-    for s in list.named_children(&mut c) {
-        if s.id() == stmt.id() {
-            started = true;
-        }
-        if !started {
-            continue;
-        }
-        if has_jump(s, closure) {
-            return None;
-        }
-        if is_terminating(src, s) {
-            return Some(s);
-        }
-    }
-    None
-}
-
-fn has_jump(node: Node, skip: Node) -> bool {
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.id() == skip.id() || n.kind() == "func_literal" {
-            continue;
-        }
-        if matches!(n.kind(), "break_statement" | "continue_statement" | "goto_statement" | "fallthrough_statement") {
-            return true;
-        }
-        let mut c = n.walk();
-        stack.extend(n.named_children(&mut c));
-    }
-    false
-}
-
-fn is_terminating(src: &SourceFile, s: Node) -> bool {
-    match s.kind() {
-        "return_statement" => true,
-        "expression_statement" => s.named_child(0).is_some_and(|call| {
-            call.kind() == "call_expression"
-                && call
-                    .child_by_field_name("function")
-                    .is_some_and(|f| f.kind() == "identifier" && src.node_text(f) == "panic")
-        }),
-        "block" => s
-            .named_child(0)
-            .filter(|l| l.kind() == "statement_list")
-            .and_then(|l| l.named_child(l.named_child_count().checked_sub(1)? as u32))
-            .is_some_and(|last| is_terminating(src, last)),
-        _ => false,
-    }
-}
-
 /// Whether `x := x` can go right before `stmt`: not in the block that declares `x` (that would be a
 /// redeclaration), and no reference to `x` after that point in the block, outside the closure (it
 /// would silently refer to the copy).
@@ -1160,9 +1001,9 @@ fn shadow_allowed(src: &SourceFile, stmt: Node, closure: Node, decl: Node, home:
     if decl_list.is_some_and(|l| l.id() == list.id()) {
         return false;
     }
-    !refs
-        .iter()
-        .any(|r| !r.decl && r.offset >= stmt.start_byte() && r.offset < list.end_byte() && !inside(closure, r.offset))
+    !refs.iter().any(|r| {
+        !r.decl && r.offset >= stmt.start_byte() && r.offset < list.end_byte() && !contains_offset(closure, r.offset)
+    })
 }
 
 // ---------------------------------------------------------------- goroutine bodies: reads before sync
@@ -1176,7 +1017,7 @@ fn reads_before_sync(src: &SourceFile, body: Node, reads: &[usize]) -> Result<()
     let mut scan = SyncScan { src, reads, synced: None };
     for &r in reads {
         if let Some(lit) = nested_literal(body, r) {
-            return Err((r, format!("inside the function literal at line {}, which may run later", line(src, lit))));
+            return Err((r, format!("inside the function literal at line {}, which may run later", line_at(src, lit))));
         }
     }
     scan.stmt(body)
@@ -1210,11 +1051,11 @@ impl SyncScan<'_> {
             "for_statement" => "a loop that may synchronise",
             _ => "an operation that may synchronise",
         };
-        format!("{what} at line {}", line(self.src, n.start_byte()))
+        format!("{what} at line {}", line_at(self.src, n.start_byte()))
     }
 
     fn has_read(&self, n: Node) -> Option<usize> {
-        self.reads.iter().copied().find(|r| inside(n, *r))
+        self.reads.iter().copied().find(|r| contains_offset(n, *r))
     }
 
     fn stmt(&mut self, n: Node) -> Result<(), (usize, String)> {
@@ -1227,7 +1068,7 @@ impl SyncScan<'_> {
             | "fallthrough_statement"
             | "label_name" => Ok(()),
             "goto_statement" => match self.has_read_anywhere() {
-                Some(r) => Err((r, format!("a goto at line {}", line(self.src, n.start_byte())))),
+                Some(r) => Err((r, format!("a goto at line {}", line_at(self.src, n.start_byte())))),
                 None => Ok(()),
             },
             "if_statement" => {
@@ -1362,13 +1203,13 @@ impl SyncScan<'_> {
         if let Some(e) = extra_sync {
             syncs.push(e);
         }
-        let reads: Vec<usize> = self.reads.iter().copied().filter(|r| inside(n, *r)).collect();
+        let reads: Vec<usize> = self.reads.iter().copied().filter(|r| contains_offset(n, *r)).collect();
         if let Some(&r) = reads.first() {
             if let Some((_, what)) = &self.synced {
                 return Err((r, what.clone()));
             }
             for s in &syncs {
-                if let Some(&bad) = reads.iter().find(|r| !inside(*s, **r)) {
+                if let Some(&bad) = reads.iter().find(|r| !contains_offset(*s, **r)) {
                     return Err((
                         bad,
                         format!("{} in the same statement (Go does not fix which comes first)", self.describe(*s)),
@@ -1433,7 +1274,7 @@ mod tests {
     fn goroutine(code: &str) -> Result<(), String> {
         let src = parse(code);
         let lit = find(&src, "func() {", "func_literal");
-        let reads = identifiers_named(&src, lit, "x");
+        let reads = names::identifier_offsets(lit, "x", &src);
         let body = lit.child_by_field_name("body").unwrap();
         reads_before_sync(&src, body, &reads).map_err(|(_, what)| what)
     }
@@ -1486,7 +1327,7 @@ mod tests {
         writes.extend(offsets(&src, "x++"));
         writes.extend(offsets(&src, "x += "));
         writes.sort();
-        reachable_after(&src, home, stmt, lit, decl, &writes).into_iter().map(|w| line(&src, w)).collect()
+        reachable_after(&src, home, stmt, lit, decl, &writes).into_iter().map(|w| line_at(&src, w)).collect()
     }
 
     #[test]
@@ -1528,7 +1369,7 @@ mod tests {
         let decl = src.text.find("x := ").unwrap();
         let inner_ref = src.text.find("use(x)").unwrap() + 4;
         let lit = outermost_literal_between(&src, inner_ref, decl).unwrap();
-        assert_eq!(line(&src, lit.start_byte()), 5);
+        assert_eq!(line_at(&src, lit.start_byte()), 5);
         assert!(src.node_text(lit).starts_with("func() {\n\t\tdefer"));
         // declared inside an outer closure: the capturing literal is the inner one
         let src = parse("func f() {\n\tgo func() {\n\t\tx := 1\n\t\tsink = func() { use(x) }\n\t\tx++\n\t}()\n}\n");
@@ -1562,10 +1403,10 @@ mod tests {
         let src =
             parse("func f(x, y int, s T) {\n\tgo func() {\n\t\tx++\n\t\tuse(&y)\n\t\ts.n = 1\n\t\tuse(z)\n\t}()\n}\n");
         let lit = find(&src, "func() {", "func_literal");
-        assert!(obviously_written_in(&src, lit, "x"));
-        assert!(obviously_written_in(&src, lit, "y"));
-        assert!(obviously_written_in(&src, lit, "s"));
-        assert!(!obviously_written_in(&src, lit, "z"));
+        assert!(obviously_written(&src, lit, "x"));
+        assert!(obviously_written(&src, lit, "y"));
+        assert!(obviously_written(&src, lit, "s"));
+        assert!(!obviously_written(&src, lit, "z"));
     }
 
     #[test]
@@ -1602,7 +1443,7 @@ mod tests {
         let decl_off = src.text.find("x := ").or_else(|| src.text.find("x int")).unwrap();
         let decl = src.smallest_node_at(decl_off).unwrap();
         let home = function_at(decl).unwrap();
-        let refs: Vec<RefFacts> = identifiers_named(&src, home, "x")
+        let refs: Vec<RefFacts> = names::identifier_offsets(home, "x", &src)
             .into_iter()
             .map(|o| RefFacts { file: src.path.clone(), offset: o, decl: o == decl_off, ..Default::default() })
             .collect();

@@ -20,6 +20,7 @@ use crate::go::helper::{ExprFacts, Query};
 use crate::golit::{self, Unit};
 use crate::source::SourceFile;
 use crate::syntax::text::{has_comment, one_line_tight};
+use crate::syntax::walk::offset_in_func_literal;
 use tree_sitter::Node;
 
 pub struct FmtSprintf;
@@ -287,10 +288,9 @@ fn read_order(src: &SourceFile, facts: &Facts, values: &[(Node, &Operand)]) -> R
             && facts.uses(&src.path, node.start_byte()).is_some_and(|u| {
                 u.object.kind == "var"
                     && u.object.scope == "local"
-                    && !u
-                        .refs
-                        .iter()
-                        .any(|r| r.addr || (r.write && !r.decl && r.file == src.path && in_func_literal(src, r.offset)))
+                    && !u.refs.iter().any(|r| {
+                        r.addr || (r.write && !r.decl && r.file == src.path && offset_in_func_literal(src, r.offset))
+                    })
             });
         if !stable {
             return Err(Decline::new(DeclineCode::EvaluationOrder, format!(
@@ -302,17 +302,6 @@ fn read_order(src: &SourceFile, facts: &Facts, values: &[(Node, &Operand)]) -> R
         }
     }
     Ok(())
-}
-
-fn in_func_literal(src: &SourceFile, offset: usize) -> bool {
-    let mut n = src.tree.root_node().named_descendant_for_byte_range(offset, offset);
-    while let Some(x) = n {
-        if x.kind() == "func_literal" {
-            return true;
-        }
-        n = x.parent();
-    }
-    false
 }
 
 struct Operand<'a> {

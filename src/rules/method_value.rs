@@ -18,7 +18,7 @@ use crate::go::helper::{Query, RefFacts};
 use crate::source::SourceFile;
 use crate::syntax::names::identifiers_named;
 use crate::syntax::text::{self, whole_line};
-use crate::syntax::version::GoVersion;
+use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
 use crate::syntax::walk::{contains_kind, enclosing_declaration, enclosing_function, is_ancestor_or_self};
 use tree_sitter::Node;
 
@@ -439,7 +439,7 @@ fn check_receiver(
 }
 
 fn per_iteration_loop_vars(site: &Site) -> bool {
-    site.package.go_version().and_then(|v| GoVersion::go1_minor(&v)).is_some_and(|m| m >= 22)
+    site.package.go_version().and_then(|v| GoVersion::go1_minor(&v)).is_some_and(|m| m >= PER_ITERATION_LOOP_VARS)
 }
 
 fn in_loop_header(n: Node) -> bool {

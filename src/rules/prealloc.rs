@@ -32,9 +32,12 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
-use crate::syntax::text::{self, has_comment, line_before, own_line};
-use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{enclosing_function, enclosing_loop};
+use crate::syntax::loops::{early_exit, parse_loop, Header, Loop, LoopShape};
+use crate::syntax::names::{identifiers_named, names_in, VALUE_WORDS};
+use crate::syntax::text::{self, has_comment, line_before, line_of, own_line};
+use crate::syntax::version::{GoVersion, BUILTIN_MIN_MAX};
+use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items};
+use crate::syntax::writes::written_names;
 use std::collections::BTreeSet;
 use tree_sitter::Node;
 
@@ -187,99 +190,13 @@ impl Rule for PreallocMap {
 // Syntax helpers
 // ---------------------------------------------------------------------------------------------
 
-fn named_children(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut c = n.walk();
-    n.named_children(&mut c).collect()
-}
-
-/// Named children that are not comments (statements of a list, arguments of a call...).
-fn items(n: Node<'_>) -> Vec<Node<'_>> {
-    named_children(n).into_iter().filter(|c| c.kind() != "comment").collect()
-}
-
-/// Every named node under `n` (including `n`), preorder.
-fn descendants(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut out = Vec::new();
-    let mut stack = vec![n];
-    while let Some(x) = stack.pop() {
-        out.push(x);
-        let mut kids = named_children(x);
-        kids.reverse();
-        stack.extend(kids);
-    }
-    out
-}
-
-/// Identifiers spelled `name` under `n`: every use, declaration, closure capture or shadowing.
-/// Deliberately syntactic and conservative (a struct literal key `T{s: 1}` counts too).
-fn mentions<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
-    descendants(n).into_iter().filter(|d| d.kind() == "identifier" && src.node_text(*d) == name).collect()
-}
-
-/// Every identifier-like name under `n` (variables, packages, types).
-fn names_in(src: &SourceFile, n: Node) -> BTreeSet<String> {
-    descendants(n)
-        .into_iter()
-        .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier"))
-        .map(|d| src.node_text(d).to_string())
-        .collect()
-}
-
 fn mentions_any(src: &SourceFile, n: Node, names: &BTreeSet<String>) -> Option<String> {
-    descendants(n)
-        .into_iter()
-        .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier"))
-        .map(|d| src.node_text(d))
-        .find(|t| names.contains(*t))
-        .map(str::to_string)
-}
-
-fn line_of(src: &SourceFile, n: Node) -> u32 {
-    src.position(n.start_byte()).0
+    names_in(src, n, VALUE_WORDS).into_iter().find(|t| names.contains(t))
 }
 
 /// Code as this rule's reasons show it: on one line, at most 100 characters.
 fn one_line(s: &str) -> String {
     text::one_line(s, 100)
-}
-
-/// The variable an assignment target writes: `x`, `x.f`, `x[i]`, `*x`, `(x)` → `x`.
-fn root_name<'s>(src: &'s SourceFile, n: Node) -> Option<&'s str> {
-    match n.kind() {
-        "identifier" => Some(src.node_text(n)),
-        "selector_expression" | "index_expression" => root_name(src, n.child_by_field_name("operand")?),
-        "unary_expression" => root_name(src, n.child_by_field_name("operand")?),
-        "parenthesized_expression" => root_name(src, *items(n).first()?),
-        _ => None,
-    }
-}
-
-/// Names assigned, incremented, address-taken or (re)declared anywhere under `n`.
-fn written_names(src: &SourceFile, n: Node) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for d in descendants(n) {
-        let targets: Vec<Node> = match d.kind() {
-            "assignment_statement" | "short_var_declaration" => {
-                d.child_by_field_name("left").map(items).unwrap_or_default()
-            }
-            "inc_statement" | "dec_statement" => items(d),
-            "unary_expression" if d.child_by_field_name("operator").is_some_and(|o| o.kind() == "&") => {
-                d.child_by_field_name("operand").into_iter().collect()
-            }
-            "range_clause" => d.child_by_field_name("left").map(items).unwrap_or_default(),
-            "var_spec" => {
-                let mut c = d.walk();
-                d.children_by_field_name("name", &mut c).collect()
-            }
-            _ => vec![],
-        };
-        for t in targets {
-            if let Some(r) = root_name(src, t) {
-                out.insert(r.to_string());
-            }
-        }
-    }
-    out
 }
 
 /// `x`, `x.f`, `x[i]`, `x[0]`, `*x`, `(x)`: reading it twice gives the same value and runs nothing.
@@ -332,175 +249,26 @@ fn is_len_call(src: &SourceFile, n: Node) -> bool {
 // Loops
 // ---------------------------------------------------------------------------------------------
 
-#[derive(Debug, Clone, Copy)]
-enum Header<'t> {
-    /// `for ... range X`: the trip count depends on X's type (slice, array, map, integer...).
-    Range(Node<'t>),
-    /// `for i := 0; i < N; i++`: N iterations when N > 0.
-    Count { var: Node<'t>, bound: Node<'t> },
-}
-
-impl<'t> Header<'t> {
-    fn expr(&self) -> Node<'t> {
-        match self {
-            Header::Range(e) => *e,
-            Header::Count { bound, .. } => *bound,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Loop<'t> {
-    /// The statement in its list: the `for` itself or the labeled statement around it.
-    stmt: Node<'t>,
-    node: Node<'t>,
-    body: Node<'t>,
-    header: Header<'t>,
-}
-
+/// The loop `node` with its trip count, or the decline that names why it has none.
 fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
-    let body = node
-        .child_by_field_name("body")
-        .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "a for statement without a body"))?;
-    let stmt = node.parent().filter(|p| p.kind() == "labeled_statement").unwrap_or(node);
-    let header_nodes: Vec<Node> = items(node).into_iter().filter(|n| n.id() != body.id()).collect();
-    let header = match header_nodes.first() {
-        None => {
-            return Err(Decline::new(
-                DeclineCode::NoTripCount,
-                "`for { ... }` has no trip count known before it starts",
-            ))
+    parse_loop(src, node).map_err(|e| match e {
+        LoopShape::NoBody => Decline::new(DeclineCode::UnexpectedSyntax, "a for statement without a body"),
+        LoopShape::Forever => {
+            Decline::new(DeclineCode::NoTripCount, "`for { ... }` has no trip count known before it starts")
         }
-        Some(h) if h.kind() == "range_clause" => Header::Range(
-            h.child_by_field_name("right")
-                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "range without an operand"))?,
-        ),
-        Some(h) if h.kind() == "for_clause" => count_header(src, *h)?,
-        Some(h) => {
-            return Err(Decline::new(
-                DeclineCode::NoTripCount,
-                format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(*h))),
-            ))
-        }
-    };
-    Ok(Loop { stmt, node, body, header })
-}
-
-/// Counted loops that run exactly `n` times (zero times exactly when `n <= 0`):
-/// `for i := 0; i < n; i++` (also `n > i`, `i += 1`), `for i := n - 1; i >= 0; i--` (also `0 <= i`,
-/// `i -= 1`) and `for i := n; i > 0; i--` (also `0 < i`).
-fn count_header<'t>(src: &SourceFile, clause: Node<'t>) -> Result<Header<'t>, Decline> {
-    let shape = || {
-        Decline::new(
+        LoopShape::RangeWithoutOperand => Decline::new(DeclineCode::UnexpectedSyntax, "range without an operand"),
+        LoopShape::NotCounted(clause) => Decline::new(
             DeclineCode::NotCountedLoop,
             format!(
                 "`for {}` is not a counted loop (`for i := 0; i < n; i++`, `for i := n - 1; i >= 0; i--`)",
                 one_line(src.node_text(clause))
             ),
-        )
-    };
-    let init =
-        clause.child_by_field_name("initializer").filter(|i| i.kind() == "short_var_declaration").ok_or_else(shape)?;
-    let left = init.child_by_field_name("left").map(items).unwrap_or_default();
-    let right = init.child_by_field_name("right").map(items).unwrap_or_default();
-    if left.len() != 1 || left[0].kind() != "identifier" || right.len() != 1 {
-        return Err(shape());
-    }
-    let (var, start) = (left[0], right[0]);
-    let name = src.node_text(var);
-    let is_var = |n: Node| n.kind() == "identifier" && src.node_text(n) == name;
-    let is_lit = |n: Node, v: &str| n.kind() == "int_literal" && src.node_text(n) == v;
-    let cond = clause.child_by_field_name("condition").filter(|c| c.kind() == "binary_expression").ok_or_else(shape)?;
-    let op = cond.child_by_field_name("operator").map(|o| o.kind()).unwrap_or("");
-    let (l, r) =
-        (cond.child_by_field_name("left").ok_or_else(shape)?, cond.child_by_field_name("right").ok_or_else(shape)?);
-    // `i OP x` written either way round, as (operator with i on the left, other side).
-    let (op, other) = match op {
-        _ if is_var(l) => (op, r),
-        "<" if is_var(r) => (">", l),
-        ">" if is_var(r) => ("<", l),
-        "<=" if is_var(r) => (">=", l),
-        ">=" if is_var(r) => ("<=", l),
-        _ => return Err(shape()),
-    };
-    let update = clause.child_by_field_name("update").ok_or_else(shape)?;
-    let step = |inc: &str, assign: &str| match update.kind() {
-        k if k == inc => items(update).first().is_some_and(|o| is_var(*o)),
-        "assignment_statement" => {
-            update.child_by_field_name("operator").is_some_and(|o| o.kind() == assign)
-                && update.child_by_field_name("left").map(items).is_some_and(|l| l.len() == 1 && is_var(l[0]))
-                && update.child_by_field_name("right").map(items).is_some_and(|r| r.len() == 1 && is_lit(r[0], "1"))
-        }
-        _ => false,
-    };
-    let bound = if is_lit(start, "0") && op == "<" && step("inc_statement", "+=") {
-        other
-    } else if op == ">=" && is_lit(other, "0") && step("dec_statement", "-=") {
-        // `i := n - 1`
-        let minus_one = start.kind() == "binary_expression"
-            && start.child_by_field_name("operator").is_some_and(|o| o.kind() == "-")
-            && start.child_by_field_name("right").is_some_and(|r| is_lit(r, "1"));
-        if !minus_one {
-            return Err(shape());
-        }
-        start.child_by_field_name("left").ok_or_else(shape)?
-    } else if op == ">" && is_lit(other, "0") && step("dec_statement", "-=") {
-        start
-    } else {
-        return Err(shape());
-    };
-    Ok(Header::Count { var, bound })
-}
-
-/// Why the loop may stop early or skip the body's tail: `break`/`continue` aimed at it (or at an
-/// outer statement), `goto`. `return` and panics leave the function, where nothing sees `s` again.
-fn early_exit(src: &SourceFile, body: Node) -> Option<String> {
-    let mut inner_labels = BTreeSet::new();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "func_literal" {
-            continue;
-        }
-        if n.kind() == "labeled_statement" {
-            if let Some(l) = n.child_by_field_name("label") {
-                inner_labels.insert(src.node_text(l).to_string());
-            }
-        }
-        stack.extend(named_children(n));
-    }
-    // (node, inside a nested loop, inside a nested breakable statement)
-    let mut stack = vec![(body, false, false)];
-    while let Some((n, in_loop, in_breakable)) = stack.pop() {
-        let line = line_of(src, n);
-        match n.kind() {
-            "func_literal" => continue,
-            "goto_statement" => return Some(format!("`goto` at line {line}")),
-            "break_statement" | "continue_statement" => {
-                let label = items(n).first().map(|l| src.node_text(*l).to_string());
-                let word = if n.kind() == "break_statement" { "break" } else { "continue" };
-                let leaves = match &label {
-                    Some(l) => !inner_labels.contains(l),
-                    None if word == "break" => !in_breakable,
-                    None => !in_loop,
-                };
-                if leaves {
-                    let spelled = label.map(|l| format!("{word} {l}")).unwrap_or_else(|| word.to_string());
-                    return Some(format!("`{spelled}` at line {line}"));
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let (l, b) = match n.kind() {
-            "for_statement" if n.id() != body.id() => (true, true),
-            "expression_switch_statement" | "type_switch_statement" | "select_statement" => (in_loop, true),
-            _ => (in_loop, in_breakable),
-        };
-        for c in named_children(n) {
-            stack.push((c, l, b));
-        }
-    }
-    None
+        ),
+        LoopShape::Condition(h) => Decline::new(
+            DeclineCode::NoTripCount,
+            format!("`for {} {{ ... }}` has no trip count known before it starts", one_line(src.node_text(h))),
+        ),
+    })
 }
 
 fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
@@ -526,7 +294,7 @@ fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
                 format!("the loop body assigns the counter `{name}`: the trip count is not `{}`", src.node_text(bound)),
             ));
         }
-        let bound_names = names_in(src, bound);
+        let bound_names = names_in(src, bound, VALUE_WORDS).into_iter().collect::<BTreeSet<_>>();
         if bound_names.contains(name) {
             return Err(Decline::new(
                 DeclineCode::BoundNotFixed,
@@ -709,7 +477,7 @@ fn declaration_before<'t>(
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not in a statement list"))?;
     let mut gap = Vec::new();
     for s in stmts[..pos].iter().rev() {
-        if mentions(src, *s, name).is_empty() {
+        if identifiers_named(*s, name, src).is_empty() {
             gap.push(*s);
             continue;
         }
@@ -790,7 +558,7 @@ fn gap_allows_moving(
             ));
         }
     }
-    let names = names_in(src, bound);
+    let names = names_in(src, bound, VALUE_WORDS).into_iter().collect::<BTreeSet<_>>();
     for s in gap {
         if let Some(n) = mentions_any(src, *s, &names) {
             return Err(Decline::new(
@@ -1103,7 +871,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
         )));
     };
     let lp = loop_of(src, for_node)?;
-    let inside = mentions(src, lp.node, &name);
+    let inside = identifiers_named(lp.node, &name, src);
     if let Some(other) = inside.iter().find(|m| m.id() != target.id() && m.id() != left[0].id()) {
         return Err(Decline::new(DeclineCode::OtherUsesInLoop, format!(
             "`{name}` is used inside the loop other than as `{name} = append({name}, x)` (line {}): another slice could share its backing array",
@@ -1115,7 +883,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
     let list = lp.stmt.parent().expect("checked by declaration_before");
     let after: Vec<Node> = items(list).into_iter().filter(|s| s.start_byte() >= lp.stmt.end_byte()).collect();
     let uses_after =
-        after.iter().flat_map(|s| mentions(src, *s, &name)).map(|id| classify_use(src, id, &name)).collect();
+        after.iter().flat_map(|s| identifiers_named(*s, &name, src)).map(|id| classify_use(src, id, &name)).collect();
     Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after })
 }
 
@@ -1258,7 +1026,7 @@ impl<'t> SliceMatch<'t> {
                     ));
                 }
                 if !at_decl {
-                    let ty_names = names_in(src, self.decl.ty());
+                    let ty_names: BTreeSet<String> = names_in(src, self.decl.ty(), VALUE_WORDS).into_iter().collect();
                     if let Some(n) = self.gap.iter().find_map(|s| mentions_any(src, *s, &ty_names)) {
                         return Err(Decline::new(
                             DeclineCode::CannotHoist,
@@ -1327,8 +1095,12 @@ impl<'t> SliceMatch<'t> {
                 let cap = if bound.non_negative {
                     bound.text.clone()
                 } else {
-                    let version_ok =
-                        site.package.go_version().as_deref().and_then(GoVersion::go1_minor).is_some_and(|m| m >= 21);
+                    let version_ok = site
+                        .package
+                        .go_version()
+                        .as_deref()
+                        .and_then(GoVersion::go1_minor)
+                        .is_some_and(|m| m >= BUILTIN_MIN_MAX);
                     if !version_ok || !builtin_at(at, "max") {
                         return Err(Decline::new(DeclineCode::BoundMayBeNegative, format!(
                             "the bound `{}` may be negative (make would panic) and max(…, 0) needs go ≥ 1.21 and an unshadowed `max`",
@@ -1401,7 +1173,7 @@ fn map_shape<'t>(src: &SourceFile, value: Node<'t>) -> Option<(String, Node<'t>,
     };
     // Any write through an index: `m[k] = v`, `m[k] += v`, `m[k]++` (the latter two decline later).
     let stores = |for_node: Node| {
-        mentions(src, for_node, &name).iter().any(|m| {
+        identifiers_named(for_node, &name, src).iter().any(|m| {
             let Some(ix) = m.parent().filter(|p| p.kind() == "index_expression") else { return false };
             match ix.parent() {
                 Some(p) if matches!(p.kind(), "inc_statement" | "dec_statement") => true,
@@ -1439,7 +1211,7 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
         loop_stmt
     };
     let lp = loop_of(src, for_node)?;
-    let inside = mentions(src, lp.node, &name);
+    let inside = identifiers_named(lp.node, &name, src);
     let store = |m: &Node| -> bool {
         let Some(ix) = m.parent().filter(|p| {
             p.kind() == "index_expression" && p.child_by_field_name("operand").is_some_and(|o| o.id() == m.id())

@@ -30,10 +30,15 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
-use crate::syntax::names::plain_path;
+use crate::syntax::names::{declares, identifiers_named, is_param_of, names_in, plain_path, ALL_WORDS};
 use crate::syntax::text;
-use crate::syntax::version::GoVersion;
-use crate::syntax::walk::{block_statements, enclosing_function, spans};
+use crate::syntax::version::{GoVersion, PER_ITERATION_LOOP_VARS};
+use crate::syntax::walk::{
+    any_node, block_statements, enclosing_block, enclosing_function, has_token, inside_func_literal, items, spans, walk,
+};
+use crate::syntax::writes::{
+    assigned_fresh, declared_fresh, fresh_slice_value, op_token, self_append_call, self_append_stmt,
+};
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -58,7 +63,7 @@ const META: RuleMeta = RuleMeta {
     id: ID,
     summary: "&v of a range value variable collected into a slice or map of pointers → &xs[i], when nobody can observe the aliasing (go1.22+)",
     doc: "rules/range-addr.md",
-    min_go: Some(22),
+    min_go: Some(PER_ITERATION_LOOP_VARS),
     fixture: "fixtures/range-addr",
 };
 
@@ -83,7 +88,7 @@ impl Rule for RangeAddr {
         // with a reason, in `propose`.
         let for_stmt = id_loop(id)?;
         let list = id.parent()?;
-        (named(list).get(1).map(|n| n.id()) == Some(id.id())).then(|| (for_stmt.start_byte(), for_stmt.end_byte()))
+        (items(list).get(1).map(|n| n.id()) == Some(id.id())).then(|| (for_stmt.start_byte(), for_stmt.end_byte()))
     }
 
     fn queries(&self, site: &Site) -> Result<Vec<Query>, Decline> {
@@ -110,8 +115,10 @@ impl Rule for RangeAddr {
         let l = Loop::parse(src, site.node())?;
         let v = src.node_text(l.value).to_string();
 
+        // The rewrite is sound only where each iteration's `v` is its own variable.
+        let min_go = META.min_go.unwrap_or(PER_ITERATION_LOOP_VARS);
         match site.package.go_version().as_deref().and_then(GoVersion::go1_minor) {
-            Some(m) if m >= 22 => {}
+            Some(m) if m >= min_go => {}
             Some(m) => {
                 return Err(Decline::new(DeclineCode::SharedLoopVariable, format!(
                     "the module says go 1.{m}: before Go 1.22 `{v}` is ONE variable for the whole loop, so every `&{v}` is the same pointer \
@@ -305,7 +312,7 @@ impl<'t> Loop<'t> {
                 "the loop assigns existing variables (`=`), it does not declare them",
             ));
         }
-        let vars = named(left);
+        let vars = items(left);
         let [key, value] = vars.as_slice() else {
             return Err(Decline::new(
                 DeclineCode::ShapeMismatch,
@@ -474,7 +481,7 @@ impl<'t> Need<'t> {
                         return Ok(());
                     }
                     if WRITING_BUILTINS.contains(&name) {
-                        let first = call.child_by_field_name("arguments").and_then(|a| named(a).into_iter().next());
+                        let first = call.child_by_field_name("arguments").and_then(|a| items(a).into_iter().next());
                         if let Some(a) = first.filter(|a| a.kind() == "identifier") {
                             let n = src.node_text(a);
                             if plan.containers.iter().any(|c| c == n) || plan.is_private_slice(n) {
@@ -720,8 +727,8 @@ impl<'t> Plan<'t> {
         let mut collections: Vec<Node> = Vec::new();
         let mut field_needs: Vec<Node> = Vec::new();
         let mut method_calls: Vec<Node> = Vec::new();
-        for id in idents_named(src, l.body, v) {
-            if is_decl(src, id) {
+        for id in identifiers_named(l.body, v, src) {
+            if declares(id) {
                 return Err(Decline::new(
                     DeclineCode::Redeclared,
                     format!("line {}: the loop body declares another `{v}`", line(id)),
@@ -800,9 +807,9 @@ impl<'t> Plan<'t> {
         let index = match l.key {
             Some(k) => {
                 let kn = src.node_text(k);
-                for id in idents_named(src, l.body, kn) {
+                for id in identifiers_named(l.body, kn, src) {
                     let u = use_of(src, id);
-                    if is_decl(src, id)
+                    if declares(id)
                         || (u.steps.is_empty() && matches!(u.ctx, Ctx::Write | Ctx::Addr))
                         || inside_func_literal(id, l.body)
                     {
@@ -815,7 +822,7 @@ impl<'t> Plan<'t> {
                 kn.to_string()
             }
             None => {
-                let used = all_names(src, l.for_stmt);
+                let used = names_in(src, l.for_stmt, ALL_WORDS);
                 ["i", "j", "k", "idx", "n", "ix"]
                     .iter()
                     .find(|c| !used.iter().any(|u| u == *c))
@@ -839,7 +846,7 @@ impl<'t> Plan<'t> {
                     "the pointers are collected into `{c}`, a parameter or result: the caller sees them (and could write through them into xs)"
                 )));
             }
-            let decls: Vec<Node> = idents_named(src, fbody, c).into_iter().filter(|n| is_decl(src, *n)).collect();
+            let decls: Vec<Node> = identifiers_named(fbody, c, src).into_iter().filter(|n| declares(*n)).collect();
             let [decl] = decls.as_slice() else {
                 return Err(if decls.is_empty() {
                     Decline::new(DeclineCode::NotDeclaredBeforeLoop, format!("the pointers are collected into `{c}`, which is not declared in this function: they outlive it"))
@@ -881,8 +888,8 @@ impl<'t> Plan<'t> {
         //    pointers out or writes through them.
         let mut derived: Vec<(Node, String, (usize, usize))> = Vec::new();
         for c in &containers {
-            for id in idents_named(src, fbody, c) {
-                if is_decl(src, id) {
+            for id in identifiers_named(fbody, c, src) {
+                if declares(id) {
                     continue;
                 }
                 if inside_func_literal(id, fbody) {
@@ -936,7 +943,7 @@ impl<'t> Plan<'t> {
                         }
                         if u.ctx == Ctx::Ranged {
                             let clause = u.top.parent().expect("range clause");
-                            let vars = clause.child_by_field_name("left").map(named).unwrap_or_default();
+                            let vars = clause.child_by_field_name("left").map(items).unwrap_or_default();
                             if let Some(p) = vars.get(1).filter(|p| src.node_text(**p) != "_") {
                                 if !has_token(clause, ":=") {
                                     return Err(bad("is ranged over into existing variables"));
@@ -993,12 +1000,12 @@ impl<'t> Plan<'t> {
         }
         // Derived pointer variables (`for _, p := range ps`, `p := m[k]`): dereferenced to read only.
         for (decl, name, (from, to)) in &derived {
-            let scope_ids: Vec<Node> = idents_named(src, fbody, name)
+            let scope_ids: Vec<Node> = identifiers_named(fbody, name, src)
                 .into_iter()
                 .filter(|n| n.start_byte() >= *from && n.end_byte() <= *to && n.id() != decl.id())
                 .collect();
             for id in scope_ids {
-                if is_decl(src, id) {
+                if declares(id) {
                     return Err(Decline::new(
                         DeclineCode::Redeclared,
                         format!("line {}: `{name}` is redeclared while it holds a collected pointer", line(id)),
@@ -1033,11 +1040,11 @@ impl<'t> Plan<'t> {
         // 5. xs itself while the pointers are alive: read its elements, measure it, nothing else.
         let root = l.xs_path[0].as_str();
         for stmt in &window {
-            for id in idents_named(src, *stmt, root) {
+            for id in identifiers_named(*stmt, root, src) {
                 if spans(l.xs, id) {
                     continue;
                 }
-                if is_decl(src, id) {
+                if declares(id) {
                     return Err(Decline::new(
                         DeclineCode::Redeclared,
                         format!(
@@ -1142,14 +1149,14 @@ impl<'t> Plan<'t> {
                         "assignment_statement" => {
                             if let Some(left) = n.child_by_field_name("left") {
                                 needs.extend(
-                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                    items(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
                                 );
                             }
                         }
                         "range_clause" if !has_token(n, ":=") => {
                             if let Some(left) = n.child_by_field_name("left") {
                                 needs.extend(
-                                    named(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
+                                    items(left).into_iter().filter(|e| e.kind() != "identifier").map(Need::Place),
                                 );
                             }
                         }
@@ -1189,36 +1196,32 @@ fn collection_target<'t>(src: &SourceFile, amp: Node<'t>) -> Option<(String, Nod
         if src.node_text(func) != "append" {
             return None;
         }
-        let args = named(p);
+        let args = items(p);
         let first = args.first().filter(|a| a.kind() == "identifier" && a.id() != amp.id())?;
         let c = src.node_text(*first).to_string();
         let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
         let stmt = rhs
             .parent()
             .filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
-        if named(rhs).len() != 1 || op_token(src, stmt) != "=" {
+        if items(rhs).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
-        let left = named(stmt.child_by_field_name("left")?);
+        let left = items(stmt.child_by_field_name("left")?);
         let [l] = left.as_slice() else { return None };
         (l.kind() == "identifier" && src.node_text(*l) == c).then_some((c, stmt))
     } else if p.kind() == "expression_list" {
         let stmt =
             p.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(p))?;
-        if named(p).len() != 1 || op_token(src, stmt) != "=" {
+        if items(p).len() != 1 || op_token(src, stmt) != "=" {
             return None;
         }
-        let left = named(stmt.child_by_field_name("left")?);
+        let left = items(stmt.child_by_field_name("left")?);
         let [l] = left.as_slice() else { return None };
         let op = l.child_by_field_name("operand").filter(|_| l.kind() == "index_expression")?;
         (op.kind() == "identifier").then(|| (src.node_text(op).to_string(), stmt))
     } else {
         None
     }
-}
-
-fn op_token<'a>(src: &'a SourceFile, stmt: Node) -> &'a str {
-    stmt.child_by_field_name("operator").map(|o| src.node_text(o)).unwrap_or("")
 }
 
 /// Where `&v` sits, in words, for a decline.
@@ -1247,10 +1250,10 @@ fn short_var_from<'t>(src: &SourceFile, index_expr: Node<'t>) -> Option<(Node<'t
     let rhs = index_expr.parent().filter(|l| l.kind() == "expression_list")?;
     let decl =
         rhs.parent().filter(|s| s.kind() == "short_var_declaration" && s.child_by_field_name("right") == Some(rhs))?;
-    if named(rhs).len() != 1 {
+    if items(rhs).len() != 1 {
         return None;
     }
-    let left = named(decl.child_by_field_name("left")?);
+    let left = items(decl.child_by_field_name("left")?);
     let p = *left.first().filter(|p| p.kind() == "identifier" && src.node_text(**p) != "_")?;
     let holder = decl.parent()?;
     let scope = match holder.kind() {
@@ -1276,7 +1279,7 @@ fn compared_with_nil(src: &SourceFile, e: Node) -> bool {
 
 fn is_first_arg_of(src: &SourceFile, id: Node, funcs: &[&str]) -> bool {
     let Some(list) = id.parent().filter(|p| p.kind() == "argument_list") else { return false };
-    let first = named(list).first().map(|f| f.id()) == Some(id.id());
+    let first = items(list).first().map(|f| f.id()) == Some(id.id());
     let f = list.parent().and_then(|c| c.child_by_field_name("function")).map(|f| src.node_text(f));
     first && f.is_some_and(|f| funcs.contains(&f))
 }
@@ -1294,7 +1297,7 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
             "var_spec" => {
                 let mut c = n.walk();
                 let names: Vec<Node> = n.children_by_field_name("name", &mut c).collect();
-                let values = n.child_by_field_name("value").map(named);
+                let values = n.child_by_field_name("value").map(items);
                 for (i, name) in names.iter().enumerate() {
                     let ok = match &values {
                         None => n.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
@@ -1306,8 +1309,8 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
                 }
             }
             "short_var_declaration" => {
-                let left = n.child_by_field_name("left").map(named).unwrap_or_default();
-                let right = n.child_by_field_name("right").map(named).unwrap_or_default();
+                let left = n.child_by_field_name("left").map(items).unwrap_or_default();
+                let right = n.child_by_field_name("right").map(items).unwrap_or_default();
                 if left.len() == right.len() {
                     for (l, r) in left.iter().zip(&right) {
                         if fresh_slice_value(src, *r) {
@@ -1324,12 +1327,12 @@ fn private_slices(src: &SourceFile, func: Node, fbody: Node) -> Vec<String> {
         if is_param_of(src, func, name) {
             return false;
         }
-        let ids = idents_named(src, fbody, name);
-        if ids.iter().filter(|i| is_decl(src, **i)).count() != 1 {
+        let ids = identifiers_named(fbody, name, src);
+        if ids.iter().filter(|i| declares(**i)).count() != 1 {
             return false;
         }
         ids.iter().all(|id| {
-            if is_decl(src, *id) {
+            if declares(*id) {
                 return true;
             }
             if inside_func_literal(*id, fbody) {
@@ -1370,212 +1373,7 @@ fn is_returned(e: Node) -> bool {
         .is_some_and(|g| g.kind() == "return_statement")
 }
 
-/// A fresh value for a container: `nil`, `make(…)`, or any composite literal.
-fn fresh_container_value(src: &SourceFile, v: Node) -> bool {
-    match v.kind() {
-        "nil" | "composite_literal" => true,
-        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
-        _ => false,
-    }
-}
-
-/// The declaration `id` (in a `var` spec or `:=`) gives it no value, or a fresh one.
-fn declared_fresh(src: &SourceFile, id: Node) -> bool {
-    let Some(p) = id.parent() else { return false };
-    if p.kind() == "var_spec" {
-        let mut c = p.walk();
-        let names: Vec<Node> = p.children_by_field_name("name", &mut c).collect();
-        let at = names.iter().position(|n| n.id() == id.id());
-        return match p.child_by_field_name("value").map(named) {
-            None => true,
-            Some(vs) => at.and_then(|i| vs.get(i).copied()).is_some_and(|v| fresh_container_value(src, v)),
-        };
-    }
-    let Some(decl) = p.parent().filter(|d| d.kind() == "short_var_declaration") else { return false };
-    let left = named(p);
-    let right = decl.child_by_field_name("right").map(named).unwrap_or_default();
-    left.len() == right.len()
-        && left.iter().position(|n| n.id() == id.id()).is_some_and(|i| fresh_container_value(src, right[i]))
-}
-
-/// `C = nil` / `C = make(…)` / `C = T{…}` / `C = append(C, …)` with `left` the `C` on the left.
-fn assigned_fresh(src: &SourceFile, left: Node) -> bool {
-    if self_append_stmt(src, left).is_some() {
-        return true;
-    }
-    let Some(list) = left.parent().filter(|l| l.kind() == "expression_list") else { return false };
-    let Some(stmt) = list.parent().filter(|s| s.kind() == "assignment_statement") else { return false };
-    let lefts = named(list);
-    let rights = stmt.child_by_field_name("right").map(named).unwrap_or_default();
-    op_token(src, stmt) == "="
-        && lefts.len() == rights.len()
-        && lefts.iter().position(|n| n.id() == left.id()).is_some_and(|i| fresh_container_value(src, rights[i]))
-}
-
-/// `nil`, `make(…)`, `[]T{…}`.
-fn fresh_slice_value(src: &SourceFile, v: Node) -> bool {
-    match v.kind() {
-        "nil" => true,
-        "composite_literal" => v.child_by_field_name("type").is_some_and(|t| t.kind() == "slice_type"),
-        "call_expression" => v.child_by_field_name("function").is_some_and(|f| src.node_text(f) == "make"),
-        _ => false,
-    }
-}
-
-/// The assignment `s = append(s, …)` whose left side is `left_id`, and `s`.
-fn self_append_stmt<'t>(src: &SourceFile, left_id: Node<'t>) -> Option<(Node<'t>, String)> {
-    let list = left_id.parent().filter(|l| l.kind() == "expression_list")?;
-    let stmt = list.parent().filter(|s| s.kind() == "assignment_statement")?;
-    if named(list).len() != 1 || op_token(src, stmt) != "=" {
-        return None;
-    }
-    let right = named(stmt.child_by_field_name("right")?);
-    let [call] = right.as_slice() else { return None };
-    let name = self_append_call(src, *call)?;
-    (name == src.node_text(left_id)).then_some((stmt, name))
-}
-
-/// For a call `append(s, …)` that is the whole right side of `s = …`: `s`.
-fn self_append_call(src: &SourceFile, call: Node) -> Option<String> {
-    if call.kind() != "call_expression"
-        || call.child_by_field_name("function").map(|f| src.node_text(f)) != Some("append")
-    {
-        return None;
-    }
-    let first =
-        named(call.child_by_field_name("arguments")?).into_iter().next().filter(|a| a.kind() == "identifier")?;
-    let name = src.node_text(first).to_string();
-    let rhs = call.parent().filter(|l| l.kind() == "expression_list")?;
-    let stmt =
-        rhs.parent().filter(|s| s.kind() == "assignment_statement" && s.child_by_field_name("right") == Some(rhs))?;
-    let left = named(stmt.child_by_field_name("left")?);
-    let [l] = left.as_slice() else { return None };
-    (named(rhs).len() == 1 && src.node_text(*l) == name).then_some(name)
-}
-
 // ---- tree helpers ----
-
-fn named(n: Node) -> Vec<Node> {
-    let mut c = n.walk();
-    n.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
-}
-
-fn has_token(n: Node, tok: &str) -> bool {
-    let mut c = n.walk();
-    let found = n.children(&mut c).any(|x| !x.is_named() && x.kind() == tok);
-    found
-}
-
-/// Pre-order walk; `f` returns whether to descend.
-fn walk<'t>(n: Node<'t>, f: &mut impl FnMut(Node<'t>) -> bool) {
-    if !f(n) {
-        return;
-    }
-    let mut c = n.walk();
-    let kids: Vec<Node> = n.named_children(&mut c).collect();
-    for k in kids {
-        walk(k, f);
-    }
-}
-
-fn any_node(n: Node, pred: impl Fn(Node) -> bool) -> bool {
-    let mut found = false;
-    walk(n, &mut |x| {
-        if pred(x) {
-            found = true;
-        }
-        !found
-    });
-    found
-}
-
-fn idents_named<'t>(src: &SourceFile, n: Node<'t>, name: &str) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    walk(n, &mut |x| {
-        if x.kind() == "identifier" && src.node_text(x) == name {
-            out.push(x);
-        }
-        true
-    });
-    out
-}
-
-/// Every identifier-like word in `n` (names, types, packages, labels, fields).
-fn all_names(src: &SourceFile, n: Node) -> Vec<String> {
-    let mut out = Vec::new();
-    walk(n, &mut |x| {
-        if matches!(
-            x.kind(),
-            "identifier" | "type_identifier" | "package_identifier" | "field_identifier" | "label_name"
-        ) {
-            out.push(src.node_text(x).to_string());
-        }
-        true
-    });
-    out
-}
-
-fn inside_func_literal(n: Node, within: Node) -> bool {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if p.id() == within.id() {
-            return false;
-        }
-        if p.kind() == "func_literal" {
-            return true;
-        }
-        cur = p;
-    }
-    false
-}
-
-fn enclosing_block(n: Node) -> Option<Node> {
-    let mut cur = n;
-    while let Some(p) = cur.parent() {
-        if p.kind() == "block" {
-            return Some(p);
-        }
-        cur = p;
-    }
-    None
-}
-
-/// Whether `id` declares a name (rather than using one).
-fn is_decl(_src: &SourceFile, id: Node) -> bool {
-    let Some(p) = id.parent() else { return false };
-    let named_field = |p: Node| {
-        let mut c = p.walk();
-        let found = p.children_by_field_name("name", &mut c).any(|n| n.id() == id.id());
-        found
-    };
-    match p.kind() {
-        "var_spec"
-        | "const_spec"
-        | "parameter_declaration"
-        | "variadic_parameter_declaration"
-        | "type_parameter_declaration" => named_field(p),
-        "function_declaration" => named_field(p),
-        "expression_list" => {
-            let Some(g) = p.parent() else { return false };
-            match g.kind() {
-                "short_var_declaration" => g.child_by_field_name("left") == Some(p),
-                "range_clause" | "receive_statement" => g.child_by_field_name("left") == Some(p) && has_token(g, ":="),
-                "type_switch_statement" => g.child_by_field_name("alias") == Some(p),
-                _ => false,
-            }
-        }
-        _ => false,
-    }
-}
-
-/// Whether `name` is a receiver, parameter or named result of `func`.
-fn is_param_of(src: &SourceFile, func: Node, name: &str) -> bool {
-    ["receiver", "parameters", "result"].iter().any(|field| {
-        func.child_by_field_name(field).is_some_and(|list| {
-            list.kind() == "parameter_list" && idents_named(src, list, name).iter().any(|i| is_decl(src, *i))
-        })
-    })
-}
 
 /// Code as this rule's reasons show it: on one line, at most 80 characters.
 fn one_line(s: &str) -> String {

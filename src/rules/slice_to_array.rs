@@ -30,8 +30,8 @@ use crate::findings::{Finding, Kind};
 use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::Query;
 use crate::source::SourceFile;
-use crate::syntax::text::{has_comment, one_line_tight};
-use crate::syntax::walk::{enclosing_function, spans};
+use crate::syntax::text::{has_comment, line_of, one_line_tight};
+use crate::syntax::walk::{enclosing_function, items, spans};
 use tree_sitter::Node;
 
 pub struct SliceToArray;
@@ -189,7 +189,7 @@ impl Rule for SliceToArray {
                 guard_problems.push(format!(
                     "`{}` in the guard at line {} is not the builtin",
                     src.node_text(*b),
-                    line(src, g.node)
+                    line_of(src, g.node)
                 ));
                 continue;
             }
@@ -206,7 +206,7 @@ impl Rule for SliceToArray {
                     n,
                     format!(
                         "the guard at line {} (`{}`) proves it is at most {n}",
-                        line(src, g.node),
+                        line_of(src, g.node),
                         one_line(g.text(src))
                     ),
                 ));
@@ -281,10 +281,6 @@ fn constant(v: &str) -> Option<i128> {
     v.parse().ok()
 }
 
-fn line(src: &SourceFile, n: Node) -> u32 {
-    src.position(n.start_byte()).0
-}
-
 /// (start of line, indentation) when `stmt` is the first thing on its line.
 fn indentation<'s>(src: &'s SourceFile, stmt: Node) -> Option<(usize, &'s str)> {
     let start = src.line_start(src.line_index(stmt.start_byte()));
@@ -336,14 +332,9 @@ impl Guard<'_> {
     }
 }
 
-fn named_children(n: Node<'_>) -> Vec<Node<'_>> {
-    let mut c = n.walk();
-    n.named_children(&mut c).filter(|c| c.kind() != "comment").collect()
-}
-
 fn unparen(mut n: Node) -> Node {
     while n.kind() == "parenthesized_expression" {
-        match named_children(n).first() {
+        match items(n).first() {
             Some(inner) => n = *inner,
             None => break,
         }
@@ -362,7 +353,7 @@ fn analyze<'t>(src: &SourceFile, call: Node<'t>) -> Result<Make<'t>, Decline> {
     let list = call
         .child_by_field_name("arguments")
         .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without arguments"))?;
-    let args = named_children(list);
+    let args = items(list);
     let ty = *args.first().ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "make without a type"))?;
     if ty.kind() != "slice_type" {
         return Err(Decline::new(
@@ -439,7 +430,7 @@ fn size_shape<'t>(src: &SourceFile, size: Node<'t>) -> Result<(Vec<Node<'t>>, Ve
                 .child_by_field_name("function")
                 .filter(|f| f.kind() == "identifier")
                 .ok_or_else(|| Decline::new(DeclineCode::BoundNotSimple, "the size is not n, len(x) or min(n, C)"))?;
-            let args = size_u.child_by_field_name("arguments").map(named_children).unwrap_or_default();
+            let args = size_u.child_by_field_name("arguments").map(items).unwrap_or_default();
             match src.node_text(f) {
                 "len" if args.len() == 1 && args[0].kind() == "identifier" => Ok((vec![args[0]], vec![f], vec![])),
                 // Which arguments are constants is known only with types: all are candidates.
@@ -464,13 +455,13 @@ fn assigned_name(src: &SourceFile, stmt: Node, call: Node) -> Option<String> {
             (stmt.child_by_field_name("left")?, stmt.child_by_field_name("right")?)
         }
         "var_declaration" => {
-            let spec = named_children(stmt).into_iter().find(|s| s.kind() == "var_spec")?;
+            let spec = items(stmt).into_iter().find(|s| s.kind() == "var_spec")?;
             (spec.child_by_field_name("name")?, spec.child_by_field_name("value")?)
         }
         _ => return None,
     };
-    let l = if left.kind() == "identifier" { vec![left] } else { named_children(left) };
-    let r = if right.kind() == "expression_list" { named_children(right) } else { vec![right] };
+    let l = if left.kind() == "identifier" { vec![left] } else { items(left) };
+    let r = if right.kind() == "expression_list" { items(right) } else { vec![right] };
     let i = r.iter().position(|v| v.id() == call.id())?;
     let name = l.get(i).filter(|n| n.kind() == "identifier").map(|n| src.node_text(*n))?;
     (name != "_").then(|| name.to_string())
@@ -546,15 +537,13 @@ fn bounds_in<'t>(
 /// Whether the last statement of a block leaves it for good: return, panic, break, continue.
 /// Returns the `panic` identifier to check as a builtin.
 fn leaves<'t>(src: &SourceFile, block: Node<'t>) -> Option<Vec<Node<'t>>> {
-    let stmts: Vec<Node> = named_children(block)
-        .into_iter()
-        .flat_map(|n| if n.kind() == "statement_list" { named_children(n) } else { vec![n] })
-        .collect();
+    let stmts: Vec<Node> =
+        items(block).into_iter().flat_map(|n| if n.kind() == "statement_list" { items(n) } else { vec![n] }).collect();
     let last = *stmts.last()?;
     match last.kind() {
         "return_statement" | "break_statement" | "continue_statement" => Some(vec![]),
         "expression_statement" => {
-            let call = named_children(last).into_iter().next().filter(|c| c.kind() == "call_expression")?;
+            let call = items(last).into_iter().next().filter(|c| c.kind() == "call_expression")?;
             let f = call
                 .child_by_field_name("function")
                 .filter(|f| f.kind() == "identifier" && src.node_text(*f) == "panic")?;
@@ -607,7 +596,7 @@ fn find_guards<'t>(src: &SourceFile, call: Node<'t>, size: Node<'t>, func: Node<
         }
         // Earlier statements of the same list: `if cond { ...; return }`.
         if p.kind() == "statement_list" {
-            for s in named_children(p).into_iter().filter(|s| s.end_byte() <= child.start_byte()) {
+            for s in items(p).into_iter().filter(|s| s.end_byte() <= child.start_byte()) {
                 if s.kind() != "if_statement"
                     || s.child_by_field_name("initializer").is_some()
                     || s.child_by_field_name("alternative").is_some()
@@ -638,7 +627,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
     let file = &src.path;
     let guard_vars: Vec<Node> = match unparen(g.operand).kind() {
         "identifier" => vec![unparen(g.operand)],
-        _ => unparen(g.operand).child_by_field_name("arguments").map(named_children).unwrap_or_default(),
+        _ => unparen(g.operand).child_by_field_name("arguments").map(items).unwrap_or_default(),
     };
     for (i, v) in m.vars.iter().enumerate() {
         let name = src.node_text(*v);
@@ -651,7 +640,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
         // The guard must test the same variable (not a shadowed one).
         let gv = guard_vars.get(i).ok_or("guard shape")?;
         if !uses.refs.iter().any(|r| r.file == *file && r.offset == gv.start_byte()) {
-            return Err(format!("the guard at line {} tests another `{name}`", line(src, g.node)));
+            return Err(format!("the guard at line {} tests another `{name}`", line_of(src, g.node)));
         }
         for r in uses.refs.iter().filter(|r| r.file == *file) {
             if r.addr {
@@ -681,7 +670,7 @@ fn stable_between(src: &SourceFile, facts: &Facts, m: &Make, g: &Guard) -> Resul
             if r.offset >= g.node.start_byte() && r.offset < m.call.start_byte() {
                 return Err(format!(
                     "`{name}` is assigned at line {at}, between the guard (line {}) and the make",
-                    line(src, g.node)
+                    line_of(src, g.node)
                 ));
             }
             if r.offset >= m.call.end_byte() {

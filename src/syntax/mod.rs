@@ -3,7 +3,10 @@
 //! a rule never has to import a sibling rule to reuse one.
 
 pub mod cold;
+pub mod flow;
+pub mod loops;
 pub mod names;
 pub mod text;
 pub mod version;
 pub mod walk;
+pub mod writes;

@@ -4,6 +4,16 @@
 use crate::source::SourceFile;
 use tree_sitter::Node;
 
+/// The 1-based line `n` starts on, as reasons quote it.
+pub fn line_of(src: &SourceFile, n: Node) -> u32 {
+    src.position(n.start_byte()).0
+}
+
+/// The 1-based line of byte `offset`, as reasons quote it.
+pub fn line_at(src: &SourceFile, offset: usize) -> u32 {
+    src.position(offset).0
+}
+
 /// `s` with its whitespace runs collapsed to one space, cut to `max` characters (the last three
 /// become `...`). Each rule keeps its own width so its reasons read as they always have.
 pub fn one_line(s: &str, max: usize) -> String {
@@ -78,6 +88,15 @@ pub fn own_line(src: &SourceFile, n: Node) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_are_one_based() {
+        let src = SourceFile::parse(std::path::Path::new("a.go"), "package p\n\nvar x = 1\n".into()).unwrap();
+        let off = src.text.find('x').unwrap();
+        assert_eq!(line_at(&src, off), 3);
+        let x = src.tree.root_node().descendant_for_byte_range(off, off).unwrap();
+        assert_eq!(line_of(&src, x), 3);
+    }
 
     #[test]
     fn one_line_collapses_and_cuts_at_the_given_width() {

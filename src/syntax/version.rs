@@ -1,6 +1,13 @@
 //! The module's `go` version, as the go command spells it in go.mod and `go list`: `go1.22`,
 //! `go1.23rc1`, `1.21.3`. Rules compare it with the release that changed what they rely on.
 
+/// Since Go 1.22 each iteration of a `for` loop has its own loop variables; before, one variable
+/// is shared by all iterations, so a closure or pointer taken in one iteration sees later ones.
+pub const PER_ITERATION_LOOP_VARS: u32 = 22;
+
+/// Since Go 1.21 `min` and `max` are builtins.
+pub const BUILTIN_MIN_MAX: u32 = 21;
+
 /// A Go release: `1.22` is `{ major: 1, minor: 22, patch: 0 }`. Pre-release suffixes (`rc1`,
 /// `beta2`) count as their release.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -52,6 +59,14 @@ mod tests {
         assert_eq!(GoVersion::go1_minor("go1.23rc1"), Some(23));
         assert_eq!(GoVersion::go1_minor("1.20"), Some(20));
         assert_eq!(GoVersion::go1_minor("go2.0"), None);
+    }
+
+    #[test]
+    fn language_facts_are_the_releases_that_changed_them() {
+        assert!(!GoVersion::parse("go1.21.13").unwrap().at_least(super::PER_ITERATION_LOOP_VARS));
+        assert!(GoVersion::parse("go1.22.0").unwrap().at_least(super::PER_ITERATION_LOOP_VARS));
+        assert!(!GoVersion::parse("go1.20").unwrap().at_least(super::BUILTIN_MIN_MAX));
+        assert!(GoVersion::parse("go1.21rc2").unwrap().at_least(super::BUILTIN_MIN_MAX));
     }
 
     #[test]

@@ -37,19 +37,6 @@ pub fn assert_codes_include(doc: &Value, codes: &[&str]) {
     }
 }
 
-/// Every finding `is_site` selects has a decline reason longer than `min_len` bytes (a stated
-/// reason, not a placeholder). Returns how many sites there were, for the caller's lower bound.
-pub fn assert_sites_declined(doc: &Value, min_len: usize, is_site: impl Fn(&Value) -> bool) -> usize {
-    let mut sites = 0;
-    for f in doc["findings"].as_array().unwrap().iter().filter(|f| is_site(f)) {
-        sites += 1;
-        let at = format!("{}:{}", f["file"].as_str().unwrap_or("?"), f["line"]);
-        let reason = f["declined"].as_str().unwrap_or_else(|| panic!("{at} has no decline reason: {f}"));
-        assert!(reason.len() > min_len, "{at}: reason too short: {reason:?}");
-    }
-    sites
-}
-
 /// fixtures/<name>/<sub> is a module whose `go` directive predates what the rule needs: the rule
 /// fixes nothing there, some decline has code `want` and a reason that satisfies `says` (the reason must
 /// name the versions, so the user knows what to change), and `--apply` leaves `<sub>/<file>` as
