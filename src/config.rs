@@ -170,6 +170,10 @@ mod tests {
         std::fs::write(dir.path().join(FILE_NAME), "[rules]\nenable = [\"nope\"]\n").unwrap();
         let e = Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap_err().to_string();
         assert!(e.contains("stackify.toml") && e.contains("nope"), "{e}");
+        std::fs::write(dir.path().join(FILE_NAME), "[rules.prealloc-slice]\nfilter_loops = true\n").unwrap();
+        assert!(Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap().config.rules.prealloc_slice.filter_loops);
+        std::fs::write(dir.path().join(FILE_NAME), "[rules.prealloc-slice]\nfilter_loop = true\n").unwrap();
+        assert!(Loaded::load(dir.path(), &["fmt-sprintf"]).is_err(), "a misspelt key is an error");
         std::fs::write(dir.path().join(FILE_NAME), "[rulez]\n").unwrap();
         let e = Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap_err().to_string();
         assert!(e.contains("stackify.toml"), "{e}");

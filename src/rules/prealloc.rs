@@ -1131,10 +1131,12 @@ impl<'t> SliceMatch<'t> {
                     };
                     let how = if self.filter.is_some() {
                         format!("{why}: the guard keeps make from panicking, and `{name}` is only read in ways that do not tell nil from empty")
-                    } else { format!(
+                    } else {
+                        format!(
                         "{why}, so the guard keeps `{name}` nil exactly when the loop does not run ({} ≤ 0): the loop appends on every iteration and cannot skip the append",
                         bound.text
-                    ) };
+                    )
+                    };
                     let place = if at_decl { "after its declaration" } else { "before the loop" };
                     (
                         vec![edit],
@@ -1494,7 +1496,10 @@ mod tests {
             assert!(m.filter.is_some_and(|f| f.kind() == "if_statement"));
         }
         declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", DeclineCode::AppendNotInLoopBody);
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\t{\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", DeclineCode::AppendNotInLoopBody);
+        declined(
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\t{\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out",
+            DeclineCode::AppendNotInLoopBody,
+        );
         declined(
             "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x, x)\n\t}\n\treturn out",
             DeclineCode::AppendSeveralElements,

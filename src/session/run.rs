@@ -141,10 +141,14 @@ fn without_unproven_upper_bounds(
     progress: &Progress,
     checks: Checks,
 ) -> Result<Verification> {
+    // A package's benchmarks credit every fix in it; with a profile, a line none of its samples
+    // reached shows that no benchmark (or workload) runs the fix at all.
+    let unreached = |f: &crate::fix::Fix| a.fix_cost(f).is_some_and(|(bytes, _)| bytes == 0);
     let unproven: Vec<usize> = a
         .fixes
         .iter()
-        .filter(|f| f.upper_bound && v.outcomes.get(&f.id).is_some_and(|o| o.verified && o.unproven.is_some()))
+        .filter(|f| f.upper_bound && v.outcomes.get(&f.id).is_some_and(|o| o.verified))
+        .filter(|f| v.outcomes[&f.id].unproven.is_some() || unreached(f))
         .map(|f| f.id)
         .collect();
     if unproven.is_empty() {
@@ -155,7 +159,11 @@ fn without_unproven_upper_bounds(
     again.builds += v.builds;
     for (id, o) in v.outcomes {
         if unproven.contains(&id) {
-            let why = o.unproven.clone().unwrap_or_default();
+            let why = o.unproven.clone().unwrap_or_else(|| {
+                "unproven: no benchmark reaches it (the profile has no sample on its line; its package's benchmarks \
+                 allocate less with the other fixes)"
+                    .into()
+            });
             let o = crate::verify::Outcome {
                 verified: false,
                 code: Some(crate::verify::DropCode::Unproven),
