@@ -177,6 +177,12 @@ impl Analysis {
                 *e = (c.alloc_space, c.share);
             }
         }
+        for l in m.join.lines.iter().filter(|l| l.file == fix.file && fix.hot_lines.contains(&l.line)) {
+            let e = by_line.entry((Some(fix.file.as_path()), l.line)).or_default();
+            if l.alloc_space > e.0 {
+                *e = (l.alloc_space, l.share);
+            }
+        }
         Some(by_line.values().fold((0, 0.0), |(b, s), (b2, s2)| (b + b2, s + s2)))
     }
 

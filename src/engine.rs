@@ -277,6 +277,7 @@ fn propose_for(
                     line,
                     col,
                     upper_bound: rule.upper_bound(&site),
+                    hot_lines: rule.hot_lines(&site),
                 });
             }
             Err(Decline { code, reason }) => declined.push(Declined {

@@ -2,7 +2,8 @@
 //! profile made by `--profile-bench` in a temp copy of the module: a filter loop's upper-bound
 //! rewrite is proposed where the benchmarks measure the line hot, declined with how to opt in
 //! elsewhere, declined for its real reason where the naive rewrite would change behaviour, and
-//! written by `--apply` only where a benchmark shows fewer allocations.
+//! written by `--apply` only where a benchmark shows fewer allocations; a map's growth, measured at
+//! its `m[k] = v`, counts for the prealloc-map fix of its `make`.
 
 mod common;
 
@@ -33,9 +34,18 @@ fn a_hot_filter_loop_is_proposed_and_the_others_say_why_not() {
     // With the benchmarks' profile: Positives is hot and nil-blind, so it is proposed; NilOut is hot
     // but returns nil when nothing passes (TestNilOutKeepsNil fails under the naive rewrite); Rare
     // and nobench.Count run in no benchmark.
-    let o = stackify(dir.path(), &["--profile-bench", ".", "--json", "--rule", "prealloc-slice"]);
+    let o =
+        stackify(dir.path(), &["--profile-bench", ".", "--json", "--rule", "prealloc-slice", "--rule", "prealloc-map"]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     let doc = json(&o);
+    // Index's map grows at its store (line 56), not at the make the finding is on (54): the fix
+    // carries the store's bytes, and the store is no longer a site without a finding.
+    let index = entry(&doc, "fixes", "hot.go", 54).unwrap_or_else(|| panic!("Index not fixed: {doc:#}"));
+    assert!(index["profile"]["share"].as_f64().unwrap() > 0.1, "{index:#}");
+    assert!(
+        !doc["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "profile-only" && f["line"] == 56),
+        "the store's bytes are the fix's"
+    );
     let fix = entry(&doc, "fixes", "hot.go", 7).unwrap_or_else(|| panic!("Positives not proposed: {doc:#}"));
     assert!(fix["title"].as_str().unwrap().contains("upper bound"), "{fix:#}");
     assert!(fix["explanation"].as_str().unwrap().contains("filter loop"), "{fix:#}");

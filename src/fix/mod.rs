@@ -72,6 +72,10 @@ pub struct Fix {
     /// when a benchmark shows fewer allocations.
     #[serde(default)]
     pub upper_bound: bool,
+    /// Lines of `file` beyond the targets' where the allocations the fix removes happen at run time
+    /// (a map's `m[k] = v`): their profiled bytes count for the fix.
+    #[serde(default)]
+    pub hot_lines: Vec<u32>,
 }
 
 impl Fix {

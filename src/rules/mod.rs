@@ -121,6 +121,11 @@ pub trait Rule: Sync + Send {
     fn upper_bound(&self, _site: &Site) -> bool {
         false
     }
+    /// Lines of the site's file, beyond its findings' lines, where the allocations the fix removes
+    /// happen at run time (a map's `m[k] = v`): a profile's bytes there count for the fix.
+    fn hot_lines(&self, _site: &Site) -> Vec<u32> {
+        Vec::new()
+    }
 }
 
 /// Every rule, in a stable order.

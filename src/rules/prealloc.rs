@@ -195,6 +195,11 @@ impl Rule for PreallocMap {
         let escapes = site.findings.iter().any(|f| f.kind == Kind::EscapesToHeap);
         m.propose(site, facts, escapes)
     }
+
+    /// The growth happens at `m[k] = v` (runtime.mapassign), not at the `make` the finding is on.
+    fn hot_lines(&self, site: &Site) -> Vec<u32> {
+        analyze_map(site.source, site.node()).map(|m| vec![line_of(site.source, m.store)]).unwrap_or_default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1270,6 +1275,8 @@ fn map_shape<'t>(src: &SourceFile, value: Node<'t>) -> Option<(String, Node<'t>,
 
 struct MapMatch<'t> {
     name: String,
+    /// The `m` of the loop's `m[k] = v`, where a profile puts the growth's bytes.
+    store: Node<'t>,
     lp: Loop<'t>,
     decl: Decl<'t>,
     gap: Vec<Node<'t>>,
@@ -1325,7 +1332,7 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
     if decl.stmt.id() != decl_stmt.id() {
         return Err(Decline::new(DeclineCode::Redeclared, format!("`{name}` is redeclared before the loop")));
     }
-    Ok(MapMatch { name, lp, decl, gap })
+    Ok(MapMatch { name, store: inside[0], lp, decl, gap })
 }
 
 impl<'t> MapMatch<'t> {

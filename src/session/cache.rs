@@ -316,6 +316,7 @@ mod tests {
             line: 1,
             col: 2,
             upper_bound: false,
+            hot_lines: vec![],
         };
         let cached = Cached {
             findings: findings.clone(),

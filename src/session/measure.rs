@@ -104,13 +104,15 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<LoadedProfile>, pro
     }
     reach_hot_sites(a, &j, min_share, progress)?;
     // A line whose "does not escape" finding a fix or a decline names (a prealloc fix's `append`) is
-    // listed with that finding (which carries the bytes), not as a site without one.
+    // listed with that finding (which carries the bytes), not as a site without one; so is a line a
+    // fix names as where its allocations happen (a prealloc-map fix's `m[k] = v`), with that fix.
     let targeted: std::collections::HashSet<(&std::path::Path, u32)> = a
         .fixes
         .iter()
         .flat_map(|f| f.targets.iter())
         .chain(a.declined.iter().flat_map(|d| d.findings.iter()))
         .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+        .chain(a.fixes.iter().flat_map(|f| f.hot_lines.iter().map(|l| (f.file.as_path(), *l))))
         .collect();
     j.sites.retain(|s| !targeted.contains(&(s.file.as_path(), s.line)));
     a.measured = Some(Measured { join: j, automatic, min_share, below_min_share: Vec::new() });
