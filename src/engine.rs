@@ -199,7 +199,7 @@ fn propose_for(
             Err(d) => site_ok.push(Err(d)),
         }
     }
-    a.timings.rules_ms = t.elapsed().as_millis();
+    a.timings.rules_ms += t.elapsed().as_millis();
 
     let t = Instant::now();
     let facts = if queries.is_empty() {
