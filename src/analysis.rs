@@ -23,6 +23,8 @@ pub struct Options {
     pub skip_rules: Vec<String>,
     pub tests: bool,
     pub quiet: bool,
+    /// `--prealloc-upper-bound` (or the config's `[rules.prealloc-slice] filter_loops`).
+    pub prealloc_upper_bound: bool,
 }
 
 /// A rule that matched a site and would not rewrite it, with its reason.
@@ -173,6 +175,12 @@ impl Analysis {
             let e = by_line.entry((f.file.as_deref(), f.line())).or_default();
             if c.alloc_space > e.0 {
                 *e = (c.alloc_space, c.share);
+            }
+        }
+        for l in m.join.lines.iter().filter(|l| l.file == fix.file && fix.hot_lines.contains(&l.line)) {
+            let e = by_line.entry((Some(fix.file.as_path()), l.line)).or_default();
+            if l.alloc_space > e.0 {
+                *e = (l.alloc_space, l.share);
             }
         }
         Some(by_line.values().fold((0, 0.0), |(b, s), (b2, s2)| (b + b2, s + s2)))

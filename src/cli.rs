@@ -157,6 +157,13 @@ pub struct Cli {
     #[arg(long)]
     pub hide_cold: bool,
 
+    /// prealloc-slice: also preallocate filter loops (an append inside an `if` of the loop body) with
+    /// the loop's bound, an upper bound that trades memory for allocations. Without it they are
+    /// proposed only where a profile measures the line hot (>= --min-share, else 1%). Also
+    /// `[rules.prealloc-slice] filter_loops = true` in stackify.toml.
+    #[arg(long)]
+    pub prealloc_upper_bound: bool,
+
     /// No progress and no summary on stderr.
     #[arg(short, long)]
     pub quiet: bool,

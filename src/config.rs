@@ -10,6 +10,9 @@
 //!
 //! [profile]
 //! min_share = 2.5                               # percent; as --min-share, needs a profile
+//!
+//! [rules.prealloc-slice]
+//! filter_loops = true                           # as --prealloc-upper-bound
 //! ```
 //! Command-line `--rule` replaces `enable`; `--skip-rule` adds to `disable`.
 
@@ -46,6 +49,18 @@ pub struct Rules {
     pub enable: Vec<String>,
     #[serde(default)]
     pub disable: Vec<String>,
+    #[serde(default, rename = "prealloc-slice")]
+    pub prealloc_slice: PreallocSliceConfig,
+}
+
+/// `[rules.prealloc-slice]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreallocSliceConfig {
+    /// Preallocate filter loops (`if cond { s = append(s, x) }`) with the loop's bound as capacity:
+    /// an upper bound, so memory is traded for allocations; without it only measured-hot ones are.
+    #[serde(default)]
+    pub filter_loops: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +170,10 @@ mod tests {
         std::fs::write(dir.path().join(FILE_NAME), "[rules]\nenable = [\"nope\"]\n").unwrap();
         let e = Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap_err().to_string();
         assert!(e.contains("stackify.toml") && e.contains("nope"), "{e}");
+        std::fs::write(dir.path().join(FILE_NAME), "[rules.prealloc-slice]\nfilter_loops = true\n").unwrap();
+        assert!(Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap().config.rules.prealloc_slice.filter_loops);
+        std::fs::write(dir.path().join(FILE_NAME), "[rules.prealloc-slice]\nfilter_loop = true\n").unwrap();
+        assert!(Loaded::load(dir.path(), &["fmt-sprintf"]).is_err(), "a misspelt key is an error");
         std::fs::write(dir.path().join(FILE_NAME), "[rulez]\n").unwrap();
         let e = Loaded::load(dir.path(), &["fmt-sprintf"]).unwrap_err().to_string();
         assert!(e.contains("stackify.toml"), "{e}");

@@ -7,7 +7,7 @@ use crate::fix::Fix;
 use crate::go::helper::{GoHelper, PackageRequest, Query};
 use crate::go::Package;
 use crate::progress::Progress;
-use crate::rules::{self, Decline, Facts, Rule, Site};
+use crate::rules::{self, Decline, Facts, Rule, RuleOptions, Site};
 use crate::source::SourceFile;
 use anyhow::Result;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -42,6 +42,44 @@ fn not_editable_reason(
 }
 
 pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
+    let options = RuleOptions { upper_bound: a.options.prealloc_upper_bound };
+    let (fixes, declined) = propose_for(a, None, options, progress)?;
+    settle(a, fixes, declined);
+    Ok(())
+}
+
+/// Run the rules again on the sites of `findings` with `options` (a measured-hot line may take a
+/// rewrite the analysis declined), replacing their declines with what the rules say now. The
+/// analysis itself stays independent of any profile: this runs after it, on its result.
+pub fn repropose(a: &mut Analysis, findings: &HashSet<usize>, options: RuleOptions, progress: &Progress) -> Result<()> {
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let (new_fixes, new_declined) = propose_for(a, Some(findings), options, progress)?;
+    // Sites are keyed by their findings: a re-proposed site replaces its earlier decline or fix.
+    let redone: HashSet<usize> = new_fixes
+        .iter()
+        .flat_map(|f| f.targets.iter())
+        .chain(new_declined.iter().flat_map(|d| d.findings.iter()))
+        .copied()
+        .collect();
+    let mut fixes: Vec<Fix> = std::mem::take(&mut a.fixes);
+    fixes.retain(|f| !f.targets.iter().any(|t| redone.contains(t)));
+    let mut declined: Vec<Declined> = std::mem::take(&mut a.declined);
+    declined.retain(|d| !d.findings.iter().any(|t| redone.contains(t)));
+    fixes.extend(new_fixes);
+    declined.extend(new_declined);
+    settle(a, fixes, declined);
+    Ok(())
+}
+
+/// Fixes and declines for the findings in `only` (all when `None`).
+fn propose_for(
+    a: &mut Analysis,
+    only: Option<&HashSet<usize>>,
+    options: RuleOptions,
+    progress: &Progress,
+) -> Result<(Vec<Fix>, Vec<Declined>)> {
     let t = Instant::now();
     let rules = rules::select(&a.options.only_rules, &a.options.skip_rules);
     // Which (rule, finding) pairs are worth a look, and which files they need.
@@ -52,6 +90,9 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     let mut package_of: HashMap<PathBuf, String> = HashMap::new();
     for f in &a.findings {
         let Some(file) = &f.file else { continue };
+        if only.is_some_and(|o| !o.contains(&f.id)) {
+            continue;
+        }
         if !package_of.contains_key(file) {
             package_of.insert(file.clone(), f.package.clone());
         }
@@ -67,6 +108,8 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             }
         }
     }
+    // Files parsed already (a second pass) are not parsed again.
+    files.retain(|f| !a.sources.contains_key(f) && !a.not_editable.contains_key(f));
     // Parse the files in parallel (both cores): tree-sitter is the bulk of stackify's own CPU time.
     progress.step(&format!("parsing {} files", files.len()));
     let parsed = parse_files(&files);
@@ -156,7 +199,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             Err(d) => site_ok.push(Err(d)),
         }
     }
-    a.timings.rules_ms = t.elapsed().as_millis();
+    a.timings.rules_ms += t.elapsed().as_millis();
 
     let t = Instant::now();
     let facts = if queries.is_empty() {
@@ -168,7 +211,10 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     a.timings.typecheck_ms = t.elapsed().as_millis();
     let t = Instant::now();
     let facts = match facts {
-        Ok(f) => f,
+        Ok(mut f) => {
+            f.options = options;
+            f
+        }
         Err(e) => {
             // Without types no rule can be sure of anything: every site declines, with the reason.
             let reason = format!("type facts unavailable: {e:#}");
@@ -184,8 +230,7 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     reason: reason.clone(),
                 });
             }
-            a.declined = declined;
-            return Ok(());
+            return Ok((Vec::new(), declined));
         }
     };
 
@@ -231,6 +276,8 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
                     function: src.enclosing_function(site.node()),
                     line,
                     col,
+                    upper_bound: rule.upper_bound(&site),
+                    hot_lines: rule.hot_lines(&site),
                 });
             }
             Err(Decline { code, reason }) => declined.push(Declined {
@@ -244,6 +291,15 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
             }),
         }
     }
+    for (file, imps) in facts.take_imports() {
+        a.imports.insert(file, imps);
+    }
+    a.timings.rules_ms += t.elapsed().as_millis();
+    Ok((fixes, declined))
+}
+
+/// Suppressions, overlaps and ids: the final list of fixes and declines.
+fn settle(a: &mut Analysis, mut fixes: Vec<Fix>, mut declined: Vec<Declined>) {
     // `//stackify:ignore <rule> <reason>` on or above a line suppresses fixes there.
     fixes.retain(|f| {
         let src = &a.sources[&f.file];
@@ -283,11 +339,6 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
     a.fixes = kept;
     declined.sort_by(|x, y| (&x.file, x.line, x.col).cmp(&(&y.file, y.line, y.col)));
     a.declined = declined;
-    for (file, imps) in facts.take_imports() {
-        a.imports.insert(file, imps);
-    }
-    a.timings.rules_ms += t.elapsed().as_millis();
-    Ok(())
 }
 
 pub fn parse_files(files: &[PathBuf]) -> Vec<Result<SourceFile>> {

@@ -40,6 +40,7 @@ annotated_fixtures! {
     fprintf_string: "fprintf-string";
     method_value: "method-value";
     prealloc: "prealloc";
+    prealloc_filter: "prealloc-filter" => ["prealloc-slice"];
     range_addr: "range-addr";
     return_value: "return-value";
     slice_to_array: "slice-to-array";

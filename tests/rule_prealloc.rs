@@ -206,3 +206,13 @@ fn prealloc_slice_document_examples_rewrite_exactly_as_documented() {
 fn prealloc_map_document_examples_rewrite_exactly_as_documented() {
     check_document("prealloc-map", 4, 6);
 }
+
+/// fixtures/prealloc-filter opts in to upper bounds (`[rules.prealloc-slice] filter_loops`): its
+/// filter loops are rewritten as the goldens say (`--apply` measures them with the package's
+/// benchmarks, as it does for every upper-bound fix), keep/ stays byte for byte (its tests fail
+/// under the naive rewrite), and the module still builds, vets and passes its tests.
+#[test]
+fn filter_loops_with_upper_bounds_opted_in_match_goldens() {
+    let (_dir, applied) = common::goldens::assert_fixture_goldens_hold("prealloc-filter", &["prealloc-slice"], &[]);
+    assert_eq!(applied.goldens, 1, "fix/filter.go has a golden");
+}

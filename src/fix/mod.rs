@@ -68,6 +68,14 @@ pub struct Fix {
     /// 1-based line of the first edit, for ordering and display.
     pub line: u32,
     pub col: u32,
+    /// The rewrite sizes by an upper bound (a filter loop's trip count): written by `--apply` only
+    /// when a benchmark shows fewer allocations.
+    #[serde(default)]
+    pub upper_bound: bool,
+    /// Lines of `file` beyond the targets' where the allocations the fix removes happen at run time
+    /// (a map's `m[k] = v`): their profiled bytes count for the fix.
+    #[serde(default)]
+    pub hot_lines: Vec<u32>,
 }
 
 impl Fix {

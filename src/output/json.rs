@@ -275,6 +275,7 @@ pub fn summary(a: &Analysis, v: Option<&Verification>, written: &[PathBuf], elap
             .iter()
             .flat_map(|f| f.targets.iter())
             .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+            .chain(fixed.iter().flat_map(|f| f.hot_lines.iter().map(|l| (f.file.as_path(), *l))))
             .collect();
         let fixed_bytes: i64 =
             j.lines.iter().filter(|l| lines.contains(&(l.file.as_path(), l.line))).map(|l| l.alloc_space).sum();
@@ -495,7 +496,13 @@ pub fn document<'a>(
                         .filter_map(|t| a.finding_cost(*t))
                         .map(|c| c.alloc_objects)
                         .max()
-                        .unwrap_or(0),
+                        .unwrap_or(0)
+                        + a.measured.as_ref().map_or(0, |m| {
+                            let hot = |l: &&crate::profile::join::LineCost| {
+                                l.file == fix.file && fix.hot_lines.contains(&l.line)
+                            };
+                            m.join.lines.iter().filter(hot).map(|l| l.alloc_objects).sum::<i64>()
+                        }),
                     share: s,
                 }),
                 cold: a.fix_cold(fix),

@@ -163,7 +163,8 @@ pub enum DeclineCode {
     /// The result of append is not assigned back to the same variable.
     AppendNotAssignedBack,
     /// The append (or map store) is not an unconditional statement of the loop body: it may not run every
-    /// iteration.
+    /// iteration. A filter loop's append (inside `if`s) is rewritten with the bound as an upper bound
+    /// only when measured hot or opted in (`--prealloc-upper-bound`).
     AppendNotInLoopBody,
     /// The container is used inside the loop other than by the one append or store.
     OtherUsesInLoop,

@@ -116,6 +116,16 @@ pub trait Rule: Sync + Send {
     fn sees_inlined(&self) -> bool {
         false
     }
+    /// Whether the fix proposed at `site` sizes something by an upper bound (trading memory for
+    /// allocations): such a fix is only written where a benchmark shows fewer allocations.
+    fn upper_bound(&self, _site: &Site) -> bool {
+        false
+    }
+    /// Lines of the site's file, beyond its findings' lines, where the allocations the fix removes
+    /// happen at run time (a map's `m[k] = v`): a profile's bytes there count for the fix.
+    fn hot_lines(&self, _site: &Site) -> Vec<u32> {
+        Vec::new()
+    }
 }
 
 /// Every rule, in a stable order.
@@ -143,6 +153,16 @@ pub struct Facts {
     answers: HashMap<Query, QueryResult>,
     /// Type errors per package: a rule must not trust facts from a package that did not type-check.
     pub package_errors: HashMap<String, Vec<String>>,
+    /// The run's rule settings (carried here so that a rule's signature need not change).
+    pub options: RuleOptions,
+}
+
+/// Settings that widen what rules propose, from the command line and stackify.toml.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RuleOptions {
+    /// prealloc-slice may size a filter loop's slice with the loop's bound (an upper bound):
+    /// `--prealloc-upper-bound`, `[rules.prealloc-slice] filter_loops`, or the line measured hot.
+    pub upper_bound: bool,
 }
 
 impl Facts {
@@ -153,7 +173,7 @@ impl Facts {
                 answers.insert(q.clone(), r);
             }
         }
-        Facts { answers, package_errors }
+        Facts { answers, package_errors, options: RuleOptions::default() }
     }
 
     pub fn expr(&self, file: &Path, start: usize, end: usize) -> Option<&ExprFacts> {

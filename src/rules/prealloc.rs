@@ -25,6 +25,13 @@
 //! A `return` (or panic) inside the loop is allowed: `s` is then unreachable, so a too-large capacity
 //! only costs memory on that path. `break`, `continue` and `goto` decline: a filtering loop's final
 //! length can be far below its trip count, and a skipped append would make the nil guard wrong.
+//!
+//! **Filter loops** (the append inside `if`s of the loop body, so it runs at most once per
+//! iteration) get the loop's bound as an *upper bound*: memory traded for allocations. They are
+//! rewritten only when the settings allow it ([`super::RuleOptions::upper_bound`]: opted in, or the
+//! line measured hot by a profile), with `break`/`continue` allowed (the bound stays an upper bound),
+//! no nil guard (nil-ness must not be observable: the append may never run), and the fix marked
+//! [`Rule::upper_bound`] so `--apply` writes it only where a benchmark shows fewer allocations.
 
 use super::codes::DeclineCode;
 use super::{Decline, Facts, Proposal, Rule, RuleMeta, Site};
@@ -130,6 +137,10 @@ impl Rule for PreallocSlice {
         let escapes = site.findings.iter().any(|f| f.kind == Kind::EscapesToHeap);
         m.propose(site, facts, escapes)
     }
+
+    fn upper_bound(&self, site: &Site) -> bool {
+        analyze_slice(site.source, site.node()).is_ok_and(|m| m.filter.is_some())
+    }
 }
 
 const MAP_META: RuleMeta = RuleMeta {
@@ -183,6 +194,11 @@ impl Rule for PreallocMap {
         let m = analyze_map(site.source, site.node())?;
         let escapes = site.findings.iter().any(|f| f.kind == Kind::EscapesToHeap);
         m.propose(site, facts, escapes)
+    }
+
+    /// The growth happens at `m[k] = v` (runtime.mapassign), not at the `make` the finding is on.
+    fn hot_lines(&self, site: &Site) -> Vec<u32> {
+        analyze_map(site.source, site.node()).map(|m| vec![line_of(site.source, m.store)]).unwrap_or_default()
     }
 }
 
@@ -272,7 +288,13 @@ fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
 }
 
 fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
-    if let Some(exit) = early_exit(src, lp.body) {
+    check_loop_shape_with(src, lp, false)
+}
+
+/// `exits_ok`: the capacity is an upper bound anyway (a filter loop), so an iteration that stops
+/// early or skips the append only leaves more of it unused.
+fn check_loop_shape_with(src: &SourceFile, lp: &Loop, exits_ok: bool) -> Result<(), Decline> {
+    if let Some(exit) = early_exit(src, lp.body).filter(|_| !exits_ok) {
         return Err(Decline::new(DeclineCode::LoopMayExitEarly, format!(
             "the loop has {exit}: it may stop or skip the body before its trip count (an over-estimate wastes memory; declined)"
         )));
@@ -812,6 +834,32 @@ struct SliceMatch<'t> {
     decl: Decl<'t>,
     gap: Vec<Node<'t>>,
     uses_after: Vec<Use<'t>>,
+    /// The outermost `if` of the loop body the append is inside, for a filter loop.
+    filter: Option<Node<'t>>,
+}
+
+/// For an append statement inside `if` statements (consequence or `else`) of a loop body: the loop
+/// and the outermost of those `if`s. Any other block in between (switch, select, nested loop, bare
+/// block, closure) is not a filter: the append could run more than once per iteration.
+fn filter_loop_of(assign: Node) -> Option<(Node, Node)> {
+    let mut n = assign.parent().filter(|p| p.kind() == "statement_list")?.parent().filter(|b| b.kind() == "block")?;
+    let mut outer_if = None;
+    loop {
+        let parent = n.parent()?;
+        match parent.kind() {
+            "for_statement" => return outer_if.map(|i| (parent, i)),
+            // `else if`: the inner if is the alternative of the outer one.
+            "if_statement" => {
+                let mut top = parent;
+                while let Some(p) = top.parent().filter(|p| p.kind() == "if_statement") {
+                    top = p;
+                }
+                outer_if = Some(top);
+                n = top.parent().filter(|p| p.kind() == "statement_list")?.parent().filter(|b| b.kind() == "block")?;
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'t>, Decline> {
@@ -865,10 +913,14 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
         .and_then(|l| l.parent())
         .filter(|b| b.kind() == "block");
     let for_node = body.and_then(|b| b.parent()).filter(|f| f.kind() == "for_statement");
-    let Some(for_node) = for_node else {
-        return Err(Decline::new(DeclineCode::AppendNotInLoopBody, format!(
-            "`{name} = append({name}, …)` is not a statement of the loop body itself (it is inside an if, switch or nested block): it may not run on every iteration"
-        )));
+    let (for_node, filter) = match (for_node, filter_loop_of(assign)) {
+        (Some(f), _) => (f, None),
+        (None, Some((f, cond))) => (f, Some(cond)),
+        (None, None) => {
+            return Err(Decline::new(DeclineCode::AppendNotInLoopBody, format!(
+                "`{name} = append({name}, …)` is not a statement of the loop body itself (it is inside a switch or nested block): it may not run on every iteration, nor only once"
+            )))
+        }
     };
     let lp = loop_of(src, for_node)?;
     let inside = identifiers_named(lp.node, &name, src);
@@ -878,13 +930,13 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
             line_of(src, *other)
         )));
     }
-    check_loop_shape(src, &lp)?;
+    check_loop_shape_with(src, &lp, filter.is_some())?;
     let (decl, gap) = declaration_before(src, lp.stmt, &name, Container::Slice)?;
     let list = lp.stmt.parent().expect("checked by declaration_before");
     let after: Vec<Node> = items(list).into_iter().filter(|s| s.start_byte() >= lp.stmt.end_byte()).collect();
     let uses_after =
         after.iter().flat_map(|s| identifiers_named(*s, &name, src)).map(|id| classify_use(src, id, &name)).collect();
-    Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after })
+    Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after, filter })
 }
 
 /// Where a statement inserted before the loop goes: before the comments that lead into the loop.
@@ -944,6 +996,12 @@ impl<'t> SliceMatch<'t> {
                 Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", one_line(src.node_text(n))))
             })
         };
+        if let (Some(cond), false) = (self.filter, facts.options.upper_bound) {
+            let cond = cond.child_by_field_name("condition").map_or("…".into(), |c| one_line(src.node_text(c)));
+            return Err(Decline::new(DeclineCode::AppendNotInLoopBody, format!(
+                "`{name} = append({name}, …)` runs only when `{cond}` holds (a filter loop): the loop's bound is just an upper bound on the length, so preallocating trades memory for allocations. Proposed where a profile measures the line hot (--profile or --profile-bench; share >= --min-share, else 1%), or everywhere with --prealloc-upper-bound or `[rules.prealloc-slice] filter_loops = true` in stackify.toml"
+            )));
+        }
         if fact(self.append_fn)?.mode != "builtin" {
             return Err(Decline::new(DeclineCode::NotBuiltin, "`append` here is not the builtin"));
         }
@@ -986,7 +1044,8 @@ impl<'t> SliceMatch<'t> {
             Init::Nil { .. } => {
                 // Can nil-ness be told apart after the loop?
                 let mut observer: Option<String> = None;
-                if bound.constant.is_none_or(|c| c <= 0) {
+                // A filter loop may append nothing even when it runs.
+                if bound.constant.is_none_or(|c| c <= 0) || self.filter.is_some() {
                     for u in &self.uses_after {
                         let seen = match u {
                             Use::NilBlind | Use::Capacity(..) => None,
@@ -1011,6 +1070,14 @@ impl<'t> SliceMatch<'t> {
                             break;
                         }
                     }
+                }
+                if let (Some(o), Some(_)) = (&observer, self.filter) {
+                    return Err(Decline::new(
+                        DeclineCode::NilVsEmpty,
+                        format!(
+                            "nil-ness of `{name}` is observable after the loop at {o}, and a filter loop may append nothing even when it runs: a preallocated `{name}` would be empty where it was nil"
+                        ),
+                    ));
                 }
                 // At the declaration when the bound means the same there (nothing but side-effect-free
                 // declarations that do not mention it in between), else right before the loop.
@@ -1039,7 +1106,7 @@ impl<'t> SliceMatch<'t> {
                 let nl = src.newline();
                 if let (None, true) = (&observer, bound.non_negative) {
                     let make = format!("make({ty}, 0, {})", bound.text);
-                    let how = if bound.constant.is_some_and(|c| c > 0) {
+                    let how = if bound.constant.is_some_and(|c| c > 0) && self.filter.is_none() {
                         format!("the loop always runs (at least once) and appends on every iteration, so `{name}` is never nil after it either way")
                     } else {
                         format!("`{name}` is only read in ways that do not tell nil from empty after the loop (len, index, range, append, copy, nil-blind library calls)")
@@ -1067,10 +1134,14 @@ impl<'t> SliceMatch<'t> {
                         Some(o) => format!("nil-ness is observable after the loop at {o}"),
                         None => format!("the bound `{}` may be negative", bound.text),
                     };
-                    let how = format!(
+                    let how = if self.filter.is_some() {
+                        format!("{why}: the guard keeps make from panicking, and `{name}` is only read in ways that do not tell nil from empty")
+                    } else {
+                        format!(
                         "{why}, so the guard keeps `{name}` nil exactly when the loop does not run ({} ≤ 0): the loop appends on every iteration and cannot skip the append",
                         bound.text
-                    );
+                    )
+                    };
                     let place = if at_decl { "after its declaration" } else { "before the loop" };
                     (
                         vec![edit],
@@ -1122,12 +1193,21 @@ impl<'t> SliceMatch<'t> {
         if let Some(n) = huge_note(bound.constant, size) {
             notes.push(n);
         }
+        if self.filter.is_some() {
+            notes.push(format!(
+                "This is a filter loop: `{name}` gets at most one element per iteration, so {} is an upper bound on its length and the \
+                 unused capacity costs memory; proposed because the line is measured hot or upper bounds were opted in \
+                 (--prealloc-upper-bound). `--apply` writes it only where the package's benchmarks show fewer allocs/op.",
+                bound.text
+            ));
+        }
         let explanation = format!(
-            "`{name}` grows by append once per iteration of a loop that runs {} times; without a capacity, append reallocates and copies \
+            "`{name}` grows by append {} per iteration of a loop that runs {} times; without a capacity, append reallocates and copies \
              its backing array about log2(n) times. Allocating the final capacity up front {EVIDENCE_LABEL}: -m does not show growth{}; \
              measure with the package's benchmarks (-benchmem). Safe because: `{name}` is not used between its declaration and the loop \
              nor inside it except as `{name} = append({name}, x)`, so no other slice shares its backing array and the extra capacity is \
              not observable; the bound is side-effect free and evaluated where the loop evaluates it; {how}.{}",
+            if self.filter.is_some() { "at most once" } else { "once" },
             bound.text,
             if escapes {
                 ", and as this slice escapes, -m will add a `make(...) escapes to heap` line for the one allocation that replaces the growth allocations"
@@ -1136,6 +1216,7 @@ impl<'t> SliceMatch<'t> {
             },
             notes.iter().map(|n| format!(" {n}")).collect::<String>()
         );
+        let title = if self.filter.is_some() { format!("{title} (upper bound: a filter loop)") } else { title };
         Ok(Proposal {
             edits,
             add_imports: vec![],
@@ -1194,6 +1275,8 @@ fn map_shape<'t>(src: &SourceFile, value: Node<'t>) -> Option<(String, Node<'t>,
 
 struct MapMatch<'t> {
     name: String,
+    /// The `m` of the loop's `m[k] = v`, where a profile puts the growth's bytes.
+    store: Node<'t>,
     lp: Loop<'t>,
     decl: Decl<'t>,
     gap: Vec<Node<'t>>,
@@ -1249,7 +1332,7 @@ fn analyze_map<'t>(src: &'t SourceFile, value: Node<'t>) -> Result<MapMatch<'t>,
     if decl.stmt.id() != decl_stmt.id() {
         return Err(Decline::new(DeclineCode::Redeclared, format!("`{name}` is redeclared before the loop")));
     }
-    Ok(MapMatch { name, lp, decl, gap })
+    Ok(MapMatch { name, store: inside[0], lp, decl, gap })
 }
 
 impl<'t> MapMatch<'t> {
@@ -1409,7 +1492,21 @@ mod tests {
 
     #[test]
     fn declines_conditional_and_irregular_appends() {
-        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", DeclineCode::AppendNotInLoopBody);
+        // A filter loop matches (the rule then declines unless upper bounds are allowed), also under
+        // `else if` and with `continue`; a switch or bare block is not a filter.
+        for body in [
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\tif x > 0 {\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out",
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\tif x == 0 {\n\t\t\tcontinue\n\t\t} else if x > 1 {\n\t\t\tif x > 2 {\n\t\t\t\tout = append(out, x)\n\t\t\t}\n\t\t}\n\t}\n\treturn out",
+        ] {
+            let src = parse(body);
+            let m = analyze_slice(&src, append_call(&src, 0)).unwrap_or_else(|d| panic!("{d:?}"));
+            assert!(m.filter.is_some_and(|f| f.kind() == "if_statement"));
+        }
+        declined("\tvar out []int\n\tfor _, x := range xs {\n\t\tswitch x {\n\t\tcase 1:\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out", DeclineCode::AppendNotInLoopBody);
+        declined(
+            "\tvar out []int\n\tfor _, x := range xs {\n\t\t{\n\t\t\tout = append(out, x)\n\t\t}\n\t}\n\treturn out",
+            DeclineCode::AppendNotInLoopBody,
+        );
         declined(
             "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x, x)\n\t}\n\treturn out",
             DeclineCode::AppendSeveralElements,

@@ -91,8 +91,13 @@ pub fn key(
     k.add(format!("{} {:?}", compile.len(), compile.modified().ok()).as_bytes());
     k.add(
         format!(
-            "{:?} {:?} {:?} {:?} {}",
-            options.patterns, options.tags, options.only_rules, options.skip_rules, options.tests
+            "{:?} {:?} {:?} {:?} {} {}",
+            options.patterns,
+            options.tags,
+            options.only_rules,
+            options.skip_rules,
+            options.tests,
+            options.prealloc_upper_bound
         )
         .as_bytes(),
     );
@@ -319,6 +324,8 @@ mod tests {
             function: None,
             line: 1,
             col: 2,
+            upper_bound: false,
+            hot_lines: vec![],
         };
         let cached = Cached {
             findings: findings.clone(),

@@ -158,14 +158,17 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<ProfileFile>, progr
             eprintln!("stackify: warning: {w}");
         }
     }
+    reach_hot_sites(a, &j, min_share, progress)?;
     // A line whose "does not escape" finding a fix or a decline names (a prealloc fix's `append`) is
-    // listed with that finding (which carries the bytes), not as a site without one.
+    // listed with that finding (which carries the bytes), not as a site without one; so is a line a
+    // fix names as where its allocations happen (a prealloc-map fix's `m[k] = v`), with that fix.
     let targeted: std::collections::HashSet<(&std::path::Path, u32)> = a
         .fixes
         .iter()
         .flat_map(|f| f.targets.iter())
         .chain(a.declined.iter().flat_map(|d| d.findings.iter()))
         .filter_map(|t| Some((a.findings[*t].file.as_deref()?, a.findings[*t].line())))
+        .chain(a.fixes.iter().flat_map(|f| f.hot_lines.iter().map(|l| (f.file.as_path(), *l))))
         .collect();
     j.sites.retain(|s| !targeted.contains(&(s.file.as_path(), s.line)));
     a.measured = Some(Measured { join: j, automatic, min_share, below_min_share: Vec::new() });
@@ -190,6 +193,43 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<ProfileFile>, progr
         a.fixes = kept;
     }
     Ok(())
+}
+
+/// Without an explicit `--min-share`, the share of the profiled bytes that makes a line hot enough
+/// for a rewrite that trades memory for allocations.
+pub const HOT_SHARE: f64 = 0.01;
+
+/// Sites the rules declined only because the rewrite sizes by an upper bound (a filter loop's
+/// append), on lines the profile measures hot (at least `--min-share`, else [`HOT_SHARE`]): the
+/// rules look at them again with upper bounds allowed. Opting in (`--prealloc-upper-bound`)
+/// already allowed them everywhere.
+fn reach_hot_sites(
+    a: &mut Analysis,
+    j: &crate::profile::join::Join,
+    min_share: Option<f64>,
+    progress: &Progress,
+) -> Result<()> {
+    if a.options.prealloc_upper_bound {
+        return Ok(());
+    }
+    let hot = min_share.unwrap_or(HOT_SHARE);
+    // Only a line's own samples: a stale function's bytes say nothing about this loop.
+    let share = |id: &usize| {
+        j.findings.get(*id).filter(|c| c.matched_by == crate::profile::join::MatchedBy::Line).map_or(0.0, |c| c.share)
+    };
+    let sites: std::collections::HashSet<usize> = a
+        .declined
+        .iter()
+        .filter(|d| d.code == crate::rules::codes::DeclineCode::AppendNotInLoopBody)
+        .filter(|d| d.rule == crate::rules::prealloc::SLICE_ID && d.findings.iter().any(|f| share(f) >= hot))
+        .flat_map(|d| d.findings.iter().copied())
+        .collect();
+    if sites.is_empty() {
+        return Ok(());
+    }
+    progress.step(&format!("looking again at {} measured-hot filter loops", sites.len()));
+    let options = crate::rules::RuleOptions { upper_bound: true };
+    crate::engine::repropose(a, &sites, options, progress)
 }
 
 /// The cold judgement of every finding that costs or that a fix targets, made with the analysis (and

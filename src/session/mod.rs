@@ -51,6 +51,7 @@ pub fn analyze(mut options: Options, progress: &Progress) -> Result<Analysis> {
     let (only, skip) = config.rule_selection(&options.only_rules, &options.skip_rules);
     options.only_rules = only;
     options.skip_rules = skip;
+    options.prealloc_upper_bound |= config.config.rules.prealloc_slice.filter_loops;
     let patterns = if options.patterns.is_empty() { toolchain.default_patterns()? } else { options.patterns.clone() };
     let mut inputs = if patterns == guess { listed? } else { toolchain.list(&patterns, &inputs_options)? };
     check_patterns(&patterns, &inputs)?;

@@ -25,6 +25,7 @@ pub fn options(cli: &Cli) -> Options {
         skip_rules: cli.skip_rules.clone(),
         tests: cli.tests,
         quiet: cli.quiet,
+        prealloc_upper_bound: cli.prealloc_upper_bound,
     }
 }
 
@@ -86,7 +87,13 @@ pub fn run(cli: &Cli) -> Result<u8> {
     }
     if cli.diff || cli.apply {
         let ids: Vec<usize> = a.fixes.iter().map(|f| f.id).collect();
-        let v = verify_with(&a, &ids, &progress, checks(cli))?;
+        let mut checks = checks(cli);
+        // An upper-bound rewrite trades memory for allocations: only a benchmark can show it pays.
+        checks.bench |= cli.apply && a.fixes.iter().any(|f| f.upper_bound);
+        let mut v = verify_with(&a, &ids, &progress, checks)?;
+        if cli.apply {
+            v = without_unproven_upper_bounds(&a, v, &progress, checks)?;
+        }
         if cli.diff {
             progress.finish();
             return diff_mode(&a, &v, cli, start);
@@ -126,6 +133,51 @@ pub fn run(cli: &Cli) -> Result<u8> {
         Format::Text => out(&output::text::report_with(&a, cli.all, cli.verbose, cli.hide_cold))?,
     }
     Ok(EXIT_OK)
+}
+
+/// `--apply` writes an upper-bound fix only when its package's benchmarks allocate less with it: the
+/// others are dropped as `unproven` and the rest verified again without them (their files change).
+fn without_unproven_upper_bounds(
+    a: &Analysis,
+    v: Verification,
+    progress: &Progress,
+    checks: Checks,
+) -> Result<Verification> {
+    // A package's benchmarks credit every fix in it; with a profile, a line none of its samples
+    // reached shows that no benchmark (or workload) runs the fix at all.
+    let unreached = |f: &crate::fix::Fix| a.fix_cost(f).is_some_and(|(bytes, _)| bytes == 0);
+    let unproven: Vec<usize> = a
+        .fixes
+        .iter()
+        .filter(|f| f.upper_bound && v.outcomes.get(&f.id).is_some_and(|o| o.verified))
+        .filter(|f| v.outcomes[&f.id].unproven.is_some() || unreached(f))
+        .map(|f| f.id)
+        .collect();
+    if unproven.is_empty() {
+        return Ok(v);
+    }
+    let rest: Vec<usize> = v.verified().filter(|id| !unproven.contains(id)).collect();
+    let mut again = verify_with(a, &rest, progress, checks)?;
+    again.builds += v.builds;
+    for (id, o) in v.outcomes {
+        if unproven.contains(&id) {
+            let why = o.unproven.clone().unwrap_or_else(|| {
+                "unproven: no benchmark reaches it (the profile has no sample on its line; its package's benchmarks \
+                 allocate less with the other fixes)"
+                    .into()
+            });
+            let o = crate::verify::Outcome {
+                verified: false,
+                code: Some(crate::verify::DropCode::Unproven),
+                reason: Some(format!("not written: {why}")),
+                ..o
+            };
+            again.outcomes.insert(id, o);
+        } else {
+            again.outcomes.entry(id).or_insert(o);
+        }
+    }
+    Ok(again)
 }
 
 pub fn verify(a: &Analysis, ids: &[usize], progress: &Progress) -> Result<Verification> {

@@ -60,6 +60,9 @@ pub enum DropCode {
     TestsFail,
     /// A benchmark of the package allocates more per op with this fix.
     AllocsUp,
+    /// An upper-bound rewrite (more memory for fewer allocations) that no benchmark showed fewer
+    /// allocations for: `--apply` does not write it.
+    Unproven,
 }
 
 /// A dropped fix: the code and the words.
@@ -296,7 +299,11 @@ impl<'a> Verifier<'a> {
         for (id, ev) in per_fix {
             let fix = self.fixes[&id];
             let unproven = (fix.evidence == Evidence::FewerAllocations && !ev.fewer_allocs).then(|| {
-                if ev.bench.is_empty() {
+                if fix.upper_bound && ev.bench.is_empty() && self.checks.bench {
+                    format!("unproven: no benchmark reaches it ({}; the capacity is an upper bound, so it costs memory until a benchmark shows fewer allocs/op)", fix.claim)
+                } else if fix.upper_bound && ev.bench.is_empty() {
+                    format!("unproven: {} with an upper-bound capacity (more memory); --apply writes it only where --bench shows fewer allocs/op", fix.claim)
+                } else if ev.bench.is_empty() {
                     format!("{} (not proven by -m); run with --bench where the package has benchmarks", fix.claim)
                 } else {
                     format!("{}, but the package's benchmarks show no fewer allocations", fix.claim)

@@ -1,0 +1,131 @@
+//! Rules driven by a measured profile (fixtures/profile-rules), through the real binary with a real
+//! profile made by `--profile-bench` in a temp copy of the module: a filter loop's upper-bound
+//! rewrite is proposed where the benchmarks measure the line hot, declined with how to opt in
+//! elsewhere, declined for its real reason where the naive rewrite would change behaviour, and
+//! written by `--apply` only where a benchmark shows fewer allocations; a map's growth, measured at
+//! its `m[k] = v`, counts for the prealloc-map fix of its `make`.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn entry<'a>(doc: &'a Value, list: &str, file: &str, line: u64) -> Option<&'a Value> {
+    doc[list].as_array().unwrap().iter().find(|e| e["file"] == file && e["line"] == line)
+}
+
+fn declined_code(doc: &Value, file: &str, line: u64) -> String {
+    let d = entry(doc, "declined", file, line).unwrap_or_else(|| panic!("no decline at {file}:{line}: {doc:#}"));
+    d["code"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_hot_filter_loop_is_proposed_and_the_others_say_why_not() {
+    let dir = fixture("profile-rules");
+    // Without a profile every filter loop declines, and the reason says how to opt in.
+    let plain = json(&stackify(dir.path(), &["--json", "--rule", "prealloc-slice"]));
+    for (file, line) in [("hot.go", 10), ("hot.go", 34), ("hot.go", 45), ("nobench/nobench.go", 9)] {
+        assert_eq!(declined_code(&plain, file, line), "append-not-in-loop-body", "{file}:{line}");
+        let reason = entry(&plain, "declined", file, line).unwrap()["reason"].as_str().unwrap().to_string();
+        assert!(reason.contains("--prealloc-upper-bound") && reason.contains("filter_loops"), "{reason}");
+    }
+    assert!(entry(&plain, "fixes", "hot.go", 7).is_none(), "no upper bound without a profile or opt-in");
+
+    // With the benchmarks' profile: Positives is hot and nil-blind, so it is proposed; NilOut is hot
+    // but returns nil when nothing passes (TestNilOutKeepsNil fails under the naive rewrite); Rare
+    // and nobench.Count run in no benchmark.
+    let o =
+        stackify(dir.path(), &["--profile-bench", ".", "--json", "--rule", "prealloc-slice", "--rule", "prealloc-map"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = json(&o);
+    // Index's map grows at its store (line 56), not at the make the finding is on (54): the fix
+    // carries the store's bytes, and the store is no longer a site without a finding.
+    let index = entry(&doc, "fixes", "hot.go", 54).unwrap_or_else(|| panic!("Index not fixed: {doc:#}"));
+    assert!(index["profile"]["share"].as_f64().unwrap() > 0.1, "{index:#}");
+    assert!(
+        !doc["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "profile-only" && f["line"] == 56),
+        "the store's bytes are the fix's"
+    );
+    let fix = entry(&doc, "fixes", "hot.go", 7).unwrap_or_else(|| panic!("Positives not proposed: {doc:#}"));
+    assert!(fix["title"].as_str().unwrap().contains("upper bound"), "{fix:#}");
+    assert!(fix["explanation"].as_str().unwrap().contains("filter loop"), "{fix:#}");
+    assert!(fix["profile"]["share"].as_f64().unwrap() >= 0.01, "measured hot: {fix:#}");
+    assert!(entry(&doc, "fixes", "hot.go", 22).is_some(), "Squares' plain growth is fixed as before");
+    assert_eq!(declined_code(&doc, "hot.go", 34), "nil-vs-empty");
+    assert_eq!(declined_code(&doc, "hot.go", 45), "append-not-in-loop-body");
+    assert_eq!(declined_code(&doc, "nobench/nobench.go", 9), "append-not-in-loop-body");
+    // The bytes of the two growing slices are on lines a fix changes.
+    let fixed = doc["summary"]["profile"]["fixed_share"].as_f64().unwrap();
+    assert!(fixed > 0.5, "fixed_share {fixed}");
+
+    // A threshold above the line's share leaves it declined.
+    let high = json(&stackify(
+        dir.path(),
+        &["--profile-bench", ".", "--json", "--rule", "prealloc-slice", "--min-share", "90"],
+    ));
+    assert_eq!(declined_code(&high, "hot.go", 10), "append-not-in-loop-body");
+}
+
+#[test]
+fn apply_with_a_profile_writes_the_hot_filter_loop_only() {
+    let dir = fixture("profile-rules");
+    let before = read(dir.path(), "hot.go");
+    let o = stackify(
+        dir.path(),
+        &["--profile-bench", ".", "--apply", "--allow-no-vcs", "--rule", "prealloc-slice", "--min-share", "1"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = read(dir.path(), "hot.go");
+    assert_ne!(before, after);
+    assert!(after.contains("pos := make([]int, 0, len(xs))"), "{after}");
+    assert!(after.contains("\tvar out []int\n") && after.contains("\tvar odd []int\n"), "{after}");
+    assert_eq!(
+        read(dir.path(), "nobench/nobench.go"),
+        read(&repo().join("fixtures/profile-rules"), "nobench/nobench.go")
+    );
+    assert_go_ok(dir.path(), "./...");
+}
+
+#[test]
+fn opted_in_upper_bounds_are_written_only_where_a_benchmark_reaches_them() {
+    let pristine = repo().join("fixtures/profile-rules");
+    // Opted in without a profile: the package without benchmarks cannot show fewer allocations.
+    let dir = fixture("profile-rules");
+    let o = stackify(
+        dir.path(),
+        &["--apply", "--allow-no-vcs", "--prealloc-upper-bound", "--rule", "prealloc-slice", "--json"],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = json(&o);
+    let count = entry(&doc, "fixes", "nobench/nobench.go", 6).unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(count["status"], "dropped", "{count:#}");
+    assert_eq!(count["code"], "unproven", "{count:#}");
+    assert!(count["reason"].as_str().unwrap().contains("no benchmark reaches it"), "{count:#}");
+    assert_eq!(read(dir.path(), "nobench/nobench.go"), read(&pristine, "nobench/nobench.go"));
+    assert!(read(dir.path(), "hot.go").contains("pos := make([]int, 0, len(xs))"));
+    assert_go_ok(dir.path(), "./...");
+
+    // With the benchmarks' profile too: Rare's line has no sample, so no benchmark reaches it,
+    // though its package's benchmark allocates less with the other fixes.
+    let dir = fixture("profile-rules");
+    let o = stackify(
+        dir.path(),
+        &[
+            "--profile-bench",
+            ".",
+            "--apply",
+            "--allow-no-vcs",
+            "--prealloc-upper-bound",
+            "--rule",
+            "prealloc-slice",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = json(&o);
+    let rare = entry(&doc, "fixes", "hot.go", 42).unwrap_or_else(|| panic!("{doc:#}"));
+    assert_eq!(rare["code"], "unproven", "{rare:#}");
+    let after = read(dir.path(), "hot.go");
+    assert!(after.contains("\tvar odd []int\n") && after.contains("pos := make([]int, 0, len(xs))"), "{after}");
+    assert_go_ok(dir.path(), "./...");
+}
