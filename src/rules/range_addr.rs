@@ -390,6 +390,11 @@ impl<'t> Need<'t> {
 
     fn check(&self, src: &SourceFile, file: &Path, facts: &Facts, plan: &Plan) -> Result<(), Decline> {
         let fx = |n: Node| facts.expr(file, n.start_byte(), n.end_byte());
+        let facts_of = |n: Node| {
+            fx(n).ok_or_else(|| {
+                Decline::new(DeclineCode::NoTypeFacts, format!("no type facts for `{}`", one_line(src.node_text(n))))
+            })
+        };
         let line = |n: Node| src.position(n.start_byte()).0;
         match self {
             Need::Place(lhs) => {
@@ -519,12 +524,7 @@ impl<'t> Need<'t> {
                 )))
             }
             Need::Field(sel) => {
-                let f = fx(*sel).ok_or_else(|| {
-                    Decline::new(
-                        DeclineCode::NoTypeFacts,
-                        format!("no type facts for `{}`", one_line(src.node_text(*sel))),
-                    )
-                })?;
+                let f = facts_of(*sel)?;
                 match f.object.as_ref() {
                     Some(o) if o.kind == "var" => Ok(()),
                     _ => Err(Decline::new(DeclineCode::Aliasing, format!(
@@ -535,12 +535,7 @@ impl<'t> Need<'t> {
                 }
             }
             Need::Method(sel) => {
-                let f = fx(*sel).ok_or_else(|| {
-                    Decline::new(
-                        DeclineCode::NoTypeFacts,
-                        format!("no type facts for `{}`", one_line(src.node_text(*sel))),
-                    )
-                })?;
+                let f = facts_of(*sel)?;
                 match f.object.as_ref() {
                     Some(o) if o.kind == "func" => Ok(()),
                     _ => Err(Decline::new(

@@ -807,7 +807,8 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    fn shape_of(body: &str) -> Result<(String, bool), Decline> {
+    /// `Shape::parse` of the `sort.Slice` call in a function whose body is `body`, seen by `f`.
+    fn with_shape<R>(body: &str, f: impl FnOnce(Result<Shape<'_>, Decline>) -> R) -> R {
         let text = format!("package p\n\nfunc f() {{\n\t{body}\n}}\n");
         let src = SourceFile::parse(Path::new("a.go"), text).unwrap();
         let off = src.text.find("sort.Slice").unwrap();
@@ -815,32 +816,31 @@ mod tests {
         while call.kind() != "call_expression" {
             call = call.parent().unwrap();
         }
-        Shape::parse(&src, call).map(|s| (s.keys[0].chain.clone(), s.keys[0].ascending))
+        f(Shape::parse(&src, call))
+    }
+
+    fn shape_of(body: &str) -> Result<(String, bool), Decline> {
+        with_shape(body, |s| s.map(|s| (s.keys[0].chain.clone(), s.keys[0].ascending)))
     }
 
     /// Keys as `.K+`/`.K-` (`len.K` for len), and the comparison the rewrite writes.
     fn keys_of(body: &str) -> Result<(Vec<String>, String), Decline> {
-        let text = format!("package p\n\nfunc f() {{\n\t{body}\n}}\n");
-        let src = SourceFile::parse(Path::new("a.go"), text).unwrap();
-        let off = src.text.find("sort.Slice").unwrap();
-        let mut call = src.smallest_node_at(off).unwrap();
-        while call.kind() != "call_expression" {
-            call = call.parent().unwrap();
-        }
-        let s = Shape::parse(&src, call)?;
-        let keys = s
-            .keys
-            .iter()
-            .map(|k| {
-                format!(
-                    "{}{}{}",
-                    if k.len_fn.is_some() { "len" } else { "" },
-                    k.chain,
-                    if k.ascending { "+" } else { "-" }
-                )
-            })
-            .collect();
-        Ok((keys, s.comparison("cmp", "a", "b")))
+        with_shape(body, |s| {
+            let s = s?;
+            let keys = s
+                .keys
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}{}{}",
+                        if k.len_fn.is_some() { "len" } else { "" },
+                        k.chain,
+                        if k.ascending { "+" } else { "-" }
+                    )
+                })
+                .collect();
+            Ok((keys, s.comparison("cmp", "a", "b")))
+        })
     }
 
     #[test]
