@@ -190,3 +190,22 @@ fn a_fix_whose_target_does_not_escape_renders_its_location_and_subject() {
         }
     }
 }
+
+#[test]
+fn a_variable_size_make_that_does_not_escape_is_explained_as_a_slice() {
+    // fixtures/slice-to-array: `make([]T, n)` that -m keeps "does not escape" still allocates when n is
+    // not a constant; the report said "the map does not escape" for every non-append site.
+    let dir = fixture("slice-to-array");
+    let doc = json(&stackify(dir.path(), &["--json"]));
+    let makes: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "does-not-escape" && f["subject"].as_str().unwrap().starts_with("make([]"))
+        .collect();
+    assert!(!makes.is_empty(), "{doc:#}");
+    for f in makes {
+        let why = f["cause_text"].as_str().unwrap();
+        assert!(why.starts_with("the slice does not escape") && why.contains("not a constant"), "{f:#}");
+    }
+}

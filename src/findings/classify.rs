@@ -259,10 +259,16 @@ pub fn describe_finding(f: &super::Finding) -> String {
     }
     // Rules target some sites the compiler keeps on the stack: what they cost is growth.
     if f.kind == Kind::DoesNotEscape {
-        return if f.subject == "append" || f.subject.starts_with("append(") {
+        let s = f.subject.as_str();
+        return if s == "append" || s.starts_with("append(") {
             "the slice does not escape, but each append past its capacity allocates a new backing array on the heap"
-        } else {
+        } else if s.starts_with("make([]") {
+            "the slice does not escape, but a make whose size is not a constant (and over 32 bytes at run time) \
+             allocates its backing array on the heap"
+        } else if s.starts_with("make(map[") || s.starts_with("map[") {
             "the map does not escape, but growing past its initial size allocates new buckets on the heap"
+        } else {
+            "the compiler keeps it on the stack; what it allocates is allocated by a callee or by growth"
         }
         .into();
     }
