@@ -147,6 +147,9 @@ pub struct SignatureFacts {
     /// "" for plain functions.
     #[serde(default)]
     pub recv: String,
+    /// The receiver is a pointer (`*T`): a call on an addressable value takes its address.
+    #[serde(default)]
+    pub recv_pointer: bool,
 }
 
 /// Answer to [`Query::Uses`]: every identifier in the requested packages that refers to the object,
@@ -461,6 +464,7 @@ mod tests {
                 results: vec!["*st.Item".into(), "error".into()],
                 variadic: true,
                 recv: String::new(),
+                recv_pointer: false,
             })
         );
 

@@ -225,6 +225,12 @@ pub enum DeclineCode {
     /// cmp.Or compares every key, where a short-circuiting less function only reached a later key when the earlier
     /// ones were equal: a pointer on the way to a later key could be nil and now panic.
     EagerKeyDeref,
+    /// A key calls a method in a less function with several keys: the equality guards call it again and cmp.Or
+    /// calls every key for every pair, so a method with side effects, cost or a panic would run differently.
+    EagerKeyCall,
+    /// A key calls a pointer method on an element value: the less function ran it on the element in the slice,
+    /// the comparison function would run it on a copy, so its writes through the receiver would be lost.
+    PointerReceiverKey,
 }
 
 impl DeclineCode {
@@ -328,6 +334,8 @@ impl DeclineCode {
         DeclineCode::AddressNotCollected,
         DeclineCode::NotLexicographic,
         DeclineCode::EagerKeyDeref,
+        DeclineCode::EagerKeyCall,
+        DeclineCode::PointerReceiverKey,
     ];
 
     /// The rule's shape did not match the site at all (not its call, not a counted loop, the slice
@@ -461,6 +469,8 @@ impl DeclineCode {
             DeclineCode::AddressNotCollected => "address-not-collected",
             DeclineCode::NotLexicographic => "not-lexicographic",
             DeclineCode::EagerKeyDeref => "eager-key-deref",
+            DeclineCode::EagerKeyCall => "eager-key-call",
+            DeclineCode::PointerReceiverKey => "pointer-receiver-key",
         }
     }
 }

@@ -93,6 +93,10 @@ impl Rule for SortSlice {
         for (n, key) in shape.keys.iter().enumerate() {
             q.push(Facts::expr_query(file, key.node));
             q.extend(key.len_fn.map(|f| Facts::expr_query(file, f)));
+            if let Some((selector, operand)) = key.method {
+                q.push(Facts::expr_query(file, selector));
+                q.push(Facts::expr_query(file, operand));
+            }
             if n > 0 {
                 q.extend(key.steps.iter().map(|s| Facts::expr_query(file, *s)));
             }
@@ -173,6 +177,9 @@ impl Rule for SortSlice {
                 }
             }
             check_key(key_text, facts_of(key.node)?)?;
+            if let Some((selector, operand)) = key.method {
+                check_method_key(src, &shape, key_text, facts_of(selector)?, facts_of(operand)?, operand)?;
+            }
             // cmp.Or evaluates every key; the less function only looked at a later key when the earlier
             // ones were equal. A nil pointer on the way to a later key would panic where it did not.
             if n > 0 {
@@ -267,6 +274,63 @@ fn or_unknown(s: &str) -> &str {
     }
 }
 
+/// A key that calls a method, `xs[i].M()`, keeps its behaviour when the comparison calls it on the
+/// element the same number of times, in the same order, on the same receiver: the rewrite calls
+/// `a.M()` then `b.M()` once per comparison exactly where the less function called `xs[i].M()` then
+/// `xs[j].M()`. That holds for one key only (a lexicographic less calls a key again in its equality
+/// guard, and cmp.Or calls later keys for pairs the less function never looked at them for), and for a
+/// receiver the call does not take the address of (`a` is a copy of the element: a pointer method would
+/// update the copy, where the less function updated the element in the slice).
+fn check_method_key(
+    src: &SourceFile,
+    shape: &Shape,
+    key_text: &str,
+    method: &ExprFacts,
+    operand: &ExprFacts,
+    operand_node: Node,
+) -> Result<(), Decline> {
+    if shape.keys.len() > 1 {
+        return Err(Decline::new(
+            DeclineCode::EagerKeyCall,
+            format!(
+                "`{key_text}` calls a method in a less function with several keys: the less function calls it again in its \
+                 equality guard, and cmp.Or calls every key's method for every pair, so a method with side effects, \
+                 a cost or a panic would run a different number of times"
+            ),
+        ));
+    }
+    let sig = match &method.object {
+        Some(o) if o.kind == "func" => o.signature.as_ref(),
+        _ => None,
+    };
+    let Some(sig) = sig.filter(|s| !s.recv.is_empty() || s.recv_pointer) else {
+        return Err(unsupported(format!(
+            "`{key_text}` does not call a method (a field of function type, or no facts about the receiver)"
+        )));
+    };
+    if operand.type_param {
+        return Err(Decline::new(
+            DeclineCode::WrongType,
+            format!(
+                "`{}` has a type-parameter type: its method set depends on the instance",
+                src.node_text(operand_node)
+            ),
+        ));
+    }
+    if sig.recv_pointer && !operand.pointer {
+        let operand_text = src.node_text(operand_node);
+        return Err(Decline::new(
+            DeclineCode::PointerReceiverKey,
+            format!(
+                "`{key_text}` has a pointer receiver and `{operand_text}` is not a pointer: the less function calls it on \
+                 the element in the slice, the comparison function on a copy, so what the method writes through its \
+                 receiver would no longer reach the slice"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn check_key(text: &str, key: &ExprFacts) -> Result<(), Decline> {
     if key.type_param {
         return Err(Decline::new(DeclineCode::NanOrder, format!(
@@ -345,6 +409,9 @@ struct Key<'t> {
     /// Operands of the key's field selections below the element (`xs[i].A` in `xs[i].A.B`): each is
     /// dereferenced when it is a pointer.
     steps: Vec<Node<'t>>,
+    /// A key that is a method's result, `xs[i].A.M()`: the selector `xs[i].A.M` (asked for the
+    /// method's receiver) and its operand `xs[i].A` (asked whether it is a pointer).
+    method: Option<(Node<'t>, Node<'t>)>,
 }
 
 impl Key<'_> {
@@ -446,6 +513,9 @@ impl<'a> Ctx<'a> {
         let n = strip_parens(n);
         let (len_fn, inner) = if n.kind() == "call_expression" {
             let (func, args) = call_parts(n).ok()?;
+            if func.kind() == "selector_expression" && args.is_empty() {
+                return self.method_key(n, func);
+            }
             if func.kind() != "identifier" || self.src.node_text(func) != "len" || args.len() != 1 {
                 return None;
             }
@@ -454,7 +524,22 @@ impl<'a> Ctx<'a> {
             (None, n)
         };
         let (index, chain, steps) = element_key(self.src, inner, &self.xs_path, &self.aliases)?;
-        Some((index, Key { node: n, len_fn, chain, ascending: true, steps }))
+        Some((index, Key { node: n, len_fn, chain, ascending: true, steps, method: None }))
+    }
+
+    /// `xs[p].A.M()` (a method without arguments on an element key) → the index parameter and the key.
+    fn method_key<'t>(&self, call: Node<'t>, selector: Node<'t>) -> Option<(String, Key<'t>)> {
+        let operand = selector.child_by_field_name("operand")?;
+        let name = self.src.node_text(selector.child_by_field_name("field")?);
+        let (index, chain, mut steps) = element_key(self.src, operand, &self.xs_path, &self.aliases)?;
+        if operand.kind() == "selector_expression" {
+            steps.push(operand);
+        }
+        let chain = format!("{chain}.{name}()");
+        Some((
+            index,
+            Key { node: call, len_fn: None, chain, ascending: true, steps, method: Some((selector, operand)) },
+        ))
     }
 
     /// `L op R` with both sides the same key of the two elements, one indexed by each parameter:
@@ -464,7 +549,7 @@ impl<'a> Ctx<'a> {
         let (l, op, r) = binary(self.src, n).ok_or_else(|| unsupported(format!("`{}` is not a comparison", text())))?;
         let describe = |side: Node| {
             unsupported(format!(
-                "`{}` is not an element of `{}` indexed by a parameter, followed by field names (or len of one)",
+                "`{}` is not an element of `{}` indexed by a parameter, followed by field names (or len of one, or a method call without arguments)",
                 one_line(self.src.node_text(side)),
                 self.xs_path.join(".")
             ))
@@ -844,6 +929,32 @@ mod tests {
     }
 
     #[test]
+    fn method_keys() {
+        assert_eq!(
+            keys_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Key() < xs[j].Key() })").unwrap(),
+            (vec![".Key()+".into()], "cmp.Compare(a.Key(), b.Key())".into())
+        );
+        assert_eq!(
+            keys_of("sort.Slice(xs, func(i, j int) bool { return xs[j].P.Name() < xs[i].P.Name() })").unwrap(),
+            (vec![".P.Name()-".into()], "cmp.Compare(b.P.Name(), a.P.Name())".into())
+        );
+        // Arguments, different methods, and a method of something other than the element are not keys.
+        let code = |body: &str| keys_of(body).unwrap_err().code;
+        assert_eq!(
+            code("sort.Slice(xs, func(i, j int) bool { return xs[i].At(0) < xs[j].At(0) })"),
+            DeclineCode::UnsupportedLess
+        );
+        assert_eq!(
+            code("sort.Slice(xs, func(i, j int) bool { return xs[i].A() < xs[j].B() })"),
+            DeclineCode::UnsupportedLess
+        );
+        assert_eq!(
+            code("sort.Slice(xs, func(i, j int) bool { return ys[i].A() < ys[j].A() })"),
+            DeclineCode::UnsupportedLess
+        );
+    }
+
+    #[test]
     fn multi_key_shapes() {
         let ok = |body: &str| keys_of(body).unwrap().0;
         let code = |body: &str| keys_of(body).unwrap_err().code;
@@ -935,7 +1046,8 @@ mod tests {
         );
         // Unsupported: `!=` in the chain, a call, i/j on one side only (and && of two orders is not lexicographic).
         assert_eq!(code("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A || xs[i].A != xs[j].A && xs[i].B < xs[j].B })"), DeclineCode::UnsupportedLess);
-        assert_eq!(code("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A || xs[i].A == xs[j].A && xs[i].K() < xs[j].K() })"), DeclineCode::UnsupportedLess);
+        // A method key in a chain parses; `propose` declines it (`eager-key-call`) once it knows it is a method.
+        assert_eq!(ok("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A || xs[i].A == xs[j].A && xs[i].K() < xs[j].K() })"), vec![".A+".to_string(), ".K()+".into()]);
         assert_eq!(code("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A || xs[i].A == xs[j].A && xs[i].B < xs[i].B })"), DeclineCode::UnsupportedLess);
         assert_eq!(
             code("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A && xs[i].B < xs[j].B })"),
@@ -972,7 +1084,7 @@ mod tests {
         assert!(shape_of("sort.Slice(xs[1:], func(i, j int) bool { return xs[i] < xs[j] })").is_err());
         assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].B })").is_err());
         assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[i].A })").is_err());
-        assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Key() < xs[j].Key() })").is_err());
+        assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].Key(1) < xs[j].Key(1) })").is_err());
         assert!(shape_of("sort.Slice(xs, func(i, j int) bool { return xs[i].A < xs[j].A /* why */ })").is_err());
         assert!(shape_of("sort.Slice(xs, less)").is_err());
     }

@@ -183,6 +183,9 @@ type signatureFacts struct {
 	Results  []string `json:"results"`
 	Variadic bool     `json:"variadic"`
 	Recv     string   `json:"recv"`
+	// RecvPointer: the method's receiver is a pointer (*T), known even when
+	// Recv cannot be spelled in the file.
+	RecvPointer bool `json:"recv_pointer,omitempty"`
 }
 
 type usesFacts struct {
@@ -975,6 +978,7 @@ func (sp *typeSpeller) signature(sig *types.Signature) *signatureFacts {
 	}
 	if r := sig.Recv(); r != nil {
 		sf.Recv = sp.spell(r.Type())
+		_, sf.RecvPointer = r.Type().(*types.Pointer)
 	}
 	return sf
 }
