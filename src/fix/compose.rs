@@ -14,8 +14,13 @@ use std::collections::{BTreeSet, HashSet};
 /// Apply non-overlapping edits (offsets into `text`). Returns the new text and, for each edit in
 /// `edits` order, the byte range its text occupies in the new text.
 pub fn apply_edits(text: &str, edits: &[TextEdit]) -> Result<(String, Vec<(usize, usize)>)> {
-    let mut order: Vec<usize> = (0..edits.len()).collect();
-    // Insertions at an offset go before a replacement starting there.
+    // An edit that several fixes make identically (a shared hoisted line) is applied once; the copies
+    // report the range of the first.
+    let first_of: Vec<usize> =
+        (0..edits.len()).map(|i| edits[..i].iter().position(|e| *e == edits[i]).unwrap_or(i)).collect();
+    let mut order: Vec<usize> = (0..edits.len()).filter(|&i| first_of[i] == i).collect();
+    // Insertions at an offset go before a replacement starting there (stable: same-offset insertions
+    // keep their order).
     order.sort_by_key(|&i| (edits[i].start, edits[i].end != edits[i].start, edits[i].end));
     for w in order.windows(2) {
         let (a, b) = (&edits[w[0]], &edits[w[1]]);
@@ -38,6 +43,9 @@ pub fn apply_edits(text: &str, edits: &[TextEdit]) -> Result<(String, Vec<(usize
         rope.insert(cs, &e.text);
         ranges[i] = (start, start + e.text.len());
         shift += e.text.len() as isize - (e.end - e.start) as isize;
+    }
+    for i in 0..edits.len() {
+        ranges[i] = ranges[first_of[i]];
     }
     Ok((rope.to_string(), ranges))
 }
@@ -157,6 +165,25 @@ mod tests {
             &[TextEdit { start: 0, end: 3, text: String::new() }, TextEdit { start: 2, end: 4, text: String::new() }]
         )
         .is_err());
+    }
+
+    #[test]
+    fn an_edit_two_fixes_share_is_applied_once_and_line_insertions_keep_fix_order() {
+        // Two prealloc fixes of one loop: both hoist its range operand, each adds its own make.
+        let text = "\tfor _, k := range f() {\n";
+        let at = text.find("f()").unwrap();
+        let hoist = TextEdit { start: 0, end: 0, text: "\titems := f()\n".into() };
+        let operand = TextEdit { start: at, end: at + 3, text: "items".into() };
+        let a = TextEdit { start: 0, end: 0, text: "\ta = make([]K, 0, len(items))\n".into() };
+        let b = TextEdit { start: 0, end: 0, text: "\tb = make([]K, 0, len(items))\n".into() };
+        let edits = [hoist.clone(), a, operand.clone(), hoist, b, operand];
+        let (out, ranges) = apply_edits(text, &edits).unwrap();
+        assert_eq!(
+            out,
+            "\titems := f()\n\ta = make([]K, 0, len(items))\n\tb = make([]K, 0, len(items))\n\tfor _, k := range items {\n"
+        );
+        assert_eq!(ranges[3], ranges[0]);
+        assert_eq!(&out[ranges[5].0..ranges[5].1], "items");
     }
 
     #[test]

@@ -84,10 +84,35 @@ impl Fix {
         let end = self.edits.iter().map(|e| e.end).max().unwrap_or(0);
         (start, end)
     }
+    /// Whether the two fixes cannot both be applied. An edit both make identically is shared (two
+    /// prealloc fixes of one loop both hoist its range operand), and whole lines inserted at one offset
+    /// are independent statements, applied in fix order; any other contact of two edits overlaps.
     pub fn overlaps(&self, other: &Fix) -> bool {
-        self.file == other.file
-            && self.edits.iter().any(|a| {
-                other.edits.iter().any(|b| a.start < b.end && b.start < a.end || (a.start == b.start && a.end == b.end))
-            })
+        self.file == other.file && self.edits.iter().any(|a| other.edits.iter().any(|b| edits_conflict(a, b)))
+    }
+}
+
+/// Two edits of one file that cannot both apply: they touch the same bytes (or insert at the same
+/// offset), unless they are the same edit or both insert whole lines.
+pub fn edits_conflict(a: &TextEdit, b: &TextEdit) -> bool {
+    let whole_lines = |e: &TextEdit| e.start == e.end && e.text.ends_with('\n');
+    let touch = a.start < b.end && b.start < a.end || (a.start == b.start && a.end == b.end);
+    touch && a != b && !(whole_lines(a) && whole_lines(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_edits_and_line_insertions_do_not_conflict() {
+        let e = |start: usize, end: usize, text: &str| TextEdit { start, end, text: text.into() };
+        assert!(!edits_conflict(&e(4, 7, "items"), &e(4, 7, "items")));
+        assert!(edits_conflict(&e(4, 7, "items"), &e(4, 7, "keys")));
+        assert!(edits_conflict(&e(4, 7, "items"), &e(5, 9, "x")));
+        assert!(!edits_conflict(&e(0, 0, "\ta = make([]int, 0, n)\n"), &e(0, 0, "\tb = make([]int, 0, n)\n")));
+        // Insertions inside a line at one offset: their order would matter.
+        assert!(edits_conflict(&e(3, 3, "x"), &e(3, 3, "y")));
+        assert!(!edits_conflict(&e(3, 3, "x"), &e(4, 4, "y")));
     }
 }

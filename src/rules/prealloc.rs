@@ -288,12 +288,13 @@ fn loop_of<'t>(src: &SourceFile, node: Node<'t>) -> Result<Loop<'t>, Decline> {
 }
 
 fn check_loop_shape(src: &SourceFile, lp: &Loop) -> Result<(), Decline> {
-    check_loop_shape_with(src, lp, false)
+    check_loop_shape_with(src, lp, false, false)
 }
 
 /// `exits_ok`: the capacity is an upper bound anyway (a filter loop), so an iteration that stops
-/// early or skips the append only leaves more of it unused.
-fn check_loop_shape_with(src: &SourceFile, lp: &Loop, exits_ok: bool) -> Result<(), Decline> {
+/// early or skips the append only leaves more of it unused. `hoist_ok`: a range operand that is not a
+/// plain path is fine, because the caller evaluates it once into a variable (see [`Hoist`]).
+fn check_loop_shape_with(src: &SourceFile, lp: &Loop, exits_ok: bool, hoist_ok: bool) -> Result<(), Decline> {
     if let Some(exit) = early_exit(src, lp.body).filter(|_| !exits_ok) {
         return Err(Decline::new(DeclineCode::LoopMayExitEarly, format!(
             "the loop has {exit}: it may stop or skip the body before its trip count (an over-estimate wastes memory; declined)"
@@ -338,7 +339,7 @@ fn check_loop_shape_with(src: &SourceFile, lp: &Loop, exits_ok: bool) -> Result<
                 ),
             ));
         }
-    } else if !is_path(lp.header.expr()) {
+    } else if !hoist_ok && !is_path(lp.header.expr()) {
         return Err(Decline::new(
             DeclineCode::EvaluatedTwice,
             format!(
@@ -371,6 +372,9 @@ struct Decl<'t> {
     /// The declaring identifier.
     name: Node<'t>,
     init: Init<'t>,
+    /// `var a, b []T`: the statement declares other variables too, so it stays as it is and the
+    /// capacity is given by an assignment before the loop.
+    shared: bool,
 }
 
 impl<'t> Decl<'t> {
@@ -417,7 +421,9 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
     if !names.iter().any(|n| src.node_text(*n) == name) {
         return Ok(None);
     }
-    if names.len() != 1 || value.len() > 1 {
+    // `var a, b []T` (no values): each starts nil, and `a = make(...)` before the loop leaves `b` alone.
+    let shared = names.len() > 1 && value.is_empty() && ty.is_some() && what == Container::Slice;
+    if (names.len() != 1 && !shared) || value.len() > 1 {
         return Err(Decline::new(
             DeclineCode::NotSimpleDeclaration,
             format!("`{name}` is declared together with other variables"),
@@ -439,7 +445,8 @@ fn declaration<'t>(src: &SourceFile, stmt: Node<'t>, name: &str, what: Container
         }
         (Some(v), _) => empty_value(src, *v, name, what)?,
     };
-    Ok(Some(Decl { stmt, name: names[0], init }))
+    let name_node = *names.iter().find(|n| src.node_text(**n) == name).expect("checked above");
+    Ok(Some(Decl { stmt, name: name_node, init, shared }))
 }
 
 fn empty_value<'t>(src: &SourceFile, v: Node<'t>, name: &str, what: Container) -> Result<Init<'t>, Decline> {
@@ -753,6 +760,76 @@ fn statement_of(n: Node) -> Node {
     cur
 }
 
+/// [`classify_use`], looking through a call of a function literal held in a local variable
+/// (`write := func(xs []T) { ... }; write(out)`): the uses of the matching parameter inside the literal
+/// stand for the call, so a helper that only ranges, indexes or sorts its argument is nil-blind too.
+/// `depth` bounds literals calling literals.
+fn classify_uses<'t>(src: &SourceFile, id: Node<'t>, name: &str, depth: u8) -> Vec<Use<'t>> {
+    let u = classify_use(src, id, name);
+    let Use::Call { callee, at } = u else { return vec![u] };
+    if depth == 0 {
+        return vec![u];
+    }
+    match local_literal_param(src, callee, at) {
+        Some((body, param)) => identifiers_named(body, &param, src)
+            .into_iter()
+            .flat_map(|p| classify_uses(src, p, &param, depth - 1))
+            .collect(),
+        None => vec![u],
+    }
+}
+
+/// For `f(…, x, …)` where `f` is a local variable declared once in the enclosing function as
+/// `f := func(…) { … }` and only ever called: the literal's body and the name of the parameter `x`
+/// is passed to. `None` for anything less certain (reassigned or shadowed `f`, a variadic or unnamed
+/// parameter). A parameter redeclared inside the body is left to the classification, which treats a
+/// redeclaration as observing.
+fn local_literal_param<'t>(src: &SourceFile, callee: Node<'t>, arg: Node<'t>) -> Option<(Node<'t>, String)> {
+    if callee.kind() != "identifier" {
+        return None;
+    }
+    let fname = src.node_text(callee);
+    let func = enclosing_function(callee)?;
+    let mut literal = None;
+    for occ in identifiers_named(func, fname, src) {
+        let parent = occ.parent()?;
+        if parent.kind() == "call_expression"
+            && parent.child_by_field_name("function").is_some_and(|f| f.id() == occ.id())
+        {
+            continue;
+        }
+        // The one declaration: `f := func(...) {...}`, alone on its left and right.
+        let decl = parent.parent().filter(|d| d.kind() == "short_var_declaration" && literal.is_none())?;
+        let left = decl.child_by_field_name("left").map(items)?;
+        let right = decl.child_by_field_name("right").map(items)?;
+        if left.len() != 1 || right.len() != 1 || left[0].id() != occ.id() || right[0].kind() != "func_literal" {
+            return None;
+        }
+        if decl.start_byte() > callee.start_byte() {
+            return None;
+        }
+        literal = Some(right[0]);
+    }
+    let literal = literal?;
+    let index = items(arg.parent()?).iter().position(|a| a.id() == arg.id())?;
+    let params = literal.child_by_field_name("parameters")?;
+    let mut names = Vec::new();
+    for d in items(params) {
+        if d.kind() != "parameter_declaration" {
+            return None;
+        }
+        let mut c = d.walk();
+        let ns: Vec<Node> = d.children_by_field_name("name", &mut c).collect();
+        if ns.is_empty() {
+            return None;
+        }
+        names.extend(ns.iter().map(|n| src.node_text(*n).to_string()));
+    }
+    let param = names.get(index)?.clone();
+    let body = literal.child_by_field_name("body")?;
+    (param != "_").then_some((body, param))
+}
+
 fn classify_use<'t>(src: &SourceFile, id: Node<'t>, name: &str) -> Use<'t> {
     let Some(parent) = id.parent() else { return Use::Observes(id) };
     let is_id = |n: Option<Node>| n.is_some_and(|n| n.id() == id.id());
@@ -836,6 +913,126 @@ struct SliceMatch<'t> {
     uses_after: Vec<Use<'t>>,
     /// The outermost `if` of the loop body the append is inside, for a filter loop.
     filter: Option<Node<'t>>,
+    /// A range operand that is not a plain path (`rv.MapKeys()`), evaluated once into a variable.
+    hoist: Option<Hoist<'t>>,
+}
+
+/// `for _, k := range rv.MapKeys()` → `items := rv.MapKeys()` on the line before the capacity's
+/// statement, and `range items`: the operand runs once, as the range statement ran it, and its length
+/// sizes the slice. Only side-effect-free declarations stand between the new line and the loop (the
+/// same condition that lets a bound move up to the declaration), so nothing observes the earlier
+/// evaluation.
+struct Hoist<'t> {
+    expr: Node<'t>,
+    name: String,
+}
+
+/// Names Go predeclares: a hoisted variable named like one would shadow it for the rest of the block.
+const PREDECLARED: &[&str] = &[
+    "any",
+    "append",
+    "bool",
+    "byte",
+    "cap",
+    "clear",
+    "close",
+    "comparable",
+    "complex",
+    "complex64",
+    "complex128",
+    "copy",
+    "delete",
+    "error",
+    "false",
+    "float32",
+    "float64",
+    "imag",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "iota",
+    "len",
+    "make",
+    "max",
+    "min",
+    "new",
+    "nil",
+    "panic",
+    "print",
+    "println",
+    "real",
+    "recover",
+    "rune",
+    "string",
+    "true",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+];
+const KEYWORDS: &[&str] = &[
+    "break",
+    "case",
+    "chan",
+    "const",
+    "continue",
+    "default",
+    "defer",
+    "else",
+    "fallthrough",
+    "for",
+    "func",
+    "go",
+    "goto",
+    "if",
+    "import",
+    "interface",
+    "map",
+    "package",
+    "range",
+    "return",
+    "select",
+    "struct",
+    "switch",
+    "type",
+    "var",
+];
+
+/// A name for the hoisted operand: the called function's name in lower camel case (`MapKeys()` →
+/// `mapKeys`, `GetItems()` → `items`), else `items`, `elems`, `values`; the first that no identifier
+/// of the enclosing function spells (so it shadows nothing the function uses and is shadowed by
+/// nothing) and that is not predeclared.
+fn hoist_name(src: &SourceFile, expr: Node, func: Node) -> Option<String> {
+    let used: BTreeSet<String> = descendants(func)
+        .into_iter()
+        .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier" | "field_identifier"))
+        .map(|d| src.node_text(d).to_string())
+        .collect();
+    let called = (expr.kind() == "call_expression")
+        .then(|| expr.child_by_field_name("function"))
+        .flatten()
+        .and_then(|f| match f.kind() {
+            "identifier" => Some(f),
+            "selector_expression" => f.child_by_field_name("field"),
+            _ => None,
+        })
+        .map(|f| src.node_text(f));
+    let derived = called.map(|c| {
+        let c = c.strip_prefix("Get").filter(|r| r.starts_with(|ch: char| ch.is_ascii_uppercase())).unwrap_or(c);
+        let mut chars = c.chars();
+        chars.next().map(|f| f.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
+    });
+    derived.into_iter().chain(["items", "elems", "values"].map(String::from)).find(|n| {
+        !n.is_empty()
+            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !used.contains(n)
+            && !PREDECLARED.contains(&n.as_str())
+            && !KEYWORDS.contains(&n.as_str())
+    })
 }
 
 /// For an append statement inside `if` statements (consequence or `else`) of a loop body: the loop
@@ -930,13 +1127,34 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
             line_of(src, *other)
         )));
     }
-    check_loop_shape_with(src, &lp, filter.is_some())?;
+    check_loop_shape_with(src, &lp, filter.is_some(), true)?;
+    let hoist = match lp.header {
+        Header::Range(_) if !is_path(lp.header.expr()) => {
+            let expr = lp.header.expr();
+            let func = enclosing_function(lp.node)
+                .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not inside a function"))?;
+            let name = hoist_name(src, expr, func).ok_or_else(|| {
+                Decline::new(
+                    DeclineCode::EvaluatedTwice,
+                    format!(
+                        "the range operand `{}` is not a plain variable path, and no free name holds it for the capacity",
+                        one_line(src.node_text(expr))
+                    ),
+                )
+            })?;
+            Some(Hoist { expr, name })
+        }
+        _ => None,
+    };
     let (decl, gap) = declaration_before(src, lp.stmt, &name, Container::Slice)?;
     let list = lp.stmt.parent().expect("checked by declaration_before");
     let after: Vec<Node> = items(list).into_iter().filter(|s| s.start_byte() >= lp.stmt.end_byte()).collect();
-    let uses_after =
-        after.iter().flat_map(|s| identifiers_named(*s, &name, src)).map(|id| classify_use(src, id, &name)).collect();
-    Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after, filter })
+    let uses_after = after
+        .iter()
+        .flat_map(|s| identifiers_named(*s, &name, src))
+        .flat_map(|id| classify_uses(src, id, &name, 2))
+        .collect();
+    Ok(SliceMatch { name, append_fn, lp, decl, gap, uses_after, filter, hoist })
 }
 
 /// Where a statement inserted before the loop goes: before the comments that lead into the loop.
@@ -970,6 +1188,9 @@ impl<'t> SliceMatch<'t> {
         ];
         if let Init::EmptyMake { func, .. } = self.decl.init {
             q.push(Facts::expr_query(file, func));
+        }
+        if let Some(callee) = self.hoist.as_ref().and_then(|h| h.expr.child_by_field_name("function")) {
+            q.push(Facts::expr_query(file, callee));
         }
         for at in [self.decl.stmt.start_byte(), self.lp.stmt.start_byte()] {
             for name in ["make", "len", "max"] {
@@ -1014,7 +1235,33 @@ impl<'t> SliceMatch<'t> {
                 return Err(Decline::new(DeclineCode::NotBuiltin, "`make` in the declaration is not the builtin"));
             }
         }
-        let bound = bound_of(src, self.lp.header, fact(self.lp.header.expr())?)?;
+        let mut operand = fact(self.lp.header.expr())?.clone();
+        if let Some(h) = &self.hoist {
+            if has_comment(h.expr) {
+                return Err(Decline::new(
+                    DeclineCode::DropsComment,
+                    "the range operand contains a comment that moving it would misplace",
+                ));
+            }
+            // `range []byte(s)` does not copy s; `items := []byte(s)` would.
+            let callee = h.expr.child_by_field_name("function");
+            if h.expr.kind() != "call_expression" || callee.map(fact).transpose()?.is_some_and(|f| f.mode == "type") {
+                return Err(Decline::new(
+                    DeclineCode::EvaluatedTwice,
+                    format!(
+                        "the range operand `{}` is not a plain variable path nor a function call (it would be evaluated a second time)",
+                        one_line(src.node_text(h.expr))
+                    ),
+                ));
+            }
+            // Evaluated once, into the hoisted variable, where the range statement evaluated it.
+            operand.side_effects = false;
+        }
+        let mut bound = bound_of(src, self.lp.header, &operand)?;
+        if let Some(h) = &self.hoist {
+            let code = src.node_text(h.expr);
+            bound.text = if bound.text == code { h.name.clone() } else { format!("len({})", h.name) };
+        }
         if bound.constant.is_some_and(|c| c <= 0) {
             return Err(Decline::new(
                 DeclineCode::NoSaving,
@@ -1039,8 +1286,17 @@ impl<'t> SliceMatch<'t> {
         let ty = one_line(src.node_text(self.decl.ty()));
         let builtin_at = |offset: usize, n: &str| facts.scope(file, offset, n).is_some_and(|s| s.kind == "builtin");
         let mut notes: Vec<String> = Vec::new();
+        // Where the capacity is given: at the declaration when the bound means the same there (nothing
+        // but side-effect-free declarations that do not mention it in between), else right before the
+        // loop. A declaration shared with other variables stays as it is.
+        let at_decl = match self.decl.init {
+            Init::Nil { .. } => {
+                !self.decl.shared && gap_allows_moving(src, file, facts, &self.gap, self.lp.header.expr()).is_ok()
+            }
+            Init::EmptyLit { .. } | Init::EmptyMake { .. } => true,
+        };
 
-        let (edits, title, how) = match self.decl.init {
+        let (mut edits, title, how) = match self.decl.init {
             Init::Nil { .. } => {
                 // Can nil-ness be told apart after the loop?
                 let mut observer: Option<String> = None;
@@ -1079,9 +1335,6 @@ impl<'t> SliceMatch<'t> {
                         ),
                     ));
                 }
-                // At the declaration when the bound means the same there (nothing but side-effect-free
-                // declarations that do not mention it in between), else right before the loop.
-                let at_decl = gap_allows_moving(src, file, facts, &self.gap, self.lp.header.expr()).is_ok();
                 let (at, indent) =
                     if at_decl { after_statement(src, self.decl.stmt)? } else { insertion_point(src, &self.lp)? };
                 let scope_at = if at_decl { self.decl.stmt.start_byte() } else { self.lp.stmt.start_byte() };
@@ -1190,6 +1443,29 @@ impl<'t> SliceMatch<'t> {
                 (vec![edit], format!("{} → {new}", one_line(src.node_text(value))), how)
             }
         };
+        if let Some(h) = &self.hoist {
+            let stmt = if at_decl { self.decl.stmt } else { self.lp.stmt };
+            let (at, indent) = line_before(src, stmt).ok_or_else(|| {
+                Decline::new(
+                    DeclineCode::NotOwnLine,
+                    "the statement before which the range operand would move does not start its own line",
+                )
+            })?;
+            let code = src.node_text(h.expr);
+            // First among the insertions at `at`: the capacity's statement may follow at the same offset.
+            edits.insert(
+                0,
+                TextEdit { start: at, end: at, text: format!("{indent}{} := {code}{}", h.name, src.newline()) },
+            );
+            edits.push(TextEdit { start: h.expr.start_byte(), end: h.expr.end_byte(), text: h.name.clone() });
+            notes.push(format!(
+                "The range operand `{}` is evaluated once into `{}` right before {}, and the loop ranges over `{}`: it still runs exactly once, and only side-effect-free declarations separate it from the loop.",
+                one_line(code),
+                h.name,
+                if at_decl { "the declaration" } else { "the loop" },
+                h.name
+            ));
+        }
         if let Some(n) = huge_note(bound.constant, size) {
             notes.push(n);
         }
@@ -1554,9 +1830,10 @@ mod tests {
             "\tvar out []int\n\tfor n > 0 {\n\t\tout = append(out, 1)\n\t}\n\treturn out",
             DeclineCode::NoTripCount,
         );
-        declined(
-            "\tvar out []int\n\tfor _, x := range g() {\n\t\tout = append(out, x)\n\t}\n\treturn out",
-            DeclineCode::EvaluatedTwice,
+        // A call as the range operand is evaluated once into a variable (see
+        // range_operands_that_are_calls_are_evaluated_once_into_a_free_name).
+        assert!(
+            slice("\tvar out []int\n\tfor _, x := range g() {\n\t\tout = append(out, x)\n\t}\n\treturn out").is_ok()
         );
         declined(
             "\tvar out []int\n\tfor i := 0; i < g(); i++ {\n\t\tout = append(out, i)\n\t}\n\treturn out",
@@ -1586,7 +1863,7 @@ mod tests {
             "\tout := make([]int, 0, 4)\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn out",
             DeclineCode::AlreadyDone,
         );
-        declined("\tvar out, other []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, other...)", DeclineCode::NotSimpleDeclaration);
+        declined("\tout, other := []int{}, []int{}\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn append(out, other...)", DeclineCode::NotSimpleDeclaration);
         declined(
             "\tvar out []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\tgoto end\nend:\n\treturn out",
             DeclineCode::UsesGoto,
@@ -1777,6 +2054,7 @@ mod tests {
                     let (ty, basic, mode) = match code {
                         "append" | "make" => ("", "", "builtin"),
                         "n" => ("int", "int", "variable"),
+                        "T" => ("T", "", "type"),
                         _ => ("[]int", "", "variable"),
                     };
                     let e = ExprFacts {
@@ -1840,6 +2118,56 @@ mod tests {
         assert!(apply(counted, &p).contains("\tout := make([]int, 0, max(n, 0))\n"), "{:?}", p.edits);
         let e = propose_slice(counted, "1.20").unwrap_err();
         assert_eq!(e.code, DeclineCode::BoundMayBeNegative, "{}", e.reason);
+    }
+
+    #[test]
+    fn range_operands_that_are_calls_are_evaluated_once_into_a_free_name() {
+        let wrap = |body: &str| format!("package p\n\nfunc f(xs []int) int {{\n{body}\n}}\n");
+        let call =
+            wrap("\tvar out []int\n\tfor _, x := range load(xs) {\n\t\tout = append(out, x)\n\t}\n\treturn len(out)");
+        let p = propose_slice(&call, "1.22").unwrap();
+        assert!(
+            apply(&call, &p).contains("\tload := load(xs)\n") || apply(&call, &p).contains("\titems := load(xs)\n"),
+            "{}",
+            apply(&call, &p)
+        );
+        // `load` is the callee's own name, so the fallback is used.
+        let out = apply(&call, &p);
+        assert!(
+            out.contains("\titems := load(xs)\n\tout := make([]int, 0, len(items))\n\tfor _, x := range items {"),
+            "{out}"
+        );
+        assert!(p.explanation.contains("evaluated once into `items`"), "{}", p.explanation);
+
+        // A method's name in lower camel case; `Get` dropped.
+        let method = wrap(
+            "\tvar out []int\n\tfor _, x := range c.GetValues() {\n\t\tout = append(out, x)\n\t}\n\treturn len(out)",
+        );
+        assert!(apply(&method, &propose_slice(&method, "1.22").unwrap()).contains("\tvalues := c.GetValues()\n"));
+        // Every candidate name taken: declined.
+        let taken = wrap("\titems, elems, values, rows := 1, 2, 3, 4\n\t_, _, _, _ = items, elems, values, rows\n\tvar out []int\n\tfor _, x := range c.Rows() {\n\t\tout = append(out, x)\n\t}\n\treturn len(out)");
+        assert_eq!(propose_slice(&taken, "1.22").unwrap_err().code, DeclineCode::EvaluatedTwice);
+        // A conversion is not hoisted: `range T(s)` may not copy where `items := T(s)` would.
+        let conv =
+            wrap("\tvar out []int\n\tfor _, x := range T(xs) {\n\t\tout = append(out, x)\n\t}\n\treturn len(out)");
+        assert_eq!(propose_slice(&conv, "1.22").unwrap_err().code, DeclineCode::EvaluatedTwice);
+        // A labeled loop: the new line goes above the label, which stays on the loop.
+        let labeled = wrap("\tvar out []int\nouter:\n\tfor _, x := range load(xs) {\n\t\tfor range xs {\n\t\t\tbreak\n\t\t}\n\t\tout = append(out, x)\n\t}\n\treturn len(out)");
+        match propose_slice(&labeled, "1.22") {
+            Ok(p) => {
+                let out = apply(&labeled, &p);
+                assert!(out.contains("outer:\n\tfor _, x := range items {"), "{out}");
+            }
+            Err(e) => assert_eq!(e.code, DeclineCode::NotOwnLine, "{}", e.reason),
+        }
+    }
+
+    #[test]
+    fn a_variable_declared_with_others_gets_its_capacity_before_the_loop() {
+        let text = "package p\n\nfunc f(xs []int) int {\n\tvar out, other []int\n\tfor _, x := range xs {\n\t\tout = append(out, x)\n\t}\n\treturn len(out) + len(other)\n}\n";
+        let p = propose_slice(text, "1.22").unwrap();
+        let out = apply(text, &p);
+        assert!(out.contains("\tvar out, other []int\n\tout = make([]int, 0, len(xs))\n\tfor"), "{out}");
     }
 
     #[test]
