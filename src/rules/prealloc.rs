@@ -924,7 +924,8 @@ struct SliceMatch<'t> {
 /// evaluation.
 struct Hoist<'t> {
     expr: Node<'t>,
-    name: String,
+    /// The innermost function around the loop, whose identifiers the new name must avoid.
+    func: Node<'t>,
 }
 
 /// Names Go predeclares: a hoisted variable named like one would shadow it for the rest of the block.
@@ -1002,16 +1003,53 @@ const KEYWORDS: &[&str] = &[
     "var",
 ];
 
-/// A name for the hoisted operand: the called function's name in lower camel case (`MapKeys()` →
-/// `mapKeys`, `GetItems()` → `items`), else `items`, `elems`, `values`; the first that no identifier
-/// of the enclosing function spells (so it shadows nothing the function uses and is shadowed by
-/// nothing) and that is not predeclared.
-fn hoist_name(src: &SourceFile, expr: Node, func: Node) -> Option<String> {
+/// A name for the hoisted operand of `lp`: the called function's name in lower camel case
+/// (`MapKeys()` → `mapKeys`, `GetSKUs()` → `skus`), else the plural of the loop's value variable
+/// (`for _, line := range …` → `lines`), else `n`/`count` for an integer operand and
+/// `items`/`elems`/`values` for others; the first that no identifier of the enclosing function spells
+/// (so it shadows nothing the function uses), that Go does not predeclare, and that no enclosing
+/// loop's own hoist would take.
+fn hoist_name(src: &SourceFile, lp: &Loop, func: Node, integer: bool) -> Option<String> {
     let used: BTreeSet<String> = descendants(func)
         .into_iter()
         .filter(|d| matches!(d.kind(), "identifier" | "type_identifier" | "package_identifier" | "field_identifier"))
         .map(|d| src.node_text(d).to_string())
         .collect();
+    // Outer loops first: an inner hoist in an outer loop's body must not shadow the outer one's name.
+    let mut taken = used;
+    let mut outer = Vec::new();
+    let mut n = lp.node;
+    while let Some(o) = enclosing_loop(n) {
+        outer.push(o);
+        n = o;
+    }
+    for o in outer.iter().rev() {
+        let Ok(olp) = parse_loop(src, *o) else { continue };
+        if matches!(olp.header, Header::Range(_)) && !is_path(olp.header.expr()) {
+            if let Some(name) = first_free(&candidates(src, &olp, false), &taken) {
+                taken.insert(name);
+            }
+        }
+    }
+    first_free(&candidates(src, lp, integer), &taken)
+}
+
+fn first_free(candidates: &[String], taken: &BTreeSet<String>) -> Option<String> {
+    candidates
+        .iter()
+        .find(|n| {
+            !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !n.starts_with(|c: char| c.is_ascii_digit())
+                && !taken.contains(*n)
+                && !PREDECLARED.contains(&n.as_str())
+                && !KEYWORDS.contains(&n.as_str())
+        })
+        .cloned()
+}
+
+fn candidates(src: &SourceFile, lp: &Loop, integer: bool) -> Vec<String> {
+    let expr = lp.header.expr();
     let called = (expr.kind() == "call_expression")
         .then(|| expr.child_by_field_name("function"))
         .flatten()
@@ -1021,18 +1059,40 @@ fn hoist_name(src: &SourceFile, expr: Node, func: Node) -> Option<String> {
             _ => None,
         })
         .map(|f| src.node_text(f));
-    let derived = called.map(|c| {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(c) = called {
         let c = c.strip_prefix("Get").filter(|r| r.starts_with(|ch: char| ch.is_ascii_uppercase())).unwrap_or(c);
-        let mut chars = c.chars();
-        chars.next().map(|f| f.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
-    });
-    derived.into_iter().chain(["items", "elems", "values"].map(String::from)).find(|n| {
-        !n.is_empty()
-            && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !used.contains(n)
-            && !PREDECLARED.contains(&n.as_str())
-            && !KEYWORDS.contains(&n.as_str())
-    })
+        out.push(lower_camel(c));
+    }
+    if let Some(clause) = expr.parent().filter(|c| c.kind() == "range_clause") {
+        let left = clause.child_by_field_name("left").map(items).unwrap_or_default();
+        if let Some(v) = left.get(1).filter(|v| v.kind() == "identifier") {
+            let v = src.node_text(*v);
+            if v.len() >= 3 && v != "_" && !v.ends_with('s') {
+                out.push(format!("{v}s"));
+            }
+        }
+    }
+    let fallback: &[&str] = if integer { &["n", "count", "total"] } else { &["items", "elems", "values"] };
+    out.extend(fallback.iter().map(|s| s.to_string()));
+    out
+}
+
+/// Go's lower camel case of an exported name, initialisms included: `MapKeys` → `mapKeys`,
+/// `SKUs` → `skus`, `HTTPServer` → `httpServer`, `ID` → `id`.
+fn lower_camel(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let run = chars.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let lower = match run {
+        0 => 0,
+        r if r == chars.len() => r,
+        // `SKUs`, `IDs`: an initialism's plural.
+        r if chars[r..] == ['s'] => chars.len(),
+        1 => 1,
+        // `HTTPServer`: the last capital starts the next word.
+        r => r - 1,
+    };
+    chars.iter().enumerate().map(|(i, c)| if i < lower { c.to_ascii_lowercase() } else { *c }).collect()
 }
 
 /// For an append statement inside `if` statements (consequence or `else`) of a loop body: the loop
@@ -1133,16 +1193,7 @@ fn analyze_slice<'t>(src: &'t SourceFile, call: Node<'t>) -> Result<SliceMatch<'
             let expr = lp.header.expr();
             let func = enclosing_function(lp.node)
                 .ok_or_else(|| Decline::new(DeclineCode::UnexpectedSyntax, "the loop is not inside a function"))?;
-            let name = hoist_name(src, expr, func).ok_or_else(|| {
-                Decline::new(
-                    DeclineCode::EvaluatedTwice,
-                    format!(
-                        "the range operand `{}` is not a plain variable path, and no free name holds it for the capacity",
-                        one_line(src.node_text(expr))
-                    ),
-                )
-            })?;
-            Some(Hoist { expr, name })
+            Some(Hoist { expr, func })
         }
         _ => None,
     };
@@ -1258,10 +1309,24 @@ impl<'t> SliceMatch<'t> {
             operand.side_effects = false;
         }
         let mut bound = bound_of(src, self.lp.header, &operand)?;
-        if let Some(h) = &self.hoist {
-            let code = src.node_text(h.expr);
-            bound.text = if bound.text == code { h.name.clone() } else { format!("len({})", h.name) };
-        }
+        let hoisted = match &self.hoist {
+            Some(h) => {
+                let code = src.node_text(h.expr);
+                let integer = bound.text == code;
+                let name = hoist_name(src, &self.lp, h.func, integer).ok_or_else(|| {
+                    Decline::new(
+                        DeclineCode::EvaluatedTwice,
+                        format!(
+                            "the range operand `{}` is not a plain variable path, and no free name holds it for the capacity",
+                            one_line(code)
+                        ),
+                    )
+                })?;
+                bound.text = if integer { name.clone() } else { format!("len({name})") };
+                Some((h, name))
+            }
+            None => None,
+        };
         if bound.constant.is_some_and(|c| c <= 0) {
             return Err(Decline::new(
                 DeclineCode::NoSaving,
@@ -1443,7 +1508,7 @@ impl<'t> SliceMatch<'t> {
                 (vec![edit], format!("{} → {new}", one_line(src.node_text(value))), how)
             }
         };
-        if let Some(h) = &self.hoist {
+        if let Some((h, name)) = &hoisted {
             let stmt = if at_decl { self.decl.stmt } else { self.lp.stmt };
             let (at, indent) = line_before(src, stmt).ok_or_else(|| {
                 Decline::new(
@@ -1453,17 +1518,15 @@ impl<'t> SliceMatch<'t> {
             })?;
             let code = src.node_text(h.expr);
             // First among the insertions at `at`: the capacity's statement may follow at the same offset.
-            edits.insert(
-                0,
-                TextEdit { start: at, end: at, text: format!("{indent}{} := {code}{}", h.name, src.newline()) },
-            );
-            edits.push(TextEdit { start: h.expr.start_byte(), end: h.expr.end_byte(), text: h.name.clone() });
+            edits
+                .insert(0, TextEdit { start: at, end: at, text: format!("{indent}{name} := {code}{}", src.newline()) });
+            edits.push(TextEdit { start: h.expr.start_byte(), end: h.expr.end_byte(), text: name.clone() });
             notes.push(format!(
                 "The range operand `{}` is evaluated once into `{}` right before {}, and the loop ranges over `{}`: it still runs exactly once, and only side-effect-free declarations separate it from the loop.",
                 one_line(code),
-                h.name,
+                name,
                 if at_decl { "the declaration" } else { "the loop" },
-                h.name
+                name
             ));
         }
         if let Some(n) = huge_note(bound.constant, size) {
@@ -2160,6 +2223,32 @@ mod tests {
             }
             Err(e) => assert_eq!(e.code, DeclineCode::NotOwnLine, "{}", e.reason),
         }
+    }
+
+    #[test]
+    fn hoisted_names_read_like_go() {
+        assert_eq!(lower_camel("MapKeys"), "mapKeys");
+        assert_eq!(lower_camel("SKUs"), "skus");
+        assert_eq!(lower_camel("HTTPServer"), "httpServer");
+        assert_eq!(lower_camel("ID"), "id");
+        assert_eq!(lower_camel("rows"), "rows");
+        let wrap = |body: &str| format!("package p\n\nfunc f(xs []int) int {{\n{body}\n}}\n");
+        // The value variable's plural when the callee's name is taken (it is the callee itself).
+        let split = wrap(
+            "\tvar out []int\n\tfor _, line := range split(xs) {\n\t\tout = append(out, line)\n\t}\n\treturn len(out)",
+        );
+        assert!(apply(&split, &propose_slice(&split, "1.22").unwrap()).contains("\tlines := split(xs)\n"));
+        // An integer operand is a count.
+        let count =
+            wrap("\tvar out []int\n\tfor i := range size(xs) {\n\t\tout = append(out, i)\n\t}\n\treturn len(out)");
+        let p = propose_slice(&count, "1.22");
+        if let Ok(p) = p {
+            assert!(apply(&count, &p).contains(":= size(xs)"), "{:?}", p.edits);
+        }
+        // A loop inside an outer loop that hoists too takes another name than the outer one.
+        let nested = wrap("\tfor _, x := range load(xs) {\n\t\tvar out []int\n\t\tfor _, y := range load(xs) {\n\t\t\tout = append(out, y)\n\t\t}\n\t\t_ = len(out) + x\n\t}\n\treturn 0");
+        let out = apply(&nested, &propose_slice(&nested, "1.22").unwrap());
+        assert!(out.contains("\t\telems := load(xs)\n"), "{out}");
     }
 
     #[test]
