@@ -10,7 +10,7 @@ use crate::profile::join::{FindingCost, Join};
 use crate::source::SourceFile;
 use crate::syntax::cold::Cold;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -184,6 +184,26 @@ impl Analysis {
             }
         }
         Some(by_line.values().fold((0, 0.0), |(b, s), (b2, s2)| (b + b2, s + s2)))
+    }
+
+    /// The benchmarks whose heap samples allocate on the lines a fix changes (its targets' lines and
+    /// its `hot_lines`): the ones whose allocs/op it can move. `None` without a heap profile.
+    pub fn fix_benchmarks(&self, fix: &Fix) -> Option<BTreeSet<String>> {
+        let m = self.measured.as_ref().filter(|m| m.join.summary.total_alloc_space > 0)?;
+        let mut lines: HashSet<(&Path, u32)> = fix.hot_lines.iter().map(|l| (fix.file.as_path(), *l)).collect();
+        for &t in &fix.targets {
+            if let Some(f) = self.findings.get(t) {
+                lines.insert((f.file.as_deref().unwrap_or(fix.file.as_path()), f.line()));
+            }
+        }
+        Some(
+            m.join
+                .lines
+                .iter()
+                .filter(|l| lines.contains(&(l.file.as_path(), l.line)))
+                .flat_map(|l| l.benchmarks.iter().cloned())
+                .collect(),
+        )
     }
 
     /// A fix is cold when every finding it targets is.

@@ -129,3 +129,66 @@ fn opted_in_upper_bounds_are_written_only_where_a_benchmark_reaches_them() {
     assert!(after.contains("\tvar odd []int\n") && after.contains("pos := make([]int, 0, len(xs))"), "{after}");
     assert_go_ok(dir.path(), "./...");
 }
+
+/// Issue 10, items 6 and 7: slice-to-array on a bounded variable-size make that `-m` calls "does not
+/// escape" but the benchmarks' profile measures allocating; `--bench` credits each fix only with the
+/// benchmarks whose samples reach its lines, each fix measured alone; `--apply --min-share` writes
+/// the hot make and leaves the cold one.
+#[test]
+fn a_bounded_make_measured_hot_is_proven_by_the_benchmark_that_reaches_it() {
+    let pristine = repo().join("fixtures/profile-rules");
+    let dir = fixture("profile-rules");
+    let args =
+        ["--profile-bench", ".", "--diff", "--bench", "--json", "--rule", "slice-to-array", "--rule", "prealloc-slice"];
+    let o = stackify(dir.path(), &args);
+    assert_eq!(code(&o), 1, "{}", stderr(&o));
+    let doc = json(&o);
+    let make = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["file"] == "bounded.go" && f["line"] == 10)
+        .unwrap_or_else(|| panic!("no finding on Checksum's make: {doc:#}"));
+    assert_eq!(make["kind"], "does-not-escape", "{make:#}");
+    assert!(make["profile"]["alloc_space"].as_i64().unwrap() > 0, "{make:#}");
+
+    let benchmarks = |f: &Value| -> Vec<String> {
+        f["measured"].as_array().map_or(vec![], |m| m.iter().map(|b| b["benchmark"].as_str().unwrap().into()).collect())
+    };
+    let hot = entry(&doc, "fixes", "bounded.go", 10).unwrap_or_else(|| panic!("Checksum not fixed: {doc:#}"));
+    assert_eq!(hot["status"], "verified", "{hot:#}");
+    assert_eq!(benchmarks(hot), ["BenchmarkBounded"], "only the benchmark whose samples reach it: {hot:#}");
+    let m = &hot["measured"][0];
+    assert!(m["allocs_op_after"].as_u64().unwrap() < m["allocs_op_before"].as_u64().unwrap(), "{m}");
+    // Squares' prealloc, in the same package, is measured apart: by BenchmarkHot only.
+    let squares = entry(&doc, "fixes", "hot.go", 22).unwrap_or_else(|| panic!("Squares not fixed: {doc:#}"));
+    assert_eq!(benchmarks(squares), ["BenchmarkHot"], "{squares:#}");
+    // No benchmark runs ColdChecksum: no measurement is credited to it.
+    let cold = entry(&doc, "fixes", "bounded.go", 25).unwrap_or_else(|| panic!("ColdChecksum not proposed: {doc:#}"));
+    assert!(benchmarks(cold).is_empty(), "{cold:#}");
+    assert_eq!(cold["profile"]["alloc_space"], 0, "{cold:#}");
+    assert!(cold["unproven"].as_str().unwrap().contains("no benchmark reaches it"), "{cold:#}");
+
+    // Rewrite the hot sites only: any share above zero selects Checksum and leaves ColdChecksum.
+    let o = stackify(
+        dir.path(),
+        &[
+            "--profile-bench",
+            ".",
+            "--apply",
+            "--allow-no-vcs",
+            "--min-share",
+            "0.01",
+            "--rule",
+            "slice-to-array",
+            "--json",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = read(dir.path(), "bounded.go");
+    let before = read(&pristine, "bounded.go");
+    assert_ne!(after, before);
+    assert!(after.contains("var bufBuf [64]byte\n\tbuf := bufBuf[:n:n]\n\tcopy(buf, data)\n\ts := 0"), "{after}");
+    assert_eq!(after.matches("bufBuf").count(), 2, "ColdChecksum stays as it was: {after}");
+    assert_go_ok(dir.path(), "./...");
+}

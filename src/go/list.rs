@@ -300,10 +300,21 @@ impl Toolchain {
     /// Run the benchmarks of `packages` a fixed number of iterations with -benchmem. A fixed count makes
     /// allocs/op comparable between two runs (amortised growth is the same for the same n).
     pub fn bench(&self, packages: &[String], overlay: Option<&Path>, iterations: u32) -> Result<Vec<BenchResult>> {
+        self.bench_matching(packages, ".", overlay, iterations)
+    }
+
+    /// [`Self::bench`] for the benchmarks `-bench` `pattern` selects.
+    pub fn bench_matching(
+        &self,
+        packages: &[String],
+        pattern: &str,
+        overlay: Option<&Path>,
+        iterations: u32,
+    ) -> Result<Vec<BenchResult>> {
         let first: Vec<String> = vec![
             "test".into(),
             "-run=^$".into(),
-            "-bench=.".into(),
+            format!("-bench={pattern}"),
             "-benchmem".into(),
             format!("-benchtime={iterations}x"),
             "-count=1".into(),

@@ -14,7 +14,7 @@
 use super::decode::{Profile, ProfileKind};
 use crate::findings::{Finding, Kind, Origin};
 use crate::go::Listing;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// A module whose files count as "ours": its root directory in this checkout and its module path.
@@ -240,6 +240,10 @@ pub struct LineCost {
     pub causes: Vec<CauseCost>,
     /// Module lines this line's code was inlined into when it allocated (the callers' lines).
     pub inlined_into: Vec<(PathBuf, u32)>,
+    /// The benchmarks (`BenchmarkEncode`, top-level names) on whose stacks this line allocated: the
+    /// ones whose allocs/op a change of this line can move.
+    #[serde(default)]
+    pub benchmarks: Vec<String>,
 }
 
 impl LineCost {
@@ -536,6 +540,18 @@ struct LineAcc {
     objects: i64,
     causes: BTreeMap<(AllocKind, Option<String>), (i64, i64)>,
     inlined_into: Vec<(PathBuf, u32)>,
+    benchmarks: BTreeSet<String>,
+}
+
+/// The benchmark a pprof function belongs to: `example.com/m.BenchmarkEncode` and its closures
+/// (`BenchmarkEncode.func1`, which `b.Run` runs on a stack without the benchmark itself) give
+/// `BenchmarkEncode`.
+fn benchmark_name(function: &str) -> Option<&str> {
+    let tail = function.rsplit('/').next().unwrap_or(function);
+    // The first segment is the package's name.
+    tail.split('.').skip(1).find(|seg| {
+        seg.strip_prefix("Benchmark").is_some_and(|r| r.is_empty() || !r.starts_with(|c: char| c.is_ascii_lowercase()))
+    })
 }
 
 /// Join `profiles` (heap and CPU; others are ignored with a warning) with `findings` over the files
@@ -716,9 +732,22 @@ pub fn join(
                 .then(|| module_files[i + 1].map(|f| (f.clone(), frames[i + 1].line)))
                 .flatten();
 
+            // The benchmark running this sample, near the stack's root (past the frames read above).
+            let bench = s.location_id.iter().rev().find_map(|id| {
+                locations
+                    .get(*id)?
+                    .line
+                    .iter()
+                    .find_map(|l| benchmark_name(p.string(functions.get(l.function_id)?.name)))
+            });
             let acc = lines.entry((file, fr.line)).or_default();
             if acc.function.is_empty() {
                 acc.function = fr.function.to_string();
+            }
+            if let Some(b) = bench {
+                if !acc.benchmarks.contains(b) {
+                    acc.benchmarks.insert(b.to_string());
+                }
             }
             acc.space += space;
             acc.objects += objects;
@@ -761,6 +790,7 @@ pub fn join(
                 share: share(a.space),
                 causes,
                 inlined_into: a.inlined_into,
+                benchmarks: a.benchmarks.into_iter().collect(),
             }
         })
         .collect();
@@ -861,6 +891,17 @@ pub fn join(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn benchmark_names_from_pprof_functions() {
+        assert_eq!(benchmark_name("example.com/m.BenchmarkEncode"), Some("BenchmarkEncode"));
+        assert_eq!(benchmark_name("example.com/m.BenchmarkEncode.func1"), Some("BenchmarkEncode"));
+        assert_eq!(benchmark_name("example.com/m/v2.BenchmarkKey"), Some("BenchmarkKey"));
+        assert_eq!(benchmark_name("example.com/m.Benchmarker"), None);
+        assert_eq!(benchmark_name("testing.(*B).runN"), None);
+        assert_eq!(benchmark_name("example.com/Benchmark.Run"), None);
+    }
+
     use super::*;
 
     #[test]

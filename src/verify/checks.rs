@@ -88,27 +88,45 @@ impl Verifier<'_> {
                 let why = format!("more allocations with it: {w}");
                 return Ok(Some((culprit, Dropped::new(DropCode::AllocsUp, why))));
             }
-            // Credit each package's allocation changes to the fixes in it.
-            for r in &after {
-                let Some(b) = self.baseline_bench.get(&format!("{}.{}", r.package, r.name)) else { continue };
-                let (Some(x), Some(y)) = (b.allocs_per_op, r.allocs_per_op) else { continue };
-                for id in ids {
-                    let fix = self.fixes[id];
-                    if analysis::importable_path(&fix.package) == r.package {
-                        let ev = per_fix.entry(*id).or_default();
-                        // Per package: a benchmark exercises every fix in it, so this is shared evidence.
-                        ev.bench.push(format!("{} (package {}): {x} → {y} allocs/op", r.name, r.package));
-                        ev.measured.push(super::Measurement {
-                            benchmark: r.name.clone(),
-                            package: r.package.clone(),
-                            allocs_op_before: Some(x),
-                            allocs_op_after: Some(y),
-                            bytes_op_before: b.bytes_per_op,
-                            bytes_op_after: r.bytes_per_op,
-                        });
-                        if y < x {
-                            ev.fewer_allocs = true;
-                        }
+            // With a heap profile, each fix is credited only with the benchmarks whose samples reach its
+            // lines, measured with that fix alone (two fixes of a package then do not share a result).
+            // Without one, a package's benchmarks exercise every fix in it: shared evidence.
+            for id in ids {
+                let fix = self.fixes[id];
+                let package = analysis::importable_path(&fix.package).to_string();
+                let results: Vec<BenchResult> = match self.a.fix_benchmarks(fix) {
+                    Some(reach) if reach.is_empty() => continue,
+                    Some(reach) if touched.contains(&package) => {
+                        let names: Vec<String> = reach.iter().map(|b| regex_quote(b)).collect();
+                        let pattern = format!("^({})$", names.join("|"));
+                        let alone = self.compose(&[*id])?;
+                        let overlay = alone.write_overlay()?;
+                        self.progress.step(&format!("benchmarks reaching fix #{id}, with it alone"));
+                        self.a.toolchain.bench_matching(
+                            std::slice::from_ref(&package),
+                            &pattern,
+                            Some(overlay.path.as_path()),
+                            BENCH_ITERATIONS,
+                        )?
+                    }
+                    Some(_) => continue,
+                    None => after.iter().filter(|r| r.package == package).cloned().collect(),
+                };
+                for r in &results {
+                    let Some(b) = self.baseline_bench.get(&format!("{}.{}", r.package, r.name)) else { continue };
+                    let (Some(x), Some(y)) = (b.allocs_per_op, r.allocs_per_op) else { continue };
+                    let ev = per_fix.entry(*id).or_default();
+                    ev.bench.push(format!("{} (package {}): {x} → {y} allocs/op", r.name, r.package));
+                    ev.measured.push(super::Measurement {
+                        benchmark: r.name.clone(),
+                        package: r.package.clone(),
+                        allocs_op_before: Some(x),
+                        allocs_op_after: Some(y),
+                        bytes_op_before: b.bytes_per_op,
+                        bytes_op_after: r.bytes_per_op,
+                    });
+                    if y < x {
+                        ev.fewer_allocs = true;
                     }
                 }
             }
@@ -163,4 +181,15 @@ impl Verifier<'_> {
             })
             .collect()
     }
+}
+
+/// `name` as a literal in a `-bench` regular expression (benchmark names are identifiers, but a
+/// sub-benchmark separator or other punctuation must not act as syntax).
+fn regex_quote(name: &str) -> String {
+    name.chars()
+        .flat_map(|c| {
+            let special = "\\.+*?()|[]{}^$".contains(c);
+            special.then_some('\\').into_iter().chain(std::iter::once(c))
+        })
+        .collect()
 }

@@ -99,8 +99,10 @@ pub struct Outcome {
     pub unproven: Option<String>,
 }
 
-/// One benchmark of a fix's package, without and with the fixes (`--bench`). A benchmark exercises
-/// every fix in its package, so fixes of one package share their measurements.
+/// One benchmark of a fix's package, without and with the fix (`--bench`). With a heap profile, only
+/// the benchmarks whose samples reach the fix's lines, run with that fix alone; without one, every
+/// benchmark of the package with all its fixes (a benchmark exercises every fix in its package, so
+/// those fixes share their measurements).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
     pub benchmark: String,
@@ -303,6 +305,11 @@ impl<'a> Verifier<'a> {
                     format!("unproven: no benchmark reaches it ({}; the capacity is an upper bound, so it costs memory until a benchmark shows fewer allocs/op)", fix.claim)
                 } else if fix.upper_bound && ev.bench.is_empty() {
                     format!("unproven: {} with an upper-bound capacity (more memory); --apply writes it only where --bench shows fewer allocs/op", fix.claim)
+                } else if ev.bench.is_empty() && self.checks.bench {
+                    format!(
+                        "{} (not proven by -m); no benchmark reaches it (none in its package, or the profile has no sample on its lines)",
+                        fix.claim
+                    )
                 } else if ev.bench.is_empty() {
                     format!("{} (not proven by -m); run with --bench where the package has benchmarks", fix.claim)
                 } else {
