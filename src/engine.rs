@@ -55,6 +55,25 @@ pub fn repropose(a: &mut Analysis, findings: &HashSet<usize>, options: RuleOptio
     if findings.is_empty() {
         return Ok(());
     }
+    if a.dep_exports.is_empty() {
+        // A warm run took its analysis from the cache, without the dependencies' export data that
+        // the rules' type facts need: list them now (plain build, from the build cache).
+        progress.step("listing export data for the type facts");
+        let opts = crate::go::list::ListOptions {
+            deps: true,
+            export: true,
+            plain: true,
+            tests: a.options.tests,
+            ..Default::default()
+        };
+        let listing = a.toolchain.list(&a.options.patterns, &opts)?;
+        a.dep_exports = listing
+            .packages
+            .iter()
+            .filter(|p| p.dep_only)
+            .filter_map(|p| Some((p.import_path.clone(), p.export.clone()?)))
+            .collect();
+    }
     let (new_fixes, new_declined) = propose_for(a, Some(findings), options, progress)?;
     // Sites are keyed by their findings: a re-proposed site replaces its earlier decline or fix.
     let redone: HashSet<usize> = new_fixes
@@ -300,12 +319,21 @@ fn propose_for(
 
 /// Suppressions, overlaps and ids: the final list of fixes and declines.
 fn settle(a: &mut Analysis, mut fixes: Vec<Fix>, mut declined: Vec<Declined>) {
-    // `//stackify:ignore <rule> <reason>` on or above a line suppresses fixes there.
+    // `//stackify:ignore <rule> <reason>` on or above a line suppresses fixes there. A warm run keeps
+    // the fixes of its cached analysis without parsing their files, so a re-proposal (hot sites)
+    // settles fixes whose source is not loaded: their text is read as it is.
+    let mut unloaded: HashMap<PathBuf, String> = HashMap::new();
     fixes.retain(|f| {
-        let src = &a.sources[&f.file];
+        let text = match a.sources.get(&f.file) {
+            Some(src) => src.text.as_str(),
+            None => unloaded
+                .entry(f.file.clone())
+                .or_insert_with(|| std::fs::read_to_string(&f.file).unwrap_or_default())
+                .as_str(),
+        };
         let mut lines: Vec<u32> = vec![f.line];
         lines.extend(f.targets.iter().map(|t| a.findings[*t].line()));
-        let hit = lines.iter().find_map(|l| crate::config::ignored(&src.text, *l, &f.rule).map(|r| (*l, r)));
+        let hit = lines.iter().find_map(|l| crate::config::ignored(text, *l, &f.rule).map(|r| (*l, r)));
         match hit {
             Some((line, reason)) => {
                 let why = if reason.is_empty() { String::new() } else { format!(": {reason}") };

@@ -192,3 +192,20 @@ fn a_bounded_make_measured_hot_is_proven_by_the_benchmark_that_reaches_it() {
     assert_eq!(after.matches("bufBuf").count(), 2, "ColdChecksum stays as it was: {after}");
     assert_go_ok(dir.path(), "./...");
 }
+
+/// A run whose analysis comes from the cache has no export data for the imports; proposing a hot
+/// filter loop again needs type facts. The second run must propose what a cold run proposes (it
+/// declined `type-errors`, "could not import strings", on a file with imports).
+#[test]
+fn a_warm_run_proposes_the_hot_filter_loop_of_a_file_with_imports() {
+    let dir = fixture("profile-rules");
+    // Fill the analysis cache (no profile), then profile: the analysis is a cache hit.
+    let o = stackify(dir.path(), &["--json", "--rule", "prealloc-slice"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(declined_code(&json(&o), "words.go", 12), "append-not-in-loop-body");
+    let o = stackify(dir.path(), &["--profile-bench", ".", "--json", "--rule", "prealloc-slice"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let doc = json(&o);
+    let fix = entry(&doc, "fixes", "words.go", 9).unwrap_or_else(|| panic!("LongWords not proposed: {doc:#}"));
+    assert!(fix["title"].as_str().unwrap().contains("upper bound"), "{fix:#}");
+}
