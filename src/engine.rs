@@ -49,15 +49,20 @@ pub fn propose(a: &mut Analysis, progress: &Progress) -> Result<()> {
 }
 
 /// Run the rules again on the sites of `findings` with `options` (a measured-hot line may take a
-/// rewrite the analysis declined), replacing their declines with what the rules say now. The
-/// analysis itself stays independent of any profile: this runs after it, on its result.
-pub fn repropose(a: &mut Analysis, findings: &HashSet<usize>, options: RuleOptions, progress: &Progress) -> Result<()> {
+/// rewrite the analysis declined): the fixes and declines the rules give now, for [`replace_sites`].
+/// The analysis itself stays independent of any profile: this runs after it, on its result.
+pub fn repropose(
+    a: &mut Analysis,
+    findings: &HashSet<usize>,
+    options: RuleOptions,
+    progress: &Progress,
+) -> Result<(Vec<Fix>, Vec<Declined>)> {
     if findings.is_empty() {
-        return Ok(());
+        return Ok((Vec::new(), Vec::new()));
     }
     if a.dep_exports.is_empty() {
-        // A warm run took its analysis from the cache, without the dependencies' export data that
-        // the rules' type facts need: list them now (plain build, from the build cache).
+        // A warm run took its analysis from the cache, without the export data that the rules' type
+        // facts need: list it now (plain build, from the build cache).
         progress.step("listing export data for the type facts");
         let opts = crate::go::list::ListOptions {
             deps: true,
@@ -67,15 +72,18 @@ pub fn repropose(a: &mut Analysis, findings: &HashSet<usize>, options: RuleOptio
             ..Default::default()
         };
         let listing = a.toolchain.list(&a.options.patterns, &opts)?;
-        a.dep_exports = listing
-            .packages
-            .iter()
-            .filter(|p| p.dep_only)
-            .filter_map(|p| Some((p.import_path.clone(), p.export.clone()?)))
-            .collect();
+        // The module's own packages too: the cached listing has no export data for them either.
+        a.dep_exports =
+            listing.packages.iter().filter_map(|p| Some((p.import_path.clone(), p.export.clone()?))).collect();
     }
-    let (new_fixes, new_declined) = propose_for(a, Some(findings), options, progress)?;
-    // Sites are keyed by their findings: a re-proposed site replaces its earlier decline or fix.
+    propose_for(a, Some(findings), options, progress)
+}
+
+/// Put re-proposed sites in place: a site (keyed by its findings) replaces its earlier decline or fix.
+pub fn replace_sites(a: &mut Analysis, new_fixes: Vec<Fix>, new_declined: Vec<Declined>) {
+    if new_fixes.is_empty() && new_declined.is_empty() {
+        return;
+    }
     let redone: HashSet<usize> = new_fixes
         .iter()
         .flat_map(|f| f.targets.iter())
@@ -89,7 +97,6 @@ pub fn repropose(a: &mut Analysis, findings: &HashSet<usize>, options: RuleOptio
     fixes.extend(new_fixes);
     declined.extend(new_declined);
     settle(a, fixes, declined);
-    Ok(())
 }
 
 /// Fixes and declines for the findings in `only` (all when `None`).

@@ -238,6 +238,17 @@ pub fn store_join(key: &str, j: &crate::profile::join::Join) {
     store_as(key, j);
 }
 
+/// The rules' fixes and declines for the measured-hot sites of an analysis (before settling).
+pub type Reproposal = (Vec<crate::fix::Fix>, Vec<crate::analysis::Declined>);
+
+pub fn load_reproposal(key: &str) -> Option<Reproposal> {
+    load_as(key)
+}
+
+pub fn store_reproposal(key: &str, r: &Reproposal) {
+    store_as(key, r);
+}
+
 pub fn verification_key(analysis_key: &str, ids: &[usize]) -> String {
     let mut k = Key::new();
     k.add(analysis_key.as_bytes());

@@ -229,8 +229,32 @@ fn reach_hot_sites(
     }
     progress.step(&format!("looking again at {} measured-hot filter loops", sites.len()));
     let options = crate::rules::RuleOptions { upper_bound: true };
-    crate::engine::repropose(a, &sites, options, progress)
+    // What the rules say about these sites is a function of the analysis and the sites: cached with
+    // the analysis, so a warm run with a profile neither lists export data nor asks for types.
+    let key = a.cache_key.as_ref().map(|k| {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        let mut ids: Vec<usize> = sites.iter().copied().collect();
+        ids.sort_unstable();
+        (REPROPOSE_FORMAT, k, ids, options.upper_bound).hash(&mut h);
+        format!("repropose-{:016x}", h.finish())
+    });
+    let (fixes, declined) = match key.as_deref().and_then(super::cache::load_reproposal) {
+        Some(cached) => cached,
+        None => {
+            let fresh = crate::engine::repropose(a, &sites, options, progress)?;
+            if let Some(key) = &key {
+                super::cache::store_reproposal(key, &fresh);
+            }
+            fresh
+        }
+    };
+    crate::engine::replace_sites(a, fixes, declined);
+    Ok(())
 }
+
+/// Bump when the rules' answers for hot sites change for the same analysis.
+const REPROPOSE_FORMAT: u32 = 1;
 
 /// The cold judgement of every finding that costs or that a fix targets, made with the analysis (and
 /// cached with it). Parses the files that hold them when the rules did not; they stay parsed for the
