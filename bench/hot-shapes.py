@@ -83,10 +83,14 @@ def main():
         for f in report["findings"]:
             if f.get("profile", {}).get("share", 0) >= min_share:
                 lines[(f["file"], f["line"])].append(f)
+        # A fix counts on its targets' lines (its own line is its first edit's, e.g. a hoisted line).
+        where = {f["id"]: (f["file"], f["line"]) for f in diff.get("findings", [])}
         fixes = collections.defaultdict(list)
         for x in diff["fixes"]:
-            for ln in [x["line"]] + x.get("hot_lines", []):
-                fixes[(x["file"], ln)].append(x)
+            keys = {where[t] for t in x.get("targets", []) if t in where}
+            keys |= {(x["file"], ln) for ln in [x["line"]] + x.get("hot_lines", [])}
+            for k in keys:
+                fixes[k].append(x)
         declines = collections.defaultdict(list)
         for d in diff["declined"]:
             declines[(d.get("file"), d.get("line"))].append(d)
