@@ -40,7 +40,7 @@ use crate::fix::{Evidence, ExpectNew, TextEdit};
 use crate::go::helper::{ExprFacts, Query};
 use crate::source::SourceFile;
 use crate::syntax::loops::{early_exit, parse_loop, Header, Loop, LoopShape};
-use crate::syntax::names::{identifiers_named, names_in, VALUE_WORDS};
+use crate::syntax::names::{identifiers_named, is_reserved, names_in, VALUE_WORDS};
 use crate::syntax::text::{self, has_comment, line_before, line_of, own_line};
 use crate::syntax::version::{GoVersion, BUILTIN_MIN_MAX};
 use crate::syntax::walk::{descendants, enclosing_function, enclosing_loop, items};
@@ -928,81 +928,6 @@ struct Hoist<'t> {
     func: Node<'t>,
 }
 
-/// Names Go predeclares: a hoisted variable named like one would shadow it for the rest of the block.
-const PREDECLARED: &[&str] = &[
-    "any",
-    "append",
-    "bool",
-    "byte",
-    "cap",
-    "clear",
-    "close",
-    "comparable",
-    "complex",
-    "complex64",
-    "complex128",
-    "copy",
-    "delete",
-    "error",
-    "false",
-    "float32",
-    "float64",
-    "imag",
-    "int",
-    "int8",
-    "int16",
-    "int32",
-    "int64",
-    "iota",
-    "len",
-    "make",
-    "max",
-    "min",
-    "new",
-    "nil",
-    "panic",
-    "print",
-    "println",
-    "real",
-    "recover",
-    "rune",
-    "string",
-    "true",
-    "uint",
-    "uint8",
-    "uint16",
-    "uint32",
-    "uint64",
-    "uintptr",
-];
-const KEYWORDS: &[&str] = &[
-    "break",
-    "case",
-    "chan",
-    "const",
-    "continue",
-    "default",
-    "defer",
-    "else",
-    "fallthrough",
-    "for",
-    "func",
-    "go",
-    "goto",
-    "if",
-    "import",
-    "interface",
-    "map",
-    "package",
-    "range",
-    "return",
-    "select",
-    "struct",
-    "switch",
-    "type",
-    "var",
-];
-
 /// A name for the hoisted operand of `lp`: the called function's name in lower camel case
 /// (`MapKeys()` → `mapKeys`, `GetSKUs()` → `skus`), else the plural of the loop's value variable
 /// (`for _, line := range …` → `lines`), else `n`/`count` for an integer operand and
@@ -1042,8 +967,7 @@ fn first_free(candidates: &[String], taken: &BTreeSet<String>) -> Option<String>
                 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && !n.starts_with(|c: char| c.is_ascii_digit())
                 && !taken.contains(*n)
-                && !PREDECLARED.contains(&n.as_str())
-                && !KEYWORDS.contains(&n.as_str())
+                && !is_reserved(n)
         })
         .cloned()
 }
