@@ -972,7 +972,7 @@ func TestSignatureAndExported(t *testing.T) {
 	eq(t, "Gen at call", *obj(1).Signature, signatureFacts{Params: []string{""}, Results: []string{""}})
 	eq(t, "Gen at decl", *obj(2).Signature, signatureFacts{Params: []string{"[]T"}, Results: []string{"T"}})
 	eq(t, "M", *obj(3), objectFacts{Kind: "func", Pkg: "example.com/m/w", Name: "M", Scope: "member", Exported: true,
-		Signature: &signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T"}})
+		Signature: &signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T", RecvPointer: true}})
 	eq(t, "helper exported", obj(4).Exported, false)
 	eq(t, "Items from v.go", *obj(5).Signature, signatureFacts{Params: []string{}, Results: []string{""}})
 }
@@ -1099,7 +1099,7 @@ func TestUsesCallsAndFuncNames(t *testing.T) {
 
 	// A method: the declaring identifier and the receiver's spelling.
 	u = fx.usesOf(t, "func (t *T) M() int", "M")
-	eq(t, "M signature", *u.Object.Signature, signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T"})
+	eq(t, "M signature", *u.Object.Signature, signatureFacts{Params: []string{}, Results: []string{"int"}, Recv: "*T", RecvPointer: true})
 	eq(t, "M refs", u.Refs, []refFacts{fx.ref(t, "func (t *T) M() int", "M", "(*T).M", "decl")})
 
 	// Querying from the use finds the same answer.
