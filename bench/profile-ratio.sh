@@ -5,17 +5,34 @@
 #   DIR      a module (e.g. a copy of bench/cache/toml)
 #   PROFILE  a heap profile of it, e.g. made in DIR with
 #            go test -run '^$' -bench . -benchtime 100x -memprofilerate=1 -memprofile /tmp/toml.pprof .
-# Env: STACKIFY (default target/release/stackify), RUNS (default 40).
+# Env: STACKIFY (default target/release/stackify), RUNS (default 40). Uses hyperfine when installed,
+# else an interleaved Python timer (3 warm-up rounds).
 set -euo pipefail
 SK=${STACKIFY:-$(cd "$(dirname "$0")/.." && pwd)/target/release/stackify}
 RUNS=${RUNS:-40}
-command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 2; }
 for spec in "$@"; do
   dir=${spec%%:*} prof=${spec#*:}
   out=$(mktemp)
   # Warm both: the analysis and the join are cached after one run each.
   (cd "$dir" && "$SK" -q >/dev/null 2>&1 && "$SK" -q --profile "$prof" >/dev/null 2>&1)
-  (cd "$dir" && hyperfine -N -w 3 -r "$RUNS" --export-json "$out" "$SK -q" "$SK -q --profile $prof" >/dev/null)
+  if command -v hyperfine >/dev/null; then
+    (cd "$dir" && hyperfine -N -w 3 -r "$RUNS" --export-json "$out" "$SK -q" "$SK -q --profile $prof" >/dev/null)
+  else
+    # Without hyperfine: the same interleaved runs, timed by Python, in hyperfine's JSON shape.
+    python3 - "$SK" "$dir" "$prof" "$RUNS" "$out" <<'PY'
+import json, subprocess, sys, time
+sk, d, prof, runs, out = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+cmds = [[sk, "-q"], [sk, "-q", "--profile", prof]]
+times = [[], []]
+for r in range(runs + 3):
+    for i, c in enumerate(cmds):
+        s = time.perf_counter()
+        subprocess.run(c, cwd=d, capture_output=True)
+        if r >= 3:
+            times[i].append(time.perf_counter() - s)
+json.dump({"results": [{"times": t} for t in times]}, open(out, "w"))
+PY
+  fi
   python3 - "$dir" "$out" <<'PY'
 import json, statistics, sys
 a, b = json.load(open(sys.argv[2]))["results"]

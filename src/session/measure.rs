@@ -158,7 +158,9 @@ pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<ProfileFile>, progr
             eprintln!("stackify: warning: {w}");
         }
     }
+    let t = std::time::Instant::now();
     reach_hot_sites(a, &j, min_share, progress)?;
+    super::trace("hot sites re-proposed", t);
     // A line whose "does not escape" finding a fix or a decline names (a prealloc fix's `append`) is
     // listed with that finding (which carries the bytes), not as a site without one; so is a line a
     // fix names as where its allocations happen (a prealloc-map fix's `m[k] = v`), with that fix.
