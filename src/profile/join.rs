@@ -124,6 +124,8 @@ pub enum AllocKind {
     StringConcatenation,
     StringConversion,
     MapGrowth,
+    /// `make(chan T, n)`: a channel always lives on the heap, whatever its size.
+    Channel,
     NewObject,
     InterfaceBoxing,
     /// Allocated inside a library function the line calls (`via` names it).
@@ -139,6 +141,7 @@ impl AllocKind {
             AllocKind::StringConcatenation => "string concatenation",
             AllocKind::StringConversion => "string conversion",
             AllocKind::MapGrowth => "map growth",
+            AllocKind::Channel => "channel make",
             AllocKind::NewObject => "new object",
             AllocKind::InterfaceBoxing => "interface boxing",
             AllocKind::Call => "allocated in a called function",
@@ -152,6 +155,7 @@ impl AllocKind {
         let f = f.trim_start_matches("runtime_");
         Some(match f {
             _ if f.starts_with("makeslice") => AllocKind::VariableSizeMake,
+            _ if f.starts_with("makechan") => AllocKind::Channel,
             _ if f.starts_with("growslice") => AllocKind::SliceGrowth,
             _ if f.starts_with("concatstring") || f.starts_with("concatbyte") => AllocKind::StringConcatenation,
             _ if f.starts_with("slicebytetostring")
@@ -187,6 +191,8 @@ impl AllocKind {
         let t = text.split("//").next().unwrap_or(text);
         if t.contains("make(map") || t.contains("map[") && t.contains("{}") {
             AllocKind::MapGrowth
+        } else if t.contains("make(chan") {
+            AllocKind::Channel
         } else if t.contains("make(") {
             AllocKind::VariableSizeMake
         } else if t.contains("append(") {
@@ -1000,6 +1006,8 @@ mod tests {
     #[test]
     fn kinds_from_runtime_names_and_lines() {
         assert_eq!(AllocKind::from_runtime("runtime.makeslice"), Some(AllocKind::VariableSizeMake));
+        assert_eq!(AllocKind::from_runtime("runtime.makechan"), Some(AllocKind::Channel));
+        assert_eq!(AllocKind::from_line("\t\titems: make(chan item, 10),"), AllocKind::Channel);
         assert_eq!(AllocKind::from_runtime("runtime.growslice"), Some(AllocKind::SliceGrowth));
         assert_eq!(AllocKind::from_runtime("runtime.concatstring3"), Some(AllocKind::StringConcatenation));
         assert_eq!(AllocKind::from_runtime("runtime.convT64"), Some(AllocKind::InterfaceBoxing));

@@ -84,7 +84,7 @@ fn joined(a: &Analysis, profiles: &[ProfileFile]) -> Result<Join> {
 }
 
 /// Bump when the join's result changes for the same inputs (a new field, a new rule of matching).
-const JOIN_FORMAT: u32 = 2;
+const JOIN_FORMAT: u32 = 3;
 
 /// Attach measured cost (or the cold judgement) to `a`. `requested` are the `--profile` files.
 pub fn attach(a: &mut Analysis, cli: &Cli, mut profiles: Vec<ProfileFile>, progress: &Progress) -> Result<()> {
