@@ -983,23 +983,42 @@ fn candidates(src: &SourceFile, lp: &Loop, integer: bool) -> Vec<String> {
             _ => None,
         })
         .map(|f| src.node_text(f));
-    let mut out: Vec<String> = Vec::new();
-    if let Some(c) = called {
+    let derived = called.map(|c| {
         let c = c.strip_prefix("Get").filter(|r| r.starts_with(|ch: char| ch.is_ascii_uppercase())).unwrap_or(c);
-        out.push(lower_camel(c));
-    }
-    if let Some(clause) = expr.parent().filter(|c| c.kind() == "range_clause") {
-        let left = clause.child_by_field_name("left").map(items).unwrap_or_default();
-        if let Some(v) = left.get(1).filter(|v| v.kind() == "identifier") {
-            let v = src.node_text(*v);
-            if v.len() >= 3 && v != "_" && !v.ends_with('s') {
-                out.push(format!("{v}s"));
-            }
-        }
+        lower_camel(c)
+    });
+    let plural = expr
+        .parent()
+        .filter(|c| c.kind() == "range_clause")
+        .and_then(|clause| clause.child_by_field_name("left"))
+        .and_then(|left| items(left).get(1).copied())
+        .filter(|v| v.kind() == "identifier")
+        .map(|v| src.node_text(v))
+        .filter(|v| v.len() >= 3 && !v.ends_with('s'))
+        .map(pluralize);
+    // A callee named like a collection (`Keys()`, `SKUs()`, `MapKeys()`) names its result best; a verb
+    // (`Split`, `load`) does not, and the loop's value variable (`line` → `lines`) does.
+    let mut out: Vec<String> = Vec::new();
+    match derived {
+        Some(d) if d.ends_with('s') => out.extend([Some(d), plural].into_iter().flatten()),
+        d => out.extend([plural, d].into_iter().flatten()),
     }
     let fallback: &[&str] = if integer { &["n", "count", "total"] } else { &["items", "elems", "values"] };
     out.extend(fallback.iter().map(|s| s.to_string()));
     out
+}
+
+/// An English plural good enough for a variable name: `entry` → `entries`, `box` → `boxes`,
+/// `line` → `lines`.
+fn pluralize(word: &str) -> String {
+    let consonant_y = word.ends_with('y') && !word[..word.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{}ies", &word[..word.len() - 1])
+    } else if word.ends_with(['x', 'z']) || word.ends_with("ch") || word.ends_with("sh") {
+        format!("{word}es")
+    } else {
+        format!("{word}s")
+    }
 }
 
 /// Go's lower camel case of an exported name, initialisms included: `MapKeys` → `mapKeys`,
@@ -2156,6 +2175,15 @@ mod tests {
         assert_eq!(lower_camel("HTTPServer"), "httpServer");
         assert_eq!(lower_camel("ID"), "id");
         assert_eq!(lower_camel("rows"), "rows");
+        assert_eq!(pluralize("entry"), "entries");
+        assert_eq!(pluralize("key"), "keys");
+        assert_eq!(pluralize("box"), "boxes");
+        assert_eq!(pluralize("match"), "matches");
+        assert_eq!(pluralize("line"), "lines");
+        // A verb as the callee: the value variable's plural reads better (`split` → `lines`).
+        let verb = "package p\n\nfunc f(s string) int {\n\tvar out []string\n\tfor _, line := range strings.Split(s, \"\\n\") {\n\t\tout = append(out, line)\n\t}\n\treturn len(out)\n}\n";
+        let out = apply(verb, &propose_slice(verb, "1.22").unwrap());
+        assert!(out.contains("\tlines := strings.Split(s, \"\\n\")\n"), "{out}");
         let wrap = |body: &str| format!("package p\n\nfunc f(xs []int) int {{\n{body}\n}}\n");
         // The value variable's plural when the callee's name is taken (it is the callee itself).
         let split = wrap(
