@@ -942,6 +942,10 @@ fn hoist_name(src: &SourceFile, lp: &Loop, func: Node, integer: bool) -> Option<
         .collect();
     // Outer loops first: an inner hoist in an outer loop's body must not shadow the outer one's name.
     let mut taken = used;
+    // Nor a package name: legal where the function does not use the package, but `bytes :=
+    // diff.Bytes(…)` reads as the package to anyone who knows Go.
+    taken.extend(file_import_names(src));
+    taken.extend(COMMON_PACKAGES.iter().map(|p| p.to_string()));
     let mut outer = Vec::new();
     let mut n = lp.node;
     while let Some(o) = enclosing_loop(n) {
@@ -1006,6 +1010,28 @@ fn candidates(src: &SourceFile, lp: &Loop, integer: bool) -> Vec<String> {
     let fallback: &[&str] = if integer { &["n", "count", "total"] } else { &["items", "elems", "values"] };
     out.extend(fallback.iter().map(|s| s.to_string()));
     out
+}
+
+/// Standard-library package names a reader takes for the package wherever they appear.
+const COMMON_PACKAGES: &[&str] = &[
+    "bufio", "bytes", "cmp", "context", "errors", "filepath", "fmt", "http", "io", "json", "log", "maps", "math", "os",
+    "path", "reflect", "regexp", "slices", "sort", "strconv", "strings", "sync", "time", "unicode", "url",
+];
+
+/// The names the file's imports bind (an alias, else the path's last element).
+fn file_import_names(src: &SourceFile) -> Vec<String> {
+    descendants(src.tree.root_node())
+        .into_iter()
+        .filter(|n| n.kind() == "import_spec")
+        .filter_map(|spec| match spec.child_by_field_name("name") {
+            Some(alias) => Some(src.node_text(alias).to_string()),
+            None => {
+                let path = spec.child_by_field_name("path")?;
+                let p = src.node_text(path).trim_matches(|c| c == '"' || c == '`');
+                Some(p.rsplit('/').next().unwrap_or(p).to_string())
+            }
+        })
+        .collect()
 }
 
 /// An English plural good enough for a variable name: `entry` → `entries`, `box` → `boxes`,
@@ -2180,6 +2206,10 @@ mod tests {
         assert_eq!(pluralize("box"), "boxes");
         assert_eq!(pluralize("match"), "matches");
         assert_eq!(pluralize("line"), "lines");
+        // A callee named like a package: not a variable name (`bytes := diff.Bytes(…)`).
+        let pkg = "package p\n\nfunc f(a, b []byte) int {\n\tvar out []int\n\tfor _, edit := range diff.Bytes(a, b) {\n\t\tout = append(out, edit)\n\t}\n\treturn len(out)\n}\n";
+        let out = apply(pkg, &propose_slice(pkg, "1.22").unwrap());
+        assert!(out.contains("\tedits := diff.Bytes(a, b)\n"), "{out}");
         // A verb as the callee: the value variable's plural reads better (`split` → `lines`).
         let verb = "package p\n\nfunc f(s string) int {\n\tvar out []string\n\tfor _, line := range strings.Split(s, \"\\n\") {\n\t\tout = append(out, line)\n\t}\n\treturn len(out)\n}\n";
         let out = apply(verb, &propose_slice(verb, "1.22").unwrap());
