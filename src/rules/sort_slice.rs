@@ -10,7 +10,9 @@
 //! becoming `cmp.Or(cmp.Compare(a.A, b.A), cmp.Compare(a.B, b.B))`), is rewritten, and only when every
 //! key is an integer or string type: for those, `less(i, j)` and `cmp(..) < 0` agree on every pair, and because sort.Slice and slices.SortFunc run the same
 //! pdqsort (both generated from one template in the Go tree) they even produce the same permutation of
-//! equal elements — neither promises one, and sort.SliceStable (which does) is never touched. Floats
+//! equal elements — neither promises one. `sort.SliceStable` becomes `slices.SortStableFunc`: both are
+//! generated from one stable insertion-sort-and-merge template, so they too make the same comparisons
+//! in the same order and keep equal elements in input order. Floats
 //! are declined: with NaN, `<` is not a strict weak order and cmp.Compare orders NaN first, so the
 //! result differs. See rules/sort-slice.md.
 
@@ -40,7 +42,7 @@ const ORDERED: &[&str] = &[
 const META: RuleMeta = RuleMeta {
     id: ID,
     summary:
-        "sort.Slice with a one-key or lexicographic less function → slices.SortFunc with cmp.Compare (cmp.Or for several keys; integer and string keys, go1.21+, go1.22+ for several)",
+        "sort.Slice / sort.SliceStable with a one-key or lexicographic less function → slices.SortFunc / slices.SortStableFunc with cmp.Compare (cmp.Or for several keys; integer and string keys, go1.21+, go1.22+ for several)",
     doc: "rules/sort-slice.md",
     min_go: Some(21),
     fixture: "fixtures/sort-slice",
@@ -77,7 +79,7 @@ impl Rule for SortSlice {
         let call = list.parent().filter(|c| c.kind() == "call_expression")?;
         let func = call.child_by_field_name("function").filter(|f| f.kind() == "selector_expression")?;
         let field = func.child_by_field_name("field")?;
-        if source.node_text(field) != "Slice" {
+        if !matches!(source.node_text(field), "Slice" | "SliceStable") {
             return None;
         }
         let args = named_args(list);
@@ -143,12 +145,16 @@ impl Rule for SortSlice {
             .object
             .as_ref()
             .ok_or_else(|| Decline::new(DeclineCode::WrongCallee, "the callee is not a named function"))?;
-        if obj.kind != "func" || obj.pkg != "sort" || obj.name != "Slice" {
+        if obj.kind != "func" || obj.pkg != "sort" || !matches!(obj.name.as_str(), "Slice" | "SliceStable") {
             return Err(Decline::new(
                 DeclineCode::WrongCallee,
-                format!("{} is not sort.Slice", src.node_text(shape.func)),
+                format!("{} is not sort.Slice or sort.SliceStable", src.node_text(shape.func)),
             ));
         }
+        // sort.SliceStable and slices.SortStableFunc come from one template too: the same comparisons,
+        // in the same order, and equal elements in input order.
+        let (from, to) =
+            if obj.name == "SliceStable" { ("SliceStable", "SortStableFunc") } else { ("Slice", "SortFunc") };
 
         let xs_text = src.node_text(shape.xs);
         let xs = facts
@@ -214,11 +220,7 @@ impl Rule for SortSlice {
 
         let compare = shape.comparison(&cmp_q, &a, &b);
         let edits = vec![
-            TextEdit {
-                start: shape.func.start_byte(),
-                end: shape.func.end_byte(),
-                text: format!("{slices_q}.SortFunc"),
-            },
+            TextEdit { start: shape.func.start_byte(), end: shape.func.end_byte(), text: format!("{slices_q}.{to}") },
             TextEdit {
                 start: shape.params.start_byte(),
                 end: shape.params.end_byte(),
@@ -252,15 +254,24 @@ impl Rule for SortSlice {
             add_imports,
             removed_uses,
             title: format!(
-                "sort.Slice({xs_text}, …{}…) → {slices_q}.SortFunc({xs_text}, …{}…)",
+                "sort.{from}({xs_text}, …{}…) → {slices_q}.{to}({xs_text}, …{}…)",
                 one_line(&shape.less_text),
                 one_line(&compare)
             ),
-            explanation: format!(
-                "sort.Slice boxes `{xs_text}` into an interface and builds a reflection-based swapper (2 allocations per call); \
-                 slices.SortFunc is generic and allocates nothing. {order} for every pair of integer or string keys; \
-                 both functions run the same pdqsort, so even equal elements end in the same order (neither promises a stable order).",
-            ),
+            explanation: if to == "SortFunc" {
+                format!(
+                    "sort.Slice boxes `{xs_text}` into an interface and builds a reflection-based swapper (2 allocations per call); \
+                     slices.SortFunc is generic and allocates nothing. {order} for every pair of integer or string keys; \
+                     both functions run the same pdqsort, so even equal elements end in the same order (neither promises a stable order).",
+                )
+            } else {
+                format!(
+                    "sort.SliceStable boxes `{xs_text}` into an interface and builds a reflection-based swapper (2 allocations per call); \
+                     slices.SortStableFunc is generic and allocates nothing. {order} for every pair of integer or string keys; \
+                     both are the same stable insertion sort and merge, making the same comparisons in the same order, and both keep \
+                     equal elements in their input order.",
+                )
+            },
             expect_new: ExpectNew::Nothing,
         })
     }

@@ -156,7 +156,7 @@ pub enum Keeps {
     /// Each is a site the rule matched and declined with a reason, not one it never saw.
     Declined,
     /// Unchanged is enough: the document also keeps shapes the rule does not match at all
-    /// (`sort.SliceStable`, `fmt.Errorf` without verbs), which have no decline to show.
+    /// (`fmt.Errorf` without verbs), which have no decline to show.
     Unchanged,
 }
 
