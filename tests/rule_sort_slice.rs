@@ -20,7 +20,7 @@ fn fixture_rewrites_match_the_reviewed_goldens_keep_is_untouched_and_allocations
     // fix/'s tests compare every result with sort.Slice's own permutation (equal keys included);
     // keep/'s fail under the naive rewrite.
     let (dir, applied) = assert_fixture_goldens_hold(RULE, &[RULE], &[]);
-    for g in ["fix/fix.go", "fix/mixed.go", "fix/multi.go", "fix/method.go", "fix/stable.go"] {
+    for g in ["fix/fix.go", "fix/mixed.go", "fix/multi.go", "fix/method.go", "fix/stable.go", "fix/assert.go"] {
         assert_ne!(
             read(dir.path(), g),
             String::from_utf8_lossy(&applied.before[Path::new(g)]),

@@ -223,7 +223,7 @@ pub enum DeclineCode {
     /// earlier ones): not a strict weak order, so cmp.Or of the keys would sort differently.
     NotLexicographic,
     /// cmp.Or compares every key, where a short-circuiting less function only reached a later key when the earlier
-    /// ones were equal: a pointer on the way to a later key could be nil and now panic.
+    /// ones were equal: a pointer on the way to a later key could be nil, or its type assertion fail, and now panic.
     EagerKeyDeref,
     /// A key calls a method in a less function with several keys: the equality guards call it again and cmp.Or
     /// calls every key for every pair, so a method with side effects, cost or a panic would run differently.

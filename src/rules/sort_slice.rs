@@ -188,6 +188,15 @@ impl Rule for SortSlice {
             }
             // cmp.Or evaluates every key; the less function only looked at a later key when the earlier
             // ones were equal. A nil pointer on the way to a later key would panic where it did not.
+            if n > 0 && key.asserted {
+                return Err(Decline::new(
+                    DeclineCode::EagerKeyDeref,
+                    format!(
+                        "`{key_text}` asserts a type: cmp.Or compares it even when earlier keys differ, where the less function \
+                         never evaluated it (a value of another type would now panic)"
+                    ),
+                ));
+            }
             if n > 0 {
                 for step in &key.steps {
                     if facts_of(*step)?.pointer {
@@ -423,6 +432,8 @@ struct Key<'t> {
     /// A key that is a method's result, `xs[i].A.M()`: the selector `xs[i].A.M` (asked for the
     /// method's receiver) and its operand `xs[i].A` (asked whether it is a pointer).
     method: Option<(Node<'t>, Node<'t>)>,
+    /// The key ends in a type assertion, `xs[i].A.(int)`: it panics on another dynamic type.
+    asserted: bool,
 }
 
 impl Key<'_> {
@@ -534,8 +545,21 @@ impl<'a> Ctx<'a> {
         } else {
             (None, n)
         };
-        let (index, chain, steps) = element_key(self.src, inner, &self.xs_path, &self.aliases)?;
-        Some((index, Key { node: n, len_fn, chain, ascending: true, steps, method: None }))
+        // `xs[i].A.(int)`: the assertion runs on the same value, once per side, as before.
+        let (inner, assertion) = match inner.kind() {
+            "type_assertion_expression" if len_fn.is_none() => {
+                let ty = inner.child_by_field_name("type")?;
+                (inner.child_by_field_name("operand")?, Some(format!(".({})", self.src.node_text(ty))))
+            }
+            _ => (inner, None),
+        };
+        let (index, chain, mut steps) = element_key(self.src, inner, &self.xs_path, &self.aliases)?;
+        if assertion.is_some() && inner.kind() == "selector_expression" {
+            steps.push(inner);
+        }
+        let asserted = assertion.is_some();
+        let chain = chain + assertion.as_deref().unwrap_or("");
+        Some((index, Key { node: n, len_fn, chain, ascending: true, steps, method: None, asserted }))
     }
 
     /// `xs[p].A.M()` (a method without arguments on an element key) → the index parameter and the key.
@@ -549,7 +573,15 @@ impl<'a> Ctx<'a> {
         let chain = format!("{chain}.{name}()");
         Some((
             index,
-            Key { node: call, len_fn: None, chain, ascending: true, steps, method: Some((selector, operand)) },
+            Key {
+                node: call,
+                len_fn: None,
+                chain,
+                ascending: true,
+                steps,
+                method: Some((selector, operand)),
+                asserted: false,
+            },
         ))
     }
 
@@ -961,6 +993,24 @@ mod tests {
         );
         assert_eq!(
             code("sort.Slice(xs, func(i, j int) bool { return ys[i].A() < ys[j].A() })"),
+            DeclineCode::UnsupportedLess
+        );
+    }
+
+    #[test]
+    fn asserted_keys() {
+        assert_eq!(
+            keys_of("sort.Slice(xs, func(i, j int) bool { return xs[i].V.(int) < xs[j].V.(int) })").unwrap(),
+            (vec![".V.(int)+".into()], "cmp.Compare(a.V.(int), b.V.(int))".into())
+        );
+        assert_eq!(
+            keys_of("sort.Slice(xs, func(i, j int) bool { return xs[j].(string) < xs[i].(string) })").unwrap(),
+            (vec![".(string)-".into()], "cmp.Compare(b.(string), a.(string))".into())
+        );
+        // Different asserted types are different keys.
+        let code = |body: &str| keys_of(body).unwrap_err().code;
+        assert_eq!(
+            code("sort.Slice(xs, func(i, j int) bool { return xs[i].(int) < xs[j].(int64) })"),
             DeclineCode::UnsupportedLess
         );
     }
